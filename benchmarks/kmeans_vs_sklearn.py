@@ -1,0 +1,119 @@
+"""clustering_lib.KMeans against scikit-learn's KMeans, in one run, on the same data.
+
+Two shapes: the MNIST test split (10,000 x 784, k=10) and the pixels of china.jpg
+(273,280 x 3, k=64), both float32. For each:
+
+- time per Lloyd iteration: both estimators start from the same centres (scikit-learn's
+  k-means++ with seed 0), run a fixed number of iterations (tol=0, so only a label
+  fix-point can stop them early) and the fit time is divided by ``n_iter_``;
+- a full default fit: ``KMeans(n_clusters=k, random_state=seed)``, k-means++ and
+  n_init='auto' on both sides, over several seeds.
+
+Medians of repeated runs are reported, with the ratio clustering_lib / scikit-learn
+(below 1.0 means clustering_lib is faster). The first call of clustering_lib builds
+its TensorFlow graphs; that one-off cost is reported separately as "warm-up".
+
+Usage: ``python benchmarks/kmeans_vs_sklearn.py [--repeats N] [--iterations N]``
+(``make bench``). Machines are noisy: compare ratios from one run, not across runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from collections.abc import Callable
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+from sklearn.cluster import KMeans as SklearnKMeans  # noqa: E402
+from sklearn.cluster import kmeans_plusplus  # noqa: E402
+from threadpoolctl import threadpool_info  # noqa: E402
+
+import clustering_lib as cl  # noqa: E402
+
+
+def median_seconds(run: Callable[[], object], repeats: int) -> tuple[float, object]:
+    """Median wall time of ``repeats`` calls, and the last call's result."""
+    times = []
+    result = None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+def load_shapes() -> dict[str, tuple[np.ndarray, int]]:
+    images, _ = cl.load_mnist("test")
+    mnist = images.reshape(len(images), -1).astype(np.float32) / 255.0
+    china = cl.load_sample_image("china").reshape(-1, 3).astype(np.float32) / 255.0
+    return {"MNIST test (10000x784, k=10)": (mnist, 10), "china.jpg (273280x3, k=64)": (china, 64)}
+
+
+def bench_shape(X: np.ndarray, k: int, repeats: int, iterations: int) -> dict[str, float]:
+    centers, _ = kmeans_plusplus(X, k, random_state=0)
+    fixed = dict(n_clusters=k, init=centers, n_init=1, max_iter=iterations, tol=0.0)
+
+    warmup_start = time.perf_counter()
+    cl.KMeans(**fixed).fit(X)
+    cl.KMeans(n_clusters=k, random_state=0).fit(X)
+    warmup = time.perf_counter() - warmup_start
+
+    t_ours, ours = median_seconds(lambda: cl.KMeans(**fixed).fit(X), repeats)
+    t_sk, ref = median_seconds(lambda: SklearnKMeans(**fixed).fit(X), repeats)
+    same_labels = float(np.mean(ours.labels_ == ref.labels_))
+    per_iter_ours = t_ours / ours.n_iter_
+    per_iter_sk = t_sk / ref.n_iter_
+
+    seeds = iter(range(10_000))
+    t_fit_ours, fit_ours = median_seconds(
+        lambda: cl.KMeans(n_clusters=k, random_state=next(seeds)).fit(X), repeats
+    )
+    seeds = iter(range(10_000))
+    t_fit_sk, fit_sk = median_seconds(
+        lambda: SklearnKMeans(n_clusters=k, random_state=next(seeds)).fit(X), repeats
+    )
+    return {
+        "iterations": ours.n_iter_,
+        "same labels": same_labels,
+        "per-iteration ms (ours)": per_iter_ours * 1e3,
+        "per-iteration ms (sklearn)": per_iter_sk * 1e3,
+        "per-iteration ratio": per_iter_ours / per_iter_sk,
+        "default fit s (ours)": t_fit_ours,
+        "default fit s (sklearn)": t_fit_sk,
+        "default fit ratio": t_fit_ours / t_fit_sk,
+        "inertia ratio (last default fit)": fit_ours.inertia_ / fit_sk.inertia_,
+        "warm-up s (ours, first calls)": warmup,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs per measure")
+    parser.add_argument("--iterations", type=int, default=20, help="Lloyd iterations")
+    args = parser.parse_args()
+
+    blas = {(m["internal_api"], m.get("num_threads")) for m in threadpool_info()}
+    print(f"clustering_lib {cl.__version__}; threads/BLAS seen by scikit-learn: {sorted(blas)}")
+    rows = {name: bench_shape(X, k, args.repeats, args.iterations)
+            for name, (X, k) in load_shapes().items()}
+
+    names = list(rows)
+    width = max(len(m) for m in rows[names[0]])
+    print()
+    print(f"| {'measure':<{width}} | " + " | ".join(names) + " |")
+    print(f"|{'-' * (width + 2)}|" + "|".join("-" * (len(n) + 2) for n in names) + "|")
+    for measure in rows[names[0]]:
+        cells = []
+        for name in names:
+            value = rows[name][measure]
+            cells.append(f"{value:>{len(name)}.3g}" if isinstance(value, float) else
+                         f"{value:>{len(name)}}")
+        print(f"| {measure:<{width}} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""clustering_lib: the small TensorFlow library shared by this repository's notebooks.
+
+Layers
+------
+- ``core``: pure TensorFlow functions (assignment, centroid update, k-means++,
+  the compiled Lloyd loop), tensors in and tensors out.
+- ``kmeans``: :class:`KMeans`, a scikit-learn-compatible estimator on top of core.
+- ``metrics``: purity, Hungarian cluster accuracy, cluster-to-label mapping.
+- ``datasets``: MNIST (offline-friendly), digits and scikit-learn's sample images.
+- ``plotting``: the figures the notebooks share.
+"""
+
+from ._quiet import import_tensorflow_quietly
+
+import_tensorflow_quietly()
+
+from .core import (  # noqa: E402
+    LloydResult,
+    assign,
+    kmeans_plusplus,
+    lloyd,
+    pairwise_squared_distances,
+    random_init,
+    update_centroids,
+)
+from .datasets import load_digits, load_mnist, load_sample_image  # noqa: E402
+from .kmeans import KMeans  # noqa: E402
+from .metrics import (  # noqa: E402
+    cluster_accuracy,
+    contingency_matrix,
+    match_labels,
+    purity,
+    relabel,
+)
+from .reproducibility import seed_everything  # noqa: E402
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "KMeans",
+    "LloydResult",
+    "assign",
+    "cluster_accuracy",
+    "contingency_matrix",
+    "kmeans_plusplus",
+    "lloyd",
+    "load_digits",
+    "load_mnist",
+    "load_sample_image",
+    "match_labels",
+    "pairwise_squared_distances",
+    "purity",
+    "random_init",
+    "relabel",
+    "seed_everything",
+    "update_centroids",
+]

@@ -1,0 +1,554 @@
+"""The k-means core: small TensorFlow functions, tensors in and tensors out.
+
+Every function here works on a whole batch of points at once: distances are one
+matrix expression, centroid sums are one segment sum, and the Lloyd iterations run
+inside a single compiled ``tf.while_loop``. The public functions accept NumPy
+arrays or tensors, check their input eagerly (so a mistake raises a readable
+error instead of a TensorFlow shape error deep in a graph) and then call the
+compiled kernels, which assume validated input.
+
+Floating point: float32 by default; float64 is kept when given. Integer input is
+converted to float32.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+
+__all__ = [
+    "as_float_tensor",
+    "pairwise_squared_distances",
+    "assign",
+    "update_centroids",
+    "kmeans_plusplus",
+    "random_init",
+    "lloyd",
+    "LloydResult",
+]
+
+_FLOAT_DTYPES = (tf.float32, tf.float64)
+
+
+# --------------------------------------------------------------------------- #
+# Input handling
+# --------------------------------------------------------------------------- #
+def as_float_tensor(
+    values: Any, name: str, dtype: tf.DType | None = None, ndim: int | None = 2
+) -> tf.Tensor:
+    """Convert ``values`` to a float tensor, checking rank and finiteness.
+
+    Parameters
+    ----------
+    values : array-like or tf.Tensor
+        The data. Integer and boolean data become float32; float64 stays float64
+        unless ``dtype`` says otherwise.
+    name : str
+        The argument's name, used in error messages.
+    dtype : tf.DType, optional
+        Force this float dtype.
+    ndim : int or None, default=2
+        Required number of dimensions, or None to accept any.
+
+    Returns
+    -------
+    tf.Tensor
+    """
+    if isinstance(values, tf.Tensor):
+        tensor = values
+        if not (tensor.dtype.is_floating or tensor.dtype.is_integer or tensor.dtype == tf.bool):
+            raise TypeError(f"{name} must hold numbers, got a tensor of dtype {tensor.dtype.name}.")
+    else:
+        array = np.asarray(values)
+        if array.dtype.kind not in "biuf":
+            raise TypeError(
+                f"{name} must hold real numbers, got an array of dtype {array.dtype} "
+                "(strings, objects or complex numbers are not accepted)."
+            )
+        tensor = tf.convert_to_tensor(array)
+    target = dtype or (tensor.dtype if tensor.dtype in _FLOAT_DTYPES else tf.float32)
+    if target not in _FLOAT_DTYPES:
+        raise TypeError(f"dtype must be float32 or float64, got {target!r}.")
+    tensor = tf.cast(tensor, target)
+    if ndim is not None and tensor.shape.rank != ndim:
+        raise ValueError(
+            f"{name} must be a {ndim}-D array, got {tensor.shape.rank}-D with shape "
+            f"{tuple(tensor.shape)}."
+        )
+    if tf.size(tensor) == 0:
+        raise ValueError(f"{name} is empty (shape {tuple(tensor.shape)}).")
+    if not bool(tf.reduce_all(tf.math.is_finite(tensor))):
+        raise ValueError(f"{name} contains NaN or infinity.")
+    return tensor
+
+
+def _check_same_features(points: tf.Tensor, centroids: tf.Tensor) -> None:
+    if points.shape[1] != centroids.shape[1]:
+        raise ValueError(
+            f"points have {points.shape[1]} features but centroids have "
+            f"{centroids.shape[1]}; they must match."
+        )
+
+
+def _check_n_clusters(n_clusters: Any, n_samples: int | None = None) -> int:
+    if isinstance(n_clusters, bool) or not isinstance(n_clusters, numbers.Integral):
+        raise TypeError(f"n_clusters must be an integer, got {n_clusters!r}.")
+    if n_clusters < 1:
+        raise ValueError(f"n_clusters must be at least 1, got {n_clusters}.")
+    if n_samples is not None and n_clusters > n_samples:
+        raise ValueError(f"n_samples={n_samples} should be >= n_clusters={n_clusters}.")
+    return int(n_clusters)
+
+
+def _sample_weight_tensor(sample_weight: Any, n_samples: int, dtype: tf.DType) -> tf.Tensor:
+    if sample_weight is None:
+        return tf.ones([n_samples], dtype=dtype)
+    weights = as_float_tensor(sample_weight, "sample_weight", dtype=dtype, ndim=1)
+    if weights.shape[0] != n_samples:
+        raise ValueError(
+            f"sample_weight has {weights.shape[0]} entries but there are {n_samples} points."
+        )
+    if bool(tf.reduce_any(weights < 0)):
+        raise ValueError("sample_weight must be non-negative.")
+    if not bool(tf.reduce_any(weights > 0)):
+        raise ValueError("sample_weight must have at least one positive entry.")
+    return weights
+
+
+# --------------------------------------------------------------------------- #
+# Compiled kernels (no validation: callers pass checked tensors)
+# --------------------------------------------------------------------------- #
+def _squared_distances(points: tf.Tensor, centroids: tf.Tensor) -> tf.Tensor:
+    """||x||^2 - 2 x.c + ||c||^2 as one matrix product, clipped at zero."""
+    point_norms = tf.reduce_sum(tf.square(points), axis=1, keepdims=True)
+    centroid_norms = tf.reduce_sum(tf.square(centroids), axis=1)
+    cross = tf.matmul(points, centroids, transpose_b=True)
+    return tf.maximum(point_norms - 2.0 * cross + centroid_norms, 0.0)
+
+
+def _assign(points: tf.Tensor, centroids: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    distances = _squared_distances(points, centroids)
+    labels = tf.argmin(distances, axis=1, output_type=tf.int32)
+    return labels, tf.reduce_min(distances, axis=1)
+
+
+def _assign_few_features(points: tf.Tensor, centroids: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """The same as ``_assign``, written for XLA when there are very few features.
+
+    With 3 features (pixels) a matrix product does almost no arithmetic per byte it
+    writes. Written as differences, XLA fuses distance, minimum and first index of
+    the minimum into loops that never store the (n_samples, n_clusters) matrix.
+    """
+    distances = tf.reduce_sum(tf.square(points[:, None, :] - centroids[None, :, :]), axis=2)
+    nearest = tf.reduce_min(distances, axis=1)
+    n_clusters = tf.shape(centroids)[0]
+    cluster_ids = tf.range(n_clusters)[None, :]
+    is_nearest = tf.equal(distances, nearest[:, None])
+    labels = tf.reduce_min(tf.where(is_nearest, cluster_ids, n_clusters), axis=1)
+    return labels, nearest
+
+
+def _weighted_sums(
+    points: tf.Tensor, labels: tf.Tensor, sample_weight: tf.Tensor, n_clusters: int
+) -> tuple[tf.Tensor, tf.Tensor]:
+    sums = tf.math.unsorted_segment_sum(points * sample_weight[:, None], labels, n_clusters)
+    weights = tf.math.unsorted_segment_sum(sample_weight, labels, n_clusters)
+    return sums, weights
+
+
+def _relocate_empty_clusters(
+    points: tf.Tensor,
+    sample_weight: tf.Tensor,
+    labels: tf.Tensor,
+    min_distances: tf.Tensor,
+    sums: tf.Tensor,
+    weights: tf.Tensor,
+) -> tuple[tf.Tensor, tf.Tensor]:
+    """Give each empty cluster one of the points farthest from its centre.
+
+    The rule is scikit-learn's: the j-th empty cluster (in index order) takes the
+    j-th farthest point, which leaves its old cluster.
+    """
+    n_clusters = tf.shape(sums)[0]
+    empty = tf.equal(weights, 0.0)
+    rank = tf.cumsum(tf.cast(empty, tf.int32)) - 1
+    _, farthest = tf.math.top_k(min_distances, k=n_clusters)
+    donor = tf.gather(farthest, tf.maximum(rank, 0))
+    donor_weight = tf.where(empty, tf.gather(sample_weight, donor), 0.0)
+    donor_sum = tf.gather(points, donor) * donor_weight[:, None]
+    donor_label = tf.gather(labels, donor)
+    sums = sums - tf.math.unsorted_segment_sum(donor_sum, donor_label, n_clusters)
+    weights = weights - tf.math.unsorted_segment_sum(donor_weight, donor_label, n_clusters)
+    sums = tf.where(empty[:, None], donor_sum, sums)
+    weights = tf.where(empty, donor_weight, weights)
+    return sums, weights
+
+
+def _means(sums: tf.Tensor, weights: tf.Tensor, fallback: tf.Tensor) -> tf.Tensor:
+    """Divide sums by weights; clusters of zero weight keep ``fallback``."""
+    means = tf.math.divide_no_nan(sums, weights[:, None])
+    return tf.where((weights > 0)[:, None], means, fallback)
+
+
+def _lloyd_step(points, sample_weight, centroids, assign_fn=_assign):
+    labels, min_distances = assign_fn(points, centroids)
+    n_clusters = tf.shape(centroids)[0]
+    sums, weights = _weighted_sums(points, labels, sample_weight, n_clusters)
+    sums, weights = tf.cond(
+        tf.reduce_any(tf.equal(weights, 0.0)),
+        lambda: _relocate_empty_clusters(
+            points, sample_weight, labels, min_distances, sums, weights
+        ),
+        lambda: (sums, weights),
+    )
+    return labels, _means(sums, weights, centroids)
+
+
+def _lloyd_loop(points, sample_weight, centroids_init, max_iter, tol, assign_fn=_assign):
+    """Lloyd's algorithm with scikit-learn's stopping rule.
+
+    Stops when the labels no longer change ("strict convergence") or when the
+    squared centre shift summed over clusters is at most ``tol``, or after
+    ``max_iter`` iterations. When it did not converge strictly, the labels are
+    recomputed once so that they match the returned centres.
+    """
+    n_samples = tf.shape(points)[0]
+    labels_init = tf.fill([n_samples], tf.constant(-1, tf.int32))
+
+    def keep_going(i, centroids, labels, stop, strict):
+        return tf.logical_and(i < max_iter, tf.logical_not(stop))
+
+    def body(i, centroids, labels_old, stop, strict):
+        labels, new_centroids = _lloyd_step(points, sample_weight, centroids, assign_fn)
+        strict = tf.reduce_all(tf.equal(labels, labels_old))
+        shift = tf.reduce_sum(tf.square(new_centroids - centroids))
+        stop = tf.logical_or(strict, shift <= tol)
+        return i + 1, new_centroids, labels, stop, strict
+
+    n_iter, centroids, labels, _, strict = tf.while_loop(
+        keep_going,
+        body,
+        (tf.constant(0), centroids_init, labels_init, tf.constant(False), tf.constant(False)),
+    )
+    labels = tf.cond(strict, lambda: labels, lambda: assign_fn(points, centroids)[0])
+    residuals = points - tf.gather(centroids, labels)
+    inertia = tf.reduce_sum(sample_weight * tf.reduce_sum(tf.square(residuals), axis=1))
+    return centroids, labels, inertia, n_iter
+
+
+def _kmeans_plusplus_loop(points, sample_weight, first_index, uniforms):
+    """Greedy k-means++ given pre-drawn random numbers (one row per new centre)."""
+    n_samples = tf.shape(points)[0]
+    n_clusters = tf.shape(uniforms)[0] + 1
+    first_centre = tf.gather(points, first_index[None])
+    closest = _squared_distances(first_centre, points)[0]
+    potential = tf.reduce_sum(closest * sample_weight)
+    indices = tf.TensorArray(tf.int32, size=n_clusters).write(0, first_index)
+
+    def body(c, closest, potential, indices):
+        targets = uniforms[c - 1] * potential
+        cumulative = tf.cumsum(sample_weight * closest)
+        candidates = tf.searchsorted(cumulative, targets, side="left", out_type=tf.int32)
+        candidates = tf.minimum(candidates, n_samples - 1)
+        distances = tf.minimum(
+            _squared_distances(tf.gather(points, candidates), points), closest[None, :]
+        )
+        potentials = tf.linalg.matvec(distances, sample_weight)
+        best = tf.argmin(potentials, output_type=tf.int32)
+        return c + 1, distances[best], potentials[best], indices.write(c, candidates[best])
+
+    _, _, _, indices = tf.while_loop(
+        lambda c, *_: c < n_clusters, body, (tf.constant(1), closest, potential, indices)
+    )
+    indices = indices.stack()
+    return tf.gather(points, indices), indices
+
+
+# Graph-compiled versions. The Lloyd loop is compiled with XLA, which measured
+# faster than a plain graph on both benchmark shapes (benchmarks/); with very few
+# features it also uses the fused difference form of the distances.
+_FEW_FEATURES = 4
+_assign_fn = tf.function(_assign, reduce_retracing=True)
+_lloyd_fn = tf.function(_lloyd_loop, reduce_retracing=True)
+_lloyd_xla_fn = tf.function(_lloyd_loop, jit_compile=True, reduce_retracing=True)
+_lloyd_xla_few_features_fn = tf.function(
+    lambda *args: _lloyd_loop(*args, assign_fn=_assign_few_features),
+    jit_compile=True,
+    reduce_retracing=True,
+)
+_kmeans_plusplus_fn = tf.function(_kmeans_plusplus_loop, reduce_retracing=True)
+
+
+# --------------------------------------------------------------------------- #
+# Public functions
+# --------------------------------------------------------------------------- #
+def pairwise_squared_distances(points: Any, centroids: Any) -> tf.Tensor:
+    """Squared Euclidean distances between every point and every centroid.
+
+    Computed as ``||x||^2 - 2 x.c + ||c||^2`` in one matrix product and clipped at
+    zero, so rounding never produces a negative distance.
+
+    Parameters
+    ----------
+    points : array-like of shape (n_samples, n_features)
+    centroids : array-like of shape (n_clusters, n_features)
+
+    Returns
+    -------
+    tf.Tensor of shape (n_samples, n_clusters)
+    """
+    points = as_float_tensor(points, "points")
+    centroids = as_float_tensor(centroids, "centroids", dtype=points.dtype)
+    _check_same_features(points, centroids)
+    return _squared_distances(points, centroids)
+
+
+def assign(points: Any, centroids: Any) -> tuple[tf.Tensor, tf.Tensor]:
+    """Assign every point to its nearest centroid (the k-means E-step).
+
+    Parameters
+    ----------
+    points : array-like of shape (n_samples, n_features)
+    centroids : array-like of shape (n_clusters, n_features)
+
+    Returns
+    -------
+    labels : tf.Tensor of int32, shape (n_samples,)
+        Index of the nearest centroid (the lowest index on ties).
+    squared_distances : tf.Tensor of shape (n_samples,)
+        Squared Euclidean distance from each point to that centroid.
+    """
+    points = as_float_tensor(points, "points")
+    centroids = as_float_tensor(centroids, "centroids", dtype=points.dtype)
+    _check_same_features(points, centroids)
+    return _assign_fn(points, centroids)
+
+
+def update_centroids(
+    points: Any,
+    labels: Any,
+    n_clusters: int,
+    sample_weight: Any = None,
+    previous_centroids: Any = None,
+) -> tuple[tf.Tensor, tf.Tensor]:
+    """Weighted mean of the points in each cluster (the k-means M-step).
+
+    Parameters
+    ----------
+    points : array-like of shape (n_samples, n_features)
+    labels : array-like of int, shape (n_samples,)
+        Cluster index of each point, in ``[0, n_clusters)``.
+    n_clusters : int
+        Number of clusters (clusters may be empty).
+    sample_weight : array-like of shape (n_samples,), optional
+        Non-negative weights; all ones by default.
+    previous_centroids : array-like of shape (n_clusters, n_features), optional
+        Where an empty cluster stays. Without it an empty cluster's centroid is
+        the zero vector. Either way it is never NaN.
+
+    Returns
+    -------
+    centroids : tf.Tensor of shape (n_clusters, n_features)
+    cluster_weights : tf.Tensor of shape (n_clusters,)
+        Total weight (the count, when unweighted) of each cluster.
+    """
+    points = as_float_tensor(points, "points")
+    n_samples, n_features = points.shape
+    n_clusters = _check_n_clusters(n_clusters)
+    label_array = np.asarray(labels)
+    if label_array.ndim != 1 or label_array.shape[0] != n_samples:
+        raise ValueError(
+            f"labels must be 1-D with one entry per point ({n_samples}), got shape "
+            f"{label_array.shape}."
+        )
+    if label_array.dtype.kind not in "iu":
+        raise TypeError(f"labels must be integers, got dtype {label_array.dtype}.")
+    if label_array.min() < 0 or label_array.max() >= n_clusters:
+        raise ValueError(
+            f"labels must lie in [0, n_clusters={n_clusters}), got values from "
+            f"{label_array.min()} to {label_array.max()}."
+        )
+    weights = _sample_weight_tensor(sample_weight, n_samples, points.dtype)
+    if previous_centroids is None:
+        fallback = tf.zeros([n_clusters, n_features], dtype=points.dtype)
+    else:
+        fallback = as_float_tensor(previous_centroids, "previous_centroids", dtype=points.dtype)
+        if tuple(fallback.shape) != (n_clusters, n_features):
+            raise ValueError(
+                f"previous_centroids must have shape ({n_clusters}, {n_features}), got "
+                f"{tuple(fallback.shape)}."
+            )
+    label_tensor = tf.convert_to_tensor(label_array.astype(np.int32))
+    sums, cluster_weights = _weighted_sums(points, label_tensor, weights, n_clusters)
+    return _means(sums, cluster_weights, fallback), cluster_weights
+
+
+def _check_random_state(random_state: Any) -> np.random.RandomState:
+    from sklearn.utils import check_random_state
+
+    return check_random_state(random_state)
+
+
+def kmeans_plusplus(
+    points: Any,
+    n_clusters: int,
+    random_state: Any = None,
+    sample_weight: Any = None,
+    n_local_trials: int | None = None,
+) -> tuple[tf.Tensor, tf.Tensor]:
+    """Choose initial centres by greedy k-means++, as scikit-learn does.
+
+    The first centre is a point drawn with probability proportional to its
+    weight. Each further centre is the best of ``n_local_trials`` candidates,
+    each drawn with probability proportional to its weighted squared distance
+    to the nearest centre so far; "best" means the candidate that lowers the
+    total potential (the inertia of the centres so far) the most.
+
+    The random numbers come from a NumPy ``RandomState`` drawn in the same order
+    as scikit-learn's ``kmeans_plusplus``, so with the same ``random_state`` and
+    float64 data both choose the same centres (barring exact ties).
+
+    Parameters
+    ----------
+    points : array-like of shape (n_samples, n_features)
+    n_clusters : int
+    random_state : int, RandomState instance or None
+    sample_weight : array-like of shape (n_samples,), optional
+    n_local_trials : int, optional
+        Candidates per centre; ``2 + int(log(n_clusters))`` by default.
+
+    Returns
+    -------
+    centers : tf.Tensor of shape (n_clusters, n_features)
+    indices : tf.Tensor of int32, shape (n_clusters,)
+        Row of ``points`` each centre was taken from.
+    """
+    points = as_float_tensor(points, "points")
+    n_samples = points.shape[0]
+    n_clusters = _check_n_clusters(n_clusters, n_samples)
+    weights = _sample_weight_tensor(sample_weight, n_samples, points.dtype)
+    if n_local_trials is None:
+        n_local_trials = 2 + int(np.log(n_clusters))
+    elif not isinstance(n_local_trials, numbers.Integral) or n_local_trials < 1:
+        raise ValueError(f"n_local_trials must be a positive integer, got {n_local_trials!r}.")
+    return _kmeans_plusplus_checked(points, n_clusters, _check_random_state(random_state),
+                                    weights, n_local_trials)
+
+
+def _kmeans_plusplus_checked(points, n_clusters, rng, weights, n_local_trials=None):
+    """k-means++ on validated tensors, drawing from the RandomState ``rng``."""
+    if n_local_trials is None:
+        n_local_trials = 2 + int(np.log(n_clusters))
+    probabilities = weights.numpy().astype(np.float64)
+    first = rng.choice(points.shape[0], p=probabilities / probabilities.sum())
+    # Drawn one centre at a time, in scikit-learn's order, so the streams agree.
+    uniforms = np.empty((n_clusters - 1, n_local_trials))
+    for row in uniforms:
+        row[:] = rng.uniform(size=n_local_trials)
+    uniforms = tf.constant(uniforms, points.dtype)
+    return _kmeans_plusplus_fn(points, weights, tf.constant(first, tf.int32), uniforms)
+
+
+def random_init(
+    points: Any, n_clusters: int, random_state: Any = None, sample_weight: Any = None
+) -> tuple[tf.Tensor, tf.Tensor]:
+    """Choose ``n_clusters`` distinct points at random (weighted) as initial centres.
+
+    Returns
+    -------
+    centers : tf.Tensor of shape (n_clusters, n_features)
+    indices : tf.Tensor of int32, shape (n_clusters,)
+    """
+    points = as_float_tensor(points, "points")
+    n_clusters = _check_n_clusters(n_clusters, points.shape[0])
+    weights = _sample_weight_tensor(sample_weight, points.shape[0], points.dtype)
+    return _random_init_checked(points, n_clusters, _check_random_state(random_state), weights)
+
+
+def _random_init_checked(points, n_clusters, rng, weights):
+    probabilities = weights.numpy().astype(np.float64)
+    if np.count_nonzero(probabilities) < n_clusters:
+        raise ValueError(
+            f"init='random' needs at least n_clusters={n_clusters} points of positive "
+            "weight."
+        )
+    indices = rng.choice(
+        points.shape[0], size=n_clusters, replace=False, p=probabilities / probabilities.sum()
+    )
+    indices = tf.constant(indices, tf.int32)
+    return tf.gather(points, indices), indices
+
+
+class LloydResult(tuple):
+    """``(centers, labels, inertia, n_iter)`` returned by :func:`lloyd`."""
+
+    __slots__ = ()
+
+    def __new__(cls, centers, labels, inertia, n_iter):
+        return super().__new__(cls, (centers, labels, inertia, n_iter))
+
+    centers = property(lambda self: self[0])
+    labels = property(lambda self: self[1])
+    inertia = property(lambda self: self[2])
+    n_iter = property(lambda self: self[3])
+
+
+def lloyd(
+    points: Any,
+    initial_centers: Any,
+    max_iter: int = 300,
+    tol: float = 0.0,
+    sample_weight: Any = None,
+    jit_compile: bool | None = None,
+) -> LloydResult:
+    """Run Lloyd's algorithm from given centres, in one compiled loop.
+
+    Parameters
+    ----------
+    points : array-like of shape (n_samples, n_features)
+    initial_centers : array-like of shape (n_clusters, n_features)
+    max_iter : int, default=300
+    tol : float, default=0.0
+        Absolute tolerance on the squared centre shift summed over clusters (the
+        :class:`KMeans` estimator scales its relative ``tol`` into this).
+    sample_weight : array-like of shape (n_samples,), optional
+    jit_compile : bool, optional
+        Compile with XLA (the default, measured faster on CPU); ``False`` runs a
+        plain TensorFlow graph.
+
+    Returns
+    -------
+    LloydResult
+        ``(centers, labels, inertia, n_iter)``, also available as attributes.
+    """
+    points = as_float_tensor(points, "points")
+    centers = as_float_tensor(initial_centers, "initial_centers", dtype=points.dtype)
+    _check_same_features(points, centers)
+    _check_n_clusters(centers.shape[0], points.shape[0])
+    if isinstance(max_iter, bool) or not isinstance(max_iter, numbers.Integral) or max_iter < 1:
+        raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}.")
+    if not isinstance(tol, numbers.Real) or not np.isfinite(tol) or tol < 0:
+        raise ValueError(f"tol must be a finite number >= 0, got {tol!r}.")
+    weights = _sample_weight_tensor(sample_weight, points.shape[0], points.dtype)
+    return _lloyd_checked(points, weights, centers, max_iter, tol, jit_compile)
+
+
+def _lloyd_checked(points, weights, centers, max_iter, tol, jit_compile=None):
+    """Run the compiled Lloyd loop on validated tensors."""
+    if jit_compile is False:
+        loop = _lloyd_fn
+    elif points.shape[1] <= _FEW_FEATURES:
+        loop = _lloyd_xla_few_features_fn
+    else:
+        loop = _lloyd_xla_fn
+    result = loop(
+        points,
+        weights,
+        centers,
+        tf.constant(max_iter, tf.int32),
+        tf.constant(tol, points.dtype),
+    )
+    return LloydResult(*result)

@@ -1,0 +1,247 @@
+"""clustering_lib.KMeans against scikit-learn's KMeans and its estimator checks."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from sklearn.cluster import KMeans as SklearnKMeans
+from sklearn.datasets import load_digits, make_blobs
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.estimator_checks import check_estimator
+
+from clustering_lib import KMeans
+
+# The only checks scikit-learn itself expects its own KMeans to fail
+# (sklearn/utils/_test_common/instance_generator.py, PER_ESTIMATOR_XFAIL_CHECKS).
+SKLEARN_KMEANS_XFAIL = {
+    "check_sample_weight_equivalence_on_dense_data": (
+        "sample_weight is not equivalent to removing/repeating samples."
+    ),
+    "check_sample_weight_equivalence_on_sparse_data": (
+        "sample_weight is not equivalent to removing/repeating samples."
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_digits().data
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    X, y = make_blobs(n_samples=400, centers=4, cluster_std=0.8, random_state=0)
+    return X, y
+
+
+def test_passes_scikit_learn_check_estimator():
+    # scikit-learn's own test parameters for KMeans (instance_generator.py).
+    estimator = KMeans(n_clusters=2, n_init=2, max_iter=5)
+    results = check_estimator(estimator, expected_failed_checks=SKLEARN_KMEANS_XFAIL,
+                              on_fail=None)
+    failed = [r["check_name"] for r in results if r["status"] == "failed"]
+    assert failed == []
+    xfailed = {r["check_name"] for r in results if r["status"] == "xfail"}
+    assert xfailed <= set(SKLEARN_KMEANS_XFAIL)
+    assert sum(r["status"] == "passed" for r in results) >= 50
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_same_init_gives_identical_labels_on_digits(digits, dtype):
+    X = digits.astype(dtype)
+    init = X[np.random.default_rng(0).choice(len(X), 10, replace=False)]
+    ours = KMeans(10, init=init, n_init=1).fit(X)
+    ref = SklearnKMeans(10, init=init, n_init=1).fit(X)
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+    assert ours.n_iter_ == ref.n_iter_
+    rtol = 1e-5 if dtype == np.float32 else 1e-10
+    np.testing.assert_allclose(ours.inertia_, ref.inertia_, rtol=rtol)
+    np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, rtol=rtol,
+                               atol=1e-4 if dtype == np.float32 else 1e-10)
+    assert ours.cluster_centers_.dtype == dtype
+
+
+@pytest.mark.parametrize("random_state", [0, 1, 2])
+def test_same_random_state_matches_scikit_learn_fit(digits, random_state):
+    # k-means++ draws its random numbers in scikit-learn's order, so whole fits agree.
+    ours = KMeans(10, random_state=random_state).fit(digits)
+    ref = SklearnKMeans(10, random_state=random_state).fit(digits)
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+    np.testing.assert_allclose(ours.inertia_, ref.inertia_, rtol=1e-5)
+
+
+def test_kmeans_plusplus_inertia_no_worse_than_scikit_learn_on_average(digits):
+    X = digits.astype(np.float32)
+    ours = [KMeans(10, n_init=1, random_state=s).fit(X).inertia_ for s in range(8)]
+    ref = [SklearnKMeans(10, n_init=1, random_state=s).fit(X).inertia_ for s in range(8)]
+    assert np.mean(ours) <= np.mean(ref) * (1 + 1e-5)
+
+
+def test_random_init_with_restarts_matches_scikit_learn(blobs):
+    X, _ = blobs
+    ours = KMeans(4, init="random", n_init=5, random_state=7).fit(X)
+    ref = SklearnKMeans(4, init="random", n_init=5, random_state=7).fit(X)
+    np.testing.assert_allclose(ours.inertia_, ref.inertia_, rtol=1e-10)
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+
+
+def test_n_init_auto_follows_scikit_learn(blobs, monkeypatch):
+    X, _ = blobs
+    from clustering_lib import core
+
+    calls = []
+    original = core._lloyd_checked
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(core, "_lloyd_checked", counting)
+    KMeans(3, random_state=0).fit(X)
+    assert len(calls) == 1  # k-means++ -> 1 run
+    KMeans(3, init="random", random_state=0).fit(X)
+    assert len(calls) == 1 + 10  # random -> 10 runs
+
+
+def test_explicit_init_with_n_init_warns_and_runs_once(blobs):
+    X, _ = blobs
+    with pytest.warns(RuntimeWarning, match="performing only one init"):
+        KMeans(4, init=X[:4], n_init=3).fit(X)
+
+
+def test_callable_init(blobs):
+    X, _ = blobs
+
+    def first_rows(data, n_clusters, random_state):
+        return data[:n_clusters]
+
+    ours = KMeans(4, init=first_rows, n_init=1).fit(X)
+    ref = SklearnKMeans(4, init=X[:4], n_init=1).fit(X)
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+
+
+def test_sample_weight_matches_scikit_learn(blobs):
+    X, _ = blobs
+    weights = np.random.default_rng(0).uniform(0.2, 5.0, size=len(X))
+    ours = KMeans(4, init=X[:4], n_init=1).fit(X, sample_weight=weights)
+    ref = SklearnKMeans(4, init=X[:4], n_init=1).fit(X, sample_weight=weights)
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+    np.testing.assert_allclose(ours.inertia_, ref.inertia_, rtol=1e-10)
+    np.testing.assert_allclose(
+        ours.score(X, sample_weight=weights), ref.score(X, sample_weight=weights)
+    )
+
+
+def test_integer_weights_equal_repeated_points():
+    X = np.array([[0.0, 0.0], [1.0, 0.0], [10.0, 0.0], [11.0, 1.0]])
+    weighted = KMeans(2, init=X[[0, 2]], n_init=1).fit(X, sample_weight=[3, 1, 1, 2])
+    repeated = np.repeat(X, [3, 1, 1, 2], axis=0)
+    plain = KMeans(2, init=X[[0, 2]], n_init=1).fit(repeated)
+    np.testing.assert_allclose(weighted.cluster_centers_, plain.cluster_centers_)
+    np.testing.assert_allclose(weighted.inertia_, plain.inertia_)
+
+
+def test_same_random_state_is_deterministic(digits):
+    first = KMeans(10, init="random", n_init=3, random_state=5).fit(digits)
+    second = KMeans(10, init="random", n_init=3, random_state=5).fit(digits)
+    np.testing.assert_array_equal(first.labels_, second.labels_)
+    np.testing.assert_array_equal(first.cluster_centers_, second.cluster_centers_)
+    assert first.inertia_ == second.inertia_
+
+
+def test_predict_transform_score_agree_with_scikit_learn(blobs):
+    X, _ = blobs
+    ours = KMeans(4, init=X[:4], n_init=1).fit(X)
+    ref = SklearnKMeans(4, init=X[:4], n_init=1).fit(X)
+    X_new = X[::7] + 0.3
+    np.testing.assert_array_equal(ours.predict(X_new), ref.predict(X_new))
+    np.testing.assert_allclose(ours.transform(X_new), ref.transform(X_new), rtol=1e-8)
+    np.testing.assert_allclose(ours.score(X_new), ref.score(X_new), rtol=1e-8)
+    np.testing.assert_array_equal(ours.fit_predict(X), ours.labels_)
+    np.testing.assert_allclose(ours.fit_transform(X), ours.transform(X))
+    assert ours.score(X) == pytest.approx(-ours.inertia_)
+
+
+def test_accepts_tensors_and_keeps_float32(blobs):
+    X, _ = blobs
+    tensor = tf.constant(X, dtype=tf.float32)
+    model = KMeans(4, random_state=0).fit(tensor)
+    assert model.cluster_centers_.dtype == np.float32
+    assert model.transform(tensor).dtype == np.float32
+    assert model.n_features_in_ == 2
+    np.testing.assert_array_equal(model.predict(tensor), model.labels_)
+
+
+def test_duplicate_points_warn_and_stay_finite():
+    X = np.repeat([[0.0, 0.0], [1.0, 1.0]], 5, axis=0)
+    with pytest.warns(ConvergenceWarning, match="distinct clusters"):
+        model = KMeans(3, random_state=0).fit(X)
+    assert np.all(np.isfinite(model.cluster_centers_))
+
+
+def test_pickle_round_trip(blobs):
+    X, _ = blobs
+    model = KMeans(4, random_state=0).fit(X)
+    clone = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(clone.predict(X), model.predict(X))
+
+
+@pytest.mark.parametrize(
+    ("X", "error", "message"),
+    [
+        (np.array([[np.nan, 1.0], [1.0, 2.0], [3.0, 4.0]]), ValueError, "NaN"),
+        (np.array([[np.inf, 1.0], [1.0, 2.0], [3.0, 4.0]]), ValueError, "infinity"),
+        (np.empty((0, 2)), ValueError, "0 sample"),
+        (np.arange(6.0), ValueError, "Expected 2D array, got 1D array"),
+        (np.ones((3, 2, 2)), ValueError, "Found array with dim 3"),
+        (np.array([["a", "b"], ["c", "d"]]), ValueError, "could not convert"),
+    ],
+)
+def test_bad_data_raises(X, error, message):
+    with pytest.raises(error, match=message):
+        KMeans(2).fit(X)
+
+
+@pytest.mark.parametrize(
+    ("params", "error", "message"),
+    [
+        ({"n_clusters": 0}, ValueError, "n_clusters must be >= 1"),
+        ({"n_clusters": 11}, ValueError, "n_samples=10 should be >= n_clusters=11"),
+        ({"n_clusters": 2.5}, TypeError, "n_clusters must be an integer"),
+        ({"init": "kmeans"}, ValueError, "init must be"),
+        ({"init": np.ones((3, 2))}, ValueError, r"initial centers \(3, 2\)"),
+        ({"init": np.ones((2, 5))}, ValueError, r"initial centers \(2, 5\)"),
+        ({"n_init": 0}, ValueError, "n_init"),
+        ({"n_init": "many"}, ValueError, "n_init"),
+        ({"max_iter": 0}, ValueError, "max_iter"),
+        ({"tol": -1}, ValueError, "tol"),
+    ],
+)
+def test_bad_parameters_raise(params, error, message):
+    X = np.random.default_rng(0).normal(size=(10, 2))
+    params = {"n_clusters": 2, **params}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        with pytest.raises(error, match=message):
+            KMeans(**params).fit(X)
+
+
+def test_init_with_nan_is_rejected():
+    X = np.random.default_rng(0).normal(size=(10, 2))
+    with pytest.raises(ValueError, match="init contains NaN"):
+        KMeans(2, init=np.array([[0.0, np.nan], [1.0, 1.0]])).fit(X)
+
+
+def test_predict_before_fit_and_with_wrong_features(blobs):
+    X, _ = blobs
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError, match="not fitted"):
+        KMeans(2).predict(X)
+    model = KMeans(2, random_state=0).fit(X)
+    with pytest.raises(ValueError, match="X has 3 features, but KMeans is expecting 2"):
+        model.predict(np.ones((4, 3)))
+    with pytest.raises(ValueError, match="X has 3 features"):
+        model.transform(np.ones((4, 3)))
