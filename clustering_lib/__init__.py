@@ -14,6 +14,7 @@ from ._quiet import import_tensorflow_quietly
 
 import_tensorflow_quietly()
 
+from . import plotting  # noqa: E402
 from .core import (  # noqa: E402
     LloydResult,
     assign,
@@ -49,6 +50,7 @@ __all__ = [
     "load_sample_image",
     "match_labels",
     "pairwise_squared_distances",
+    "plotting",
     "purity",
     "random_init",
     "relabel",

@@ -1,0 +1,222 @@
+"""Figures the notebooks share: clusters, k-means steps, centroid images, tables.
+
+Every function draws on Matplotlib axes (its own or the ``ax`` given) and returns
+the figure or axes, so a notebook can add to it. Nothing here computes a clustering
+except :func:`plot_kmeans_steps`, which runs the E- and M-steps of ``core`` one at a
+time to show them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from . import core
+
+__all__ = [
+    "plot_clusters",
+    "plot_kmeans_steps",
+    "plot_centroid_images",
+    "plot_confusion_matrix",
+]
+
+CLUSTER_CMAP = "tab10"
+
+
+def _axes(ax: Axes | None, figsize: tuple[float, float] = (5, 4)) -> Axes:
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def plot_clusters(
+    points: Any,
+    labels: Any = None,
+    centers: Any = None,
+    *,
+    ax: Axes | None = None,
+    title: str | None = None,
+    xlabel: str = "feature 0",
+    ylabel: str = "feature 1",
+    cmap: str = CLUSTER_CMAP,
+    point_size: float = 18,
+) -> Axes:
+    """Scatter 2-D points coloured by label, with cluster centres as black crosses.
+
+    Parameters
+    ----------
+    points : array-like of shape (n_samples, 2)
+    labels : array-like of shape (n_samples,), optional
+        Colour of each point; all grey when omitted.
+    centers : array-like of shape (n_clusters, 2), optional
+    ax : matplotlib Axes, optional
+    title, xlabel, ylabel : str, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    points = np.asarray(points)
+    if points.ndim != 2 or points.shape[1] != 2:
+        raise ValueError(f"points must have shape (n_samples, 2), got {points.shape}.")
+    ax = _axes(ax)
+    if labels is None:
+        ax.scatter(points[:, 0], points[:, 1], s=point_size, color="0.6")
+    else:
+        labels = np.asarray(labels)
+        n_colours = max(int(labels.max()) + 1, 10) if labels.size else 10
+        ax.scatter(points[:, 0], points[:, 1], c=labels, s=point_size, cmap=cmap,
+                   vmin=0, vmax=n_colours - 1, alpha=0.8)
+    if centers is not None:
+        centers = np.asarray(centers)
+        ax.scatter(centers[:, 0], centers[:, 1], marker="X", s=160, c="black",
+                   edgecolors="white", linewidths=1.5, label="centres")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_kmeans_steps(
+    points: Any,
+    initial_centers: Any,
+    n_iterations: int = 3,
+    *,
+    panel_size: float = 3.0,
+) -> Figure:
+    """Draw Lloyd's algorithm as a grid: one row per iteration, E-step then M-step.
+
+    The E-step panel colours each point by its nearest current centre; the M-step
+    panel shows every centre moving (arrow) to the mean of its points.
+
+    Parameters
+    ----------
+    points : array-like of shape (n_samples, 2)
+    initial_centers : array-like of shape (n_clusters, 2)
+    n_iterations : int, default=3
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    points = np.asarray(points, dtype=np.float64)
+    centers = np.asarray(initial_centers, dtype=np.float64)
+    if points.ndim != 2 or points.shape[1] != 2:
+        raise ValueError(f"points must have shape (n_samples, 2), got {points.shape}.")
+    if n_iterations < 1:
+        raise ValueError(f"n_iterations must be at least 1, got {n_iterations}.")
+    fig, axes = plt.subplots(n_iterations, 2, figsize=(2 * panel_size, n_iterations * panel_size),
+                             sharex=True, sharey=True, squeeze=False)
+    for row in range(n_iterations):
+        labels, _ = core.assign(points, centers)
+        new_centers, _ = core.update_centroids(points, labels, len(centers),
+                                               previous_centroids=centers)
+        labels, new_centers = labels.numpy(), new_centers.numpy()
+        plot_clusters(points, labels, centers, ax=axes[row, 0], point_size=8,
+                      title=f"iteration {row + 1}: E-step (assign)")
+        plot_clusters(points, labels, new_centers, ax=axes[row, 1], point_size=8,
+                      title=f"iteration {row + 1}: M-step (move)")
+        for old, new in zip(centers, new_centers, strict=True):
+            axes[row, 1].annotate("", xy=new, xytext=old,
+                                  arrowprops={"arrowstyle": "->", "lw": 1.5})
+        centers = new_centers
+    fig.tight_layout()
+    return fig
+
+
+def plot_centroid_images(
+    centers: Any,
+    image_shape: tuple[int, int] = (8, 8),
+    *,
+    titles: Sequence[str] | None = None,
+    n_columns: int = 5,
+    cmap: str = "binary",
+    suptitle: str | None = None,
+) -> Figure:
+    """Show each centroid as a small image (for image data such as digits).
+
+    Parameters
+    ----------
+    centers : array-like of shape (n_clusters, height * width)
+    image_shape : (int, int), default=(8, 8)
+    titles : sequence of str, optional
+        One title per image, e.g. the digit a cluster was mapped to.
+    n_columns : int, default=5
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    centers = np.asarray(centers)
+    if centers.ndim != 2 or centers.shape[1] != image_shape[0] * image_shape[1]:
+        raise ValueError(
+            f"centers must have shape (n_clusters, {image_shape[0] * image_shape[1]}) for "
+            f"image_shape={image_shape}, got {centers.shape}."
+        )
+    n_rows = int(np.ceil(len(centers) / n_columns))
+    fig, axes = plt.subplots(n_rows, n_columns, figsize=(1.6 * n_columns, 1.8 * n_rows),
+                             squeeze=False)
+    for index, ax in enumerate(axes.flat):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if index >= len(centers):
+            ax.axis("off")
+            continue
+        ax.imshow(centers[index].reshape(image_shape), cmap=cmap)
+        ax.set_title(titles[index] if titles is not None else f"cluster {index}", fontsize=9)
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def plot_confusion_matrix(
+    table: Any,
+    row_labels: Sequence[Any],
+    column_labels: Sequence[Any],
+    *,
+    ax: Axes | None = None,
+    title: str | None = None,
+    xlabel: str = "predicted",
+    ylabel: str = "true",
+    cmap: str = "Blues",
+) -> Axes:
+    """Draw a count table as a heat map with the counts written in the cells.
+
+    Parameters
+    ----------
+    table : array-like of shape (n_rows, n_columns)
+    row_labels, column_labels : sequences
+        Tick labels for rows and columns.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    table = np.asarray(table)
+    if table.shape != (len(row_labels), len(column_labels)):
+        raise ValueError(
+            f"table has shape {table.shape} but there are {len(row_labels)} row labels "
+            f"and {len(column_labels)} column labels."
+        )
+    ax = _axes(ax, figsize=(5.5, 4.5))
+    image = ax.imshow(table, cmap=cmap)
+    ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="count")
+    ax.set_xticks(range(len(column_labels)), [str(c) for c in column_labels])
+    ax.set_yticks(range(len(row_labels)), [str(r) for r in row_labels])
+    threshold = table.max() / 2 if table.size else 0
+    for (i, j), count in np.ndenumerate(table):
+        if count:
+            ax.text(j, i, str(count), ha="center", va="center", fontsize=7,
+                    color="white" if count > threshold else "black")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    return ax
