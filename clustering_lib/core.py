@@ -130,12 +130,27 @@ def _squared_distances(points: tf.Tensor, centroids: tf.Tensor) -> tf.Tensor:
 
 
 def _assign(points: tf.Tensor, centroids: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-    distances = _squared_distances(points, centroids)
-    labels = tf.argmin(distances, axis=1, output_type=tf.int32)
-    return labels, tf.reduce_min(distances, axis=1)
+    return _assign_with_norms(points, tf.reduce_sum(tf.square(points), axis=1), centroids)
 
 
-def _assign_few_features(points: tf.Tensor, centroids: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+def _assign_with_norms(
+    points: tf.Tensor, point_norms: tf.Tensor, centroids: tf.Tensor
+) -> tuple[tf.Tensor, tf.Tensor]:
+    """Nearest centroid, given the points' squared norms (computed once per fit).
+
+    ``||x||^2`` is the same for every centroid, so the nearest one minimises
+    ``||c||^2 - 2 x.c`` (scikit-learn's Lloyd loop does the same); the norm is added
+    back only to the n minima, and the result clipped at zero.
+    """
+    centroid_norms = tf.reduce_sum(tf.square(centroids), axis=1)
+    scores = centroid_norms - 2.0 * tf.matmul(points, centroids, transpose_b=True)
+    labels = tf.argmin(scores, axis=1, output_type=tf.int32)
+    return labels, tf.maximum(point_norms + tf.reduce_min(scores, axis=1), 0.0)
+
+
+def _assign_few_features(
+    points: tf.Tensor, point_norms: tf.Tensor, centroids: tf.Tensor
+) -> tuple[tf.Tensor, tf.Tensor]:
     """The same as ``_assign``, written for XLA when there are very few features.
 
     With 3 features (pixels) a matrix product does almost no arithmetic per byte it
@@ -152,9 +167,10 @@ def _assign_few_features(points: tf.Tensor, centroids: tf.Tensor) -> tuple[tf.Te
 
 
 def _weighted_sums(
-    points: tf.Tensor, labels: tf.Tensor, sample_weight: tf.Tensor, n_clusters: int
+    weighted_points: tf.Tensor, labels: tf.Tensor, sample_weight: tf.Tensor, n_clusters
 ) -> tuple[tf.Tensor, tf.Tensor]:
-    sums = tf.math.unsorted_segment_sum(points * sample_weight[:, None], labels, n_clusters)
+    """Per-cluster sums of ``w * x`` and of ``w``, by segment sums."""
+    sums = tf.math.unsorted_segment_sum(weighted_points, labels, n_clusters)
     weights = tf.math.unsorted_segment_sum(sample_weight, labels, n_clusters)
     return sums, weights
 
@@ -193,10 +209,11 @@ def _means(sums: tf.Tensor, weights: tf.Tensor, fallback: tf.Tensor) -> tf.Tenso
     return tf.where((weights > 0)[:, None], means, fallback)
 
 
-def _lloyd_step(points, sample_weight, centroids, assign_fn=_assign):
-    labels, min_distances = assign_fn(points, centroids)
+def _lloyd_step(points, point_norms, weighted_points, sample_weight, centroids, assign_fn):
+    """One E-step and M-step; returns the labels and the new centroids."""
+    labels, min_distances = assign_fn(points, point_norms, centroids)
     n_clusters = tf.shape(centroids)[0]
-    sums, weights = _weighted_sums(points, labels, sample_weight, n_clusters)
+    sums, weights = _weighted_sums(weighted_points, labels, sample_weight, n_clusters)
     sums, weights = tf.cond(
         tf.reduce_any(tf.equal(weights, 0.0)),
         lambda: _relocate_empty_clusters(
@@ -207,22 +224,29 @@ def _lloyd_step(points, sample_weight, centroids, assign_fn=_assign):
     return labels, _means(sums, weights, centroids)
 
 
-def _lloyd_loop(points, sample_weight, centroids_init, max_iter, tol, assign_fn=_assign):
+def _lloyd_loop(
+    points, sample_weight, centroids_init, max_iter, tol, assign_fn=_assign_with_norms
+):
     """Lloyd's algorithm with scikit-learn's stopping rule.
 
     Stops when the labels no longer change ("strict convergence") or when the
     squared centre shift summed over clusters is at most ``tol``, or after
     ``max_iter`` iterations. When it did not converge strictly, the labels are
-    recomputed once so that they match the returned centres.
+    recomputed once so that they match the returned centres. What does not change
+    between iterations (squared norms, weighted points) is computed once.
     """
     n_samples = tf.shape(points)[0]
     labels_init = tf.fill([n_samples], tf.constant(-1, tf.int32))
+    point_norms = tf.reduce_sum(tf.square(points), axis=1)
+    weighted_points = points * sample_weight[:, None]
 
     def keep_going(i, centroids, labels, stop, strict):
         return tf.logical_and(i < max_iter, tf.logical_not(stop))
 
     def body(i, centroids, labels_old, stop, strict):
-        labels, new_centroids = _lloyd_step(points, sample_weight, centroids, assign_fn)
+        labels, new_centroids = _lloyd_step(
+            points, point_norms, weighted_points, sample_weight, centroids, assign_fn
+        )
         strict = tf.reduce_all(tf.equal(labels, labels_old))
         shift = tf.reduce_sum(tf.square(new_centroids - centroids))
         stop = tf.logical_or(strict, shift <= tol)
@@ -233,7 +257,9 @@ def _lloyd_loop(points, sample_weight, centroids_init, max_iter, tol, assign_fn=
         body,
         (tf.constant(0), centroids_init, labels_init, tf.constant(False), tf.constant(False)),
     )
-    labels = tf.cond(strict, lambda: labels, lambda: assign_fn(points, centroids)[0])
+    labels = tf.cond(
+        strict, lambda: labels, lambda: assign_fn(points, point_norms, centroids)[0]
+    )
     residuals = points - tf.gather(centroids, labels)
     inertia = tf.reduce_sum(sample_weight * tf.reduce_sum(tf.square(residuals), axis=1))
     return centroids, labels, inertia, n_iter
@@ -382,7 +408,9 @@ def update_centroids(
                 f"{tuple(fallback.shape)}."
             )
     label_tensor = tf.convert_to_tensor(label_array.astype(np.int32))
-    sums, cluster_weights = _weighted_sums(points, label_tensor, weights, n_clusters)
+    sums, cluster_weights = _weighted_sums(
+        points * weights[:, None], label_tensor, weights, n_clusters
+    )
     return _means(sums, cluster_weights, fallback), cluster_weights
 
 

@@ -1,0 +1,70 @@
+"""The shared figures draw what they claim to draw, and reject malformed input."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from clustering_lib import assign, update_centroids
+from clustering_lib.plotting import (
+    plot_centroid_images,
+    plot_clusters,
+    plot_confusion_matrix,
+    plot_kmeans_steps,
+)
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_plot_clusters_draws_points_and_centres():
+    points = np.array([[0.0, 0.0], [1.0, 1.0], [5.0, 5.0]])
+    ax = plot_clusters(points, [0, 0, 1], [[0.5, 0.5], [5.0, 5.0]], title="t", xlabel="a")
+    point_layer, centre_layer = ax.collections
+    np.testing.assert_array_equal(point_layer.get_offsets(), points)
+    np.testing.assert_array_equal(centre_layer.get_offsets(), [[0.5, 0.5], [5.0, 5.0]])
+    assert ax.get_title() == "t" and ax.get_xlabel() == "a"
+
+
+def test_plot_kmeans_steps_shows_the_lloyd_centres():
+    rng = np.random.default_rng(0)
+    points = np.vstack([rng.normal(0, 0.3, (20, 2)), rng.normal(5, 0.3, (20, 2))])
+    start = np.array([[0.0, 0.0], [0.5, 0.5]])
+    fig = plot_kmeans_steps(points, start, n_iterations=2)
+    assert len(fig.axes) == 4
+    labels, _ = assign(points, start)
+    expected, _ = update_centroids(points, labels, 2, previous_centroids=start)
+    shown = fig.axes[1].collections[1].get_offsets()  # M-step panel of iteration 1
+    np.testing.assert_allclose(shown, expected.numpy())
+
+
+def test_plot_centroid_images_one_panel_per_centre():
+    fig = plot_centroid_images(np.arange(7 * 64).reshape(7, 64), (8, 8), n_columns=4,
+                               titles=[str(i) for i in range(7)])
+    shown = [ax for ax in fig.axes if ax.images]
+    assert len(shown) == 7
+    np.testing.assert_array_equal(shown[2].images[0].get_array(), np.arange(128, 192).reshape(8, 8))
+    assert shown[6].get_title() == "6"
+
+
+def test_plot_confusion_matrix_writes_counts():
+    ax = plot_confusion_matrix([[3, 0], [1, 2]], ["a", "b"], ["x", "y"], title="m")
+    texts = sorted(t.get_text() for t in ax.texts)
+    assert texts == ["1", "2", "3"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["x", "y"]
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: plot_clusters(np.ones((4, 3))), r"points must have shape \(n_samples, 2\)"),
+        (lambda: plot_kmeans_steps(np.ones((4, 2)), np.ones((2, 2)), 0), "n_iterations"),
+        (lambda: plot_centroid_images(np.ones((3, 10)), (8, 8)), "centers must have shape"),
+        (lambda: plot_confusion_matrix(np.ones((2, 2)), ["a"], ["x", "y"]), "row labels"),
+    ],
+)
+def test_bad_input_raises(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
