@@ -201,10 +201,12 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
         rng = check_random_state(self.random_state)
 
-        # Centre the data: distances are unchanged and the expanded distance
-        # formula loses less precision (scikit-learn does the same).
+        # The tolerance is relative to the mean feature variance. Centring the data
+        # leaves distances unchanged and lets the expanded distance formula lose less
+        # precision. Both are computed in NumPy exactly as scikit-learn does, so that
+        # the two implementations stop at the same iteration.
+        tol = float(np.mean(np.var(X, axis=0)) * self.tol) if self.tol > 0 else 0.0
         x_mean = X.mean(axis=0)
-        tol = float(np.mean(np.var(X, axis=0)) * self.tol)
         points = tf.constant(X - x_mean)
         weights = tf.constant(sample_weight)
 
