@@ -151,19 +151,28 @@ def _assign_with_norms(
 def _assign_few_features(
     points: tf.Tensor, point_norms: tf.Tensor, centroids: tf.Tensor
 ) -> tuple[tf.Tensor, tf.Tensor]:
-    """The same as ``_assign``, written for XLA when there are very few features.
+    """The same as ``_assign_with_norms``, written for XLA when there are few features.
 
     With 3 features (pixels) a matrix product does almost no arithmetic per byte it
-    writes. Written as differences, XLA fuses distance, minimum and first index of
-    the minimum into loops that never store the (n_samples, n_clusters) matrix.
+    writes. Written feature by feature as broadcast products, XLA fuses the scores
+    ``||c||^2 - 2 x.c`` into the minimum and the first-index-of-the-minimum
+    reductions, and never stores the (n_samples, n_clusters) matrix.
     """
-    distances = tf.reduce_sum(tf.square(points[:, None, :] - centroids[None, :, :]), axis=2)
-    nearest = tf.reduce_min(distances, axis=1)
+    centroid_norms = tf.reduce_sum(tf.square(centroids), axis=1)
+    n_features = points.shape[1]
+    if n_features is None:  # traced for several feature counts: no unrolling
+        cross = tf.reduce_sum(points[:, None, :] * centroids[None, :, :], axis=2)
+    else:
+        cross = points[:, 0:1] * centroids[None, :, 0]
+        for j in range(1, n_features):
+            cross = cross + points[:, j : j + 1] * centroids[None, :, j]
+    scores = centroid_norms[None, :] - 2.0 * cross
+    lowest = tf.reduce_min(scores, axis=1)
     n_clusters = tf.shape(centroids)[0]
     cluster_ids = tf.range(n_clusters)[None, :]
-    is_nearest = tf.equal(distances, nearest[:, None])
-    labels = tf.reduce_min(tf.where(is_nearest, cluster_ids, n_clusters), axis=1)
-    return labels, nearest
+    is_lowest = tf.equal(scores, lowest[:, None])
+    labels = tf.reduce_min(tf.where(is_lowest, cluster_ids, n_clusters), axis=1)
+    return labels, tf.maximum(point_norms + lowest, 0.0)
 
 
 def _weighted_sums(
