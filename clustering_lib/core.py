@@ -130,6 +130,7 @@ def _squared_distances(points: tf.Tensor, centroids: tf.Tensor) -> tf.Tensor:
 
 
 def _assign(points: tf.Tensor, centroids: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """Labels of the nearest centroids and the squared distances to them."""
     return _assign_with_norms(points, tf.reduce_sum(tf.square(points), axis=1), centroids)
 
 
@@ -303,8 +304,9 @@ def _kmeans_plusplus_loop(points, sample_weight, first_index, uniforms):
 
 
 # Graph-compiled versions. The Lloyd loop is compiled with XLA, which measured
-# faster than a plain graph on both benchmark shapes (benchmarks/); with very few
-# features it also uses the fused difference form of the distances.
+# faster than a plain graph on both benchmark shapes (MNIST 4 vs 10 ms per iteration,
+# china.jpg pixels 10 vs 26 ms; see benchmarks/); with at most _FEW_FEATURES features
+# it computes the distances feature by feature, which XLA fuses into the minimum.
 _FEW_FEATURES = 4
 _assign_fn = tf.function(_assign, reduce_retracing=True)
 _lloyd_fn = tf.function(_lloyd_loop, reduce_retracing=True)
