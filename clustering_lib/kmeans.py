@@ -158,26 +158,25 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             X = X.numpy()
         return validate_data(self, X, reset=reset, dtype=_DTYPES, order="C")
 
-    def _initial_centers(self, X, x_mean, weights, rng, init_is_array):
-        """Initial centres for one run, in the mean-centred frame of ``X``."""
+    def _initial_centers(self, X, points, x_mean, weights, rng, init_is_array):
+        """Initial centres for one run, in the mean-centred frame of ``points``.
+
+        ``X`` is the validated data as given; an array or a callable ``init`` works
+        in its frame, k-means++ and random seeding pick rows of ``points``.
+        """
         init = self.init
-        n_features = X.shape[1]
         if init_is_array or callable(init):
-            if init_is_array:
-                centers = init
-            else:
-                centers = init(X.numpy() + x_mean, self.n_clusters, random_state=rng)
+            centers = init if init_is_array else init(X, self.n_clusters, random_state=rng)
             centers = np.asarray(centers)
-            if centers.ndim != 2 or centers.shape != (self.n_clusters, n_features):
+            if centers.shape != (self.n_clusters, X.shape[1]):
                 raise ValueError(
                     f"The shape of the initial centers {centers.shape} does not match "
-                    f"(n_clusters, n_features) = ({self.n_clusters}, {n_features})."
+                    f"(n_clusters, n_features) = ({self.n_clusters}, {X.shape[1]})."
                 )
-            centers = core.as_float_tensor(centers, "init", dtype=X.dtype)
-            return centers - x_mean
+            return core.as_float_tensor(centers, "init", dtype=points.dtype) - x_mean
         if init == "k-means++":
-            return core._kmeans_plusplus_checked(X, self.n_clusters, rng, weights)[0]
-        return core._random_init_checked(X, self.n_clusters, rng, weights)[0]
+            return core._kmeans_plusplus_checked(points, self.n_clusters, rng, weights)[0]
+        return core._random_init_checked(points, self.n_clusters, rng, weights)[0]
 
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> KMeans:
         """Compute k-means clustering.
@@ -212,7 +211,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
 
         best = None
         for _ in range(n_init):
-            centers = self._initial_centers(points, x_mean, weights, rng, init_is_array)
+            centers = self._initial_centers(X, points, x_mean, weights, rng, init_is_array)
             result = core._lloyd_checked(points, weights, centers, self.max_iter, tol)
             labels = result.labels.numpy()
             inertia = float(result.inertia)
