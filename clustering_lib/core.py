@@ -176,13 +176,17 @@ def _assign_few_features(
     return labels, tf.maximum(point_norms + lowest, 0.0)
 
 
+def _with_weights(points: tf.Tensor, sample_weight: tf.Tensor) -> tf.Tensor:
+    """``[w * x, w]``: weighted points with the weight as one more column."""
+    return tf.concat([points * sample_weight[:, None], sample_weight[:, None]], axis=1)
+
+
 def _weighted_sums(
-    weighted_points: tf.Tensor, labels: tf.Tensor, sample_weight: tf.Tensor, n_clusters
+    weighted: tf.Tensor, labels: tf.Tensor, n_clusters
 ) -> tuple[tf.Tensor, tf.Tensor]:
-    """Per-cluster sums of ``w * x`` and of ``w``, by segment sums."""
-    sums = tf.math.unsorted_segment_sum(weighted_points, labels, n_clusters)
-    weights = tf.math.unsorted_segment_sum(sample_weight, labels, n_clusters)
-    return sums, weights
+    """Per-cluster sums of ``w * x`` and of ``w``, by one segment sum of ``[w * x, w]``."""
+    totals = tf.math.unsorted_segment_sum(weighted, labels, n_clusters)
+    return totals[:, :-1], totals[:, -1]
 
 
 def _relocate_empty_clusters(
@@ -219,11 +223,11 @@ def _means(sums: tf.Tensor, weights: tf.Tensor, fallback: tf.Tensor) -> tf.Tenso
     return tf.where((weights > 0)[:, None], means, fallback)
 
 
-def _lloyd_step(points, point_norms, weighted_points, sample_weight, centroids, assign_fn):
+def _lloyd_step(points, point_norms, weighted, sample_weight, centroids, assign_fn):
     """One E-step and M-step; returns the labels and the new centroids."""
     labels, min_distances = assign_fn(points, point_norms, centroids)
     n_clusters = tf.shape(centroids)[0]
-    sums, weights = _weighted_sums(weighted_points, labels, sample_weight, n_clusters)
+    sums, weights = _weighted_sums(weighted, labels, n_clusters)
     sums, weights = tf.cond(
         tf.reduce_any(tf.equal(weights, 0.0)),
         lambda: _relocate_empty_clusters(
@@ -248,14 +252,14 @@ def _lloyd_loop(
     n_samples = tf.shape(points)[0]
     labels_init = tf.fill([n_samples], tf.constant(-1, tf.int32))
     point_norms = tf.reduce_sum(tf.square(points), axis=1)
-    weighted_points = points * sample_weight[:, None]
+    weighted = _with_weights(points, sample_weight)
 
     def keep_going(i, centroids, labels, stop, strict):
         return tf.logical_and(i < max_iter, tf.logical_not(stop))
 
     def body(i, centroids, labels_old, stop, strict):
         labels, new_centroids = _lloyd_step(
-            points, point_norms, weighted_points, sample_weight, centroids, assign_fn
+            points, point_norms, weighted, sample_weight, centroids, assign_fn
         )
         strict = tf.reduce_all(tf.equal(labels, labels_old))
         shift = tf.reduce_sum(tf.square(new_centroids - centroids))
@@ -419,9 +423,7 @@ def update_centroids(
                 f"{tuple(fallback.shape)}."
             )
     label_tensor = tf.convert_to_tensor(label_array.astype(np.int32))
-    sums, cluster_weights = _weighted_sums(
-        points * weights[:, None], label_tensor, weights, n_clusters
-    )
+    sums, cluster_weights = _weighted_sums(_with_weights(points, weights), label_tensor, n_clusters)
     return _means(sums, cluster_weights, fallback), cluster_weights
 
 
