@@ -7,6 +7,7 @@ Layers
 - ``kmeans``: :class:`KMeans`, a scikit-learn-compatible estimator on top of core.
 - ``metrics``: purity, Hungarian cluster accuracy, cluster-to-label mapping.
 - ``datasets``: MNIST (offline-friendly), digits and scikit-learn's sample images.
+- ``quantize``: colour quantisation of images with k-means.
 - ``plotting``: the figures the notebooks share.
 """
 
@@ -33,11 +34,13 @@ from .metrics import (  # noqa: E402
     purity,
     relabel,
 )
+from .quantize import DEFAULT_SAMPLE_SIZE, quantize_colors  # noqa: E402
 from .reproducibility import seed_everything  # noqa: E402
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "DEFAULT_SAMPLE_SIZE",
     "KMeans",
     "LloydResult",
     "assign",
@@ -52,6 +55,7 @@ __all__ = [
     "pairwise_squared_distances",
     "plotting",
     "purity",
+    "quantize_colors",
     "random_init",
     "relabel",
     "seed_everything",

@@ -1,0 +1,126 @@
+"""quantize_colors: shapes and dtypes, palette membership, determinism, quality, bad input."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from sklearn.cluster import KMeans as SklearnKMeans
+
+import clustering_lib as cl
+
+
+@pytest.fixture(scope="module")
+def china_small():
+    return cl.load_sample_image("china")[::4, ::4]  # 107 x 160 pixels
+
+
+def _is_palette_colour(image, palette):
+    pixels = image.reshape(-1, 1, 3)
+    return np.all(np.any(np.all(pixels == palette[None, :, :], axis=2), axis=1))
+
+
+@pytest.mark.parametrize("method", ["sample", "unique", "all"])
+def test_uint8_round_trip_and_palette_membership(china_small, method):
+    quantized, palette = cl.quantize_colors(china_small, 8, method=method, sample_size=2000,
+                                            random_state=0)
+    assert quantized.shape == china_small.shape and quantized.dtype == np.uint8
+    assert palette.shape == (8, 3) and palette.dtype == np.uint8
+    assert _is_palette_colour(quantized, palette)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_float_round_trip_keeps_dtype_and_scale(china_small, dtype):
+    image = china_small.astype(dtype) / 255
+    quantized, palette = cl.quantize_colors(image, 6, random_state=0)
+    assert quantized.dtype == dtype and palette.dtype == dtype
+    assert quantized.shape == image.shape
+    assert 0.0 <= palette.min() and palette.max() <= 1.0
+    assert _is_palette_colour(quantized, palette)
+
+
+def test_accepts_a_tensor(china_small):
+    quantized, _ = cl.quantize_colors(tf.constant(china_small), 4, random_state=0)
+    assert quantized.shape == china_small.shape
+
+
+def test_every_pixel_gets_its_nearest_palette_colour(china_small):
+    quantized, palette = cl.quantize_colors(china_small, 12, random_state=1)
+    pixels = china_small.reshape(-1, 3).astype(np.float64)
+    distances = ((pixels[:, None, :] - palette[None].astype(np.float64)) ** 2).sum(axis=2)
+    best = distances.min(axis=1)
+    chosen = ((pixels - quantized.reshape(-1, 3)) ** 2).sum(axis=1)
+    np.testing.assert_allclose(chosen, best)
+
+
+def test_same_random_state_same_result(china_small):
+    first = cl.quantize_colors(china_small, 16, random_state=3)
+    second = cl.quantize_colors(china_small, 16, random_state=3)
+    np.testing.assert_array_equal(first[0], second[0])
+    np.testing.assert_array_equal(first[1], second[1])
+
+
+def test_unique_method_solves_the_all_pixel_problem(china_small):
+    # k-means on distinct colours weighted by counts is k-means on every pixel. (tol=0:
+    # the relative tolerance is scaled by the unweighted variance, which differs.)
+    pixels = china_small.reshape(-1, 3).astype(np.float64) / 255
+    colours, counts = np.unique(pixels, axis=0, return_counts=True)
+    init = colours[:: len(colours) // 8][:8]
+    weighted = cl.KMeans(8, init=init, n_init=1, tol=0).fit(colours, sample_weight=counts)
+    everything = SklearnKMeans(8, init=init, n_init=1, tol=0).fit(pixels)
+    np.testing.assert_allclose(weighted.cluster_centers_, everything.cluster_centers_,
+                               rtol=1e-9)
+    np.testing.assert_allclose(weighted.inertia_, everything.inertia_, rtol=1e-9)
+
+
+def test_quality_close_to_scikit_learn_on_all_pixels(china_small):
+    reference = SklearnKMeans(16, random_state=0).fit(china_small.reshape(-1, 3) / 255.0)
+    centres = np.rint(np.clip(reference.cluster_centers_, 0, 1) * 255).astype(np.uint8)
+    ref_image = centres[reference.labels_].reshape(china_small.shape)
+    ref_mse = np.mean((ref_image.astype(float) - china_small) ** 2)
+    quantized, _ = cl.quantize_colors(china_small, 16, method="unique", random_state=0)
+    mse = np.mean((quantized.astype(float) - china_small) ** 2)
+    assert mse <= 1.05 * ref_mse
+
+
+def test_image_with_few_colours_is_reproduced_exactly():
+    rng = np.random.default_rng(0)
+    colours = np.array([[255, 0, 0], [0, 255, 0], [0, 0, 255]], dtype=np.uint8)
+    image = colours[rng.integers(0, 3, size=(30, 40))]
+    quantized, palette = cl.quantize_colors(image, 3, sample_size=50, random_state=0)
+    np.testing.assert_array_equal(quantized, image)
+    assert sorted(map(tuple, palette.tolist())) == sorted(map(tuple, colours.tolist()))
+
+
+def test_sample_with_too_few_distinct_colours_falls_back_to_all_colours():
+    # 1,000 pixels of one colour and one pixel each of two others: a small sample almost
+    # surely misses them, yet three colours were asked for and exist.
+    image = np.zeros((1, 1002, 3), dtype=np.uint8)
+    image[0, 1000] = [255, 255, 255]
+    image[0, 1001] = [255, 0, 0]
+    quantized, palette = cl.quantize_colors(image, 3, sample_size=10, random_state=0)
+    np.testing.assert_array_equal(quantized, image)
+    assert len(np.unique(palette, axis=0)) == 3
+
+
+@pytest.mark.parametrize(
+    ("image", "kwargs", "error", "message"),
+    [
+        (np.zeros((4, 4), np.uint8), {}, ValueError, r"shape \(height, width, 3\)"),
+        (np.zeros((4, 4, 4), np.uint8), {}, ValueError, r"shape \(height, width, 3\)"),
+        (np.zeros((0, 4, 3), np.uint8), {}, ValueError, "empty"),
+        (np.full((4, 4, 3), np.nan), {}, ValueError, "NaN"),
+        (np.full((4, 4, 3), np.inf), {}, ValueError, "NaN or infinity"),
+        (np.full((4, 4, 3), 2.0), {}, ValueError, r"must lie in \[0, 1\]"),
+        (np.full((4, 4, 3), -0.5), {}, ValueError, r"must lie in \[0, 1\]"),
+        (np.zeros((4, 4, 3), np.int64), {}, TypeError, "uint8"),
+        (np.zeros((4, 4, 3), np.uint8), {"n_colors": 0}, ValueError, "n_colors must be at least"),
+        (np.zeros((4, 4, 3), np.uint8), {"n_colors": 2.0}, TypeError, "n_colors must be an int"),
+        (np.zeros((4, 4, 3), np.uint8), {"n_colors": 2}, ValueError, "distinct colours"),
+        (np.zeros((4, 4, 3), np.uint8), {"method": "fast"}, ValueError, "method"),
+        (np.zeros((4, 4, 3), np.uint8), {"n_colors": 2, "sample_size": 1}, ValueError,
+         "sample_size"),
+    ],
+)
+def test_bad_input(image, kwargs, error, message):
+    kwargs = {"n_colors": 1, **kwargs}
+    with pytest.raises(error, match=message):
+        cl.quantize_colors(image, **kwargs)
