@@ -72,6 +72,7 @@ lint: setup
 
 bench: setup
 	MPLBACKEND=Agg $(PY) benchmarks/kmeans_vs_sklearn.py
+	MPLBACKEND=Agg $(PY) benchmarks/quantize_vs_sklearn.py
 
 lab: setup
 	$(VENV)/bin/jupyter lab notebooks/

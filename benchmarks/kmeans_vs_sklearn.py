@@ -23,29 +23,21 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import time
-from collections.abc import Callable
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
+from _timing import (  # noqa: E402
+    describe_threads,
+    median_seconds,
+    per_iteration_seconds,
+    print_table,
+)
 from sklearn.cluster import KMeans as SklearnKMeans  # noqa: E402
 from sklearn.cluster import kmeans_plusplus  # noqa: E402
-from threadpoolctl import threadpool_info  # noqa: E402
 
 import clustering_lib as cl  # noqa: E402
-
-
-def median_seconds(run: Callable[[], object], repeats: int) -> tuple[float, object]:
-    """Median wall time of ``repeats`` calls, and the last call's result."""
-    times = []
-    result = None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
 
 
 def load_shapes() -> dict[str, tuple[np.ndarray, int]]:
@@ -53,18 +45,6 @@ def load_shapes() -> dict[str, tuple[np.ndarray, int]]:
     mnist = images.reshape(len(images), -1).astype(np.float32) / 255.0
     china = cl.load_sample_image("china").reshape(-1, 3).astype(np.float32) / 255.0
     return {"MNIST test (10000x784, k=10)": (mnist, 10), "china.jpg (273280x3, k=64)": (china, 64)}
-
-
-def per_iteration_seconds(
-    make: Callable[[int], object], X: np.ndarray, repeats: int, short: int, long: int
-) -> tuple[float, float, object]:
-    """Seconds per Lloyd iteration by differencing two fits; also the long fit's time."""
-    t_short, fit_short = median_seconds(lambda: make(short).fit(X), repeats)
-    t_long, fit_long = median_seconds(lambda: make(long).fit(X), repeats)
-    extra = fit_long.n_iter_ - fit_short.n_iter_
-    if extra <= 0:
-        raise RuntimeError(f"the fit converged within {short} iterations; lower --iterations")
-    return (t_long - t_short) / extra, t_long, fit_long
 
 
 def bench_shape(X: np.ndarray, k: int, repeats: int, iterations: int) -> dict[str, float]:
@@ -83,8 +63,11 @@ def bench_shape(X: np.ndarray, k: int, repeats: int, iterations: int) -> dict[st
     cl.KMeans(n_clusters=k, random_state=0).fit(X)
     warmup = time.perf_counter() - warmup_start
 
-    iter_ours, t_ours, ours = per_iteration_seconds(ours_fixed, X, repeats, short, iterations)
-    iter_sk, t_sk, ref = per_iteration_seconds(sklearn_fixed, X, repeats, short, iterations)
+    def fit(estimator):
+        return estimator.fit(X)
+
+    iter_ours, t_ours, ours = per_iteration_seconds(ours_fixed, fit, repeats, short, iterations)
+    iter_sk, t_sk, ref = per_iteration_seconds(sklearn_fixed, fit, repeats, short, iterations)
 
     seeds = iter(range(10_000))
     t_fit_ours, fit_ours = median_seconds(
@@ -118,23 +101,9 @@ def main() -> None:
                         help="Lloyd iterations of the long fixed-iteration fit")
     args = parser.parse_args()
 
-    blas = {(m["internal_api"], m.get("num_threads")) for m in threadpool_info()}
-    print(f"clustering_lib {cl.__version__}; threads/BLAS seen by scikit-learn: {sorted(blas)}")
-    rows = {name: bench_shape(X, k, args.repeats, args.iterations)
-            for name, (X, k) in load_shapes().items()}
-
-    names = list(rows)
-    width = max(len(m) for m in rows[names[0]])
-    print()
-    print(f"| {'measure':<{width}} | " + " | ".join(names) + " |")
-    print(f"|{'-' * (width + 2)}|" + "|".join("-" * (len(n) + 2) for n in names) + "|")
-    for measure in rows[names[0]]:
-        cells = []
-        for name in names:
-            value = rows[name][measure]
-            cells.append(f"{value:>{len(name)}.3g}" if isinstance(value, float) else
-                         f"{value:>{len(name)}}")
-        print(f"| {measure:<{width}} | " + " | ".join(cells) + " |")
+    print(f"clustering_lib {cl.__version__}; threads seen by scikit-learn: {describe_threads()}")
+    print_table({name: bench_shape(X, k, args.repeats, args.iterations)
+                 for name, (X, k) in load_shapes().items()})
 
 
 if __name__ == "__main__":
