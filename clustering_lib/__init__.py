@@ -34,7 +34,14 @@ from .metrics import (  # noqa: E402
     purity,
     relabel,
 )
-from .quantize import DEFAULT_SAMPLE_SIZE, quantize_colors  # noqa: E402
+from .quantize import (  # noqa: E402
+    DEFAULT_SAMPLE_SIZE,
+    compressed_bits_per_pixel,
+    image_mse,
+    image_psnr,
+    quantization_sweep,
+    quantize_colors,
+)
 from .reproducibility import seed_everything  # noqa: E402
 
 __version__ = "0.1.0"
@@ -45,7 +52,10 @@ __all__ = [
     "LloydResult",
     "assign",
     "cluster_accuracy",
+    "compressed_bits_per_pixel",
     "contingency_matrix",
+    "image_mse",
+    "image_psnr",
     "kmeans_plusplus",
     "lloyd",
     "load_digits",
@@ -55,6 +65,7 @@ __all__ = [
     "pairwise_squared_distances",
     "plotting",
     "purity",
+    "quantization_sweep",
     "quantize_colors",
     "random_init",
     "relabel",

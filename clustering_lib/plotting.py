@@ -23,6 +23,8 @@ __all__ = [
     "plot_kmeans_steps",
     "plot_centroid_images",
     "plot_confusion_matrix",
+    "plot_colour_cloud",
+    "plot_palette",
 ]
 
 CLUSTER_CMAP = "tab10"
@@ -219,4 +221,83 @@ def plot_confusion_matrix(
     ax.set_ylabel(ylabel)
     if title:
         ax.set_title(title)
+    return ax
+
+
+def _as_unit_rgb(colours: Any) -> np.ndarray:
+    colours = np.asarray(colours)
+    if colours.ndim != 2 or colours.shape[1] != 3:
+        raise ValueError(f"colours must have shape (n, 3), got {colours.shape}.")
+    return colours / 255.0 if colours.dtype == np.uint8 else colours.astype(np.float64)
+
+
+def plot_colour_cloud(
+    image: Any,
+    *,
+    n_points: int = 3000,
+    random_state: int = 0,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Axes:
+    """Scatter a random sample of an image's pixels in the RGB cube, in their own colours.
+
+    Parameters
+    ----------
+    image : array-like of shape (height, width, 3), uint8 or float in [0, 1]
+    n_points : int, default=3000
+        Pixels drawn at random (without replacement) to keep the plot light.
+    random_state : int, default=0
+    ax : a 3-D matplotlib Axes (``projection="3d"``), optional
+
+    Returns
+    -------
+    matplotlib Axes (3-D)
+    """
+    image = np.asarray(image)
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"image must have shape (height, width, 3), got {image.shape}.")
+    pixels = _as_unit_rgb(image.reshape(-1, 3))
+    rng = np.random.default_rng(random_state)
+    sample = pixels[rng.choice(len(pixels), size=min(n_points, len(pixels)), replace=False)]
+    if ax is None:
+        ax = plt.figure(figsize=(5, 4.5)).add_subplot(projection="3d")
+    ax.scatter(sample[:, 0], sample[:, 1], sample[:, 2], c=sample, s=4, depthshade=False)
+    ax.set_xlabel("red")
+    ax.set_ylabel("green")
+    ax.set_zlabel("blue")
+    for axis_limits in (ax.set_xlim, ax.set_ylim, ax.set_zlim):
+        axis_limits(0, 1)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_palette(
+    palette: Any,
+    *,
+    ax: Axes | None = None,
+    title: str | None = None,
+    n_columns: int = 16,
+) -> Axes:
+    """Draw palette colours as a grid of swatches, ordered from dark to light.
+
+    Parameters
+    ----------
+    palette : array-like of shape (n_colors, 3), uint8 or float in [0, 1]
+    n_columns : int, default=16
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    colours = _as_unit_rgb(palette)
+    colours = colours[np.argsort(colours @ np.array([0.299, 0.587, 0.114]), kind="stable")]
+    n_rows = int(np.ceil(len(colours) / n_columns))
+    grid = np.ones((n_rows * n_columns, 3))
+    grid[: len(colours)] = colours
+    ax = _axes(ax, figsize=(0.4 * n_columns, 0.4 * n_rows + 0.6))
+    ax.imshow(grid.reshape(n_rows, n_columns, 3), interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(title or f"palette: {len(colours)} colours, dark to light")
     return ax

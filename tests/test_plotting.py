@@ -68,3 +68,29 @@ def test_plot_confusion_matrix_writes_counts():
 def test_bad_input_raises(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_plot_colour_cloud_uses_pixel_colours():
+    from clustering_lib.plotting import plot_colour_cloud
+
+    image = np.zeros((10, 10, 3), dtype=np.uint8)
+    image[..., 0] = 255  # all red
+    ax = plot_colour_cloud(image, n_points=20)
+    xs, ys, zs = ax.collections[0]._offsets3d  # the plotted coordinates
+    assert len(xs) == 20
+    np.testing.assert_allclose(np.c_[xs, ys, zs], np.tile([1.0, 0.0, 0.0], (20, 1)))
+    colours = ax.collections[0].get_facecolors()
+    np.testing.assert_allclose(colours[:, :3], np.tile([1.0, 0.0, 0.0], (len(colours), 1)))
+    with pytest.raises(ValueError, match="height, width, 3"):
+        plot_colour_cloud(np.zeros((4, 4)))
+
+
+def test_plot_palette_orders_dark_to_light():
+    from clustering_lib.plotting import plot_palette
+
+    palette = np.array([[255, 255, 255], [0, 0, 0], [128, 128, 128]], dtype=np.uint8)
+    ax = plot_palette(palette, n_columns=3)
+    shown = ax.images[0].get_array()
+    np.testing.assert_allclose(shown[0, :, 0], [0.0, 128 / 255, 1.0])
+    with pytest.raises(ValueError, match=r"shape \(n, 3\)"):
+        plot_palette(np.zeros((3, 4)))

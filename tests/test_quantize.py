@@ -124,3 +124,34 @@ def test_bad_input(image, kwargs, error, message):
     kwargs = {"n_colors": 1, **kwargs}
     with pytest.raises(error, match=message):
         cl.quantize_colors(image, **kwargs)
+
+
+def test_mse_and_psnr_hand_made():
+    reference = np.zeros((2, 2, 3), dtype=np.uint8)
+    image = reference.copy()
+    image[0, 0, 0] = 12  # one channel of one pixel off by 12: MSE = 144 / 12 = 12
+    assert cl.image_mse(reference, image) == pytest.approx(12.0)
+    assert cl.image_psnr(reference, image) == pytest.approx(10 * np.log10(255**2 / 12.0))
+    assert cl.image_psnr(reference, reference) == float("inf")
+    floats = reference.astype(np.float32)
+    assert cl.image_psnr(floats, floats + 0.1) == pytest.approx(20.0, rel=1e-5)
+    with pytest.raises(ValueError, match="shape"):
+        cl.image_mse(reference, np.zeros((2, 3, 3), dtype=np.uint8))
+
+
+def test_compressed_bits_per_pixel():
+    # 64 colours: 6-bit indices plus a 64 x 24-bit palette spread over the pixels.
+    assert cl.compressed_bits_per_pixel(1000, 64) == pytest.approx(6 + 64 * 24 / 1000)
+    assert cl.compressed_bits_per_pixel(10, 1) == pytest.approx(1 + 2.4)
+    assert cl.compressed_bits_per_pixel(100, 5) == pytest.approx(3 + 1.2)
+    with pytest.raises(ValueError, match="positive"):
+        cl.compressed_bits_per_pixel(0, 4)
+
+
+def test_quantization_sweep_matches_single_calls(china_small):
+    sweep = cl.quantization_sweep(china_small, [2, 8], random_state=0)
+    np.testing.assert_array_equal(sweep["n_colors"], [2, 8])
+    quantized, _ = cl.quantize_colors(china_small, 8, random_state=0)
+    assert sweep["mse"][1] == pytest.approx(cl.image_mse(china_small, quantized))
+    assert sweep["psnr"][1] > sweep["psnr"][0]
+    assert sweep["bits_per_pixel"][0] < sweep["bits_per_pixel"][1]
