@@ -38,17 +38,6 @@ DEFAULT_SAMPLE_SIZE = 20_000
 
 _METHODS = ("sample", "unique", "all")
 
-# Assigning every pixel is the one step that touches all of them: XLA fuses the
-# few-feature distance form into the minimum (see core._assign_few_features).
-_assign_pixels_fn = tf.function(
-    lambda pixels, palette: core._assign_few_features(
-        pixels, tf.reduce_sum(tf.square(pixels), axis=1), palette
-    ),
-    jit_compile=True,
-    reduce_retracing=True,
-)
-
-
 def _check_image(image: Any) -> np.ndarray:
     if isinstance(image, tf.Tensor | tf.Variable):
         image = image.numpy()
@@ -74,6 +63,17 @@ def _check_image(image: Any) -> np.ndarray:
             "(divide a 0-255 image by 255, or pass it as uint8)."
         )
     return image
+
+
+def _nearest_palette_colour(pixels: np.ndarray, palette: np.ndarray) -> np.ndarray:
+    """Index of the nearest palette colour for every pixel (both in [0, 1])."""
+    points, centres = tf.constant(pixels), tf.constant(palette)
+    n_colors = len(palette)
+    if core._few_features(3, n_colors):
+        assign = core._few_features_assign_fn(3, n_colors, points.dtype)
+    else:
+        assign = core._assign_fn
+    return assign(points, centres)[0].numpy()
 
 
 def _unique_colours(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -191,10 +191,8 @@ def quantize_colors(
         palette = np.rint(centres * 255.0).astype(np.uint8)
     else:
         palette = centres.astype(image.dtype)
-    labels = _assign_pixels_fn(
-        tf.constant(pixels.astype(float_dtype) / scale),
-        tf.constant(palette.astype(float_dtype) / scale),
-    )[0].numpy()
+    labels = _nearest_palette_colour(pixels.astype(float_dtype) / scale,
+                                     palette.astype(float_dtype) / scale)
     return palette[labels].reshape(image.shape), palette
 
 
