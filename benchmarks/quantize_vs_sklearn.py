@@ -39,17 +39,6 @@ N_COLORS = 64
 SAMPLE_SIZES = (5_000, 10_000, 20_000, 50_000)
 
 
-def mse(image: np.ndarray, reference: np.ndarray) -> float:
-    return float(np.mean((image.astype(np.float64) - reference.astype(np.float64)) ** 2))
-
-
-def sklearn_quantize(image: np.ndarray, seed: int) -> np.ndarray:
-    pixels = image.reshape(-1, 3).astype(np.float32) / 255
-    model = SklearnKMeans(N_COLORS, random_state=seed).fit(pixels)
-    palette = np.rint(np.clip(model.cluster_centers_, 0, 1) * 255).astype(np.uint8)
-    return palette[model.labels_].reshape(image.shape)
-
-
 def timed_over_seeds(run, seeds: int) -> tuple[float, float]:
     """Median time and mean MSE of ``run(seed)`` over seeds (after one warm-up call)."""
     run(10_000)
@@ -57,14 +46,16 @@ def timed_over_seeds(run, seeds: int) -> tuple[float, float]:
     for seed in range(seeds):
         seconds, (image, reference) = median_seconds(lambda s=seed: run(s), 1)
         times.append(seconds)
-        errors.append(mse(image, reference))
+        errors.append(cl.image_mse(reference, image))
     return float(np.median(times)), float(np.mean(errors))
 
 
 def bench_image(name: str, seeds: int, repeats: int, iterations: int) -> dict[str, object]:
     image = cl.load_sample_image(name)
     row: dict[str, object] = {}
-    t_sk, mse_sk = timed_over_seeds(lambda s: (sklearn_quantize(image, s), image), seeds)
+    t_sk, mse_sk = timed_over_seeds(
+        lambda s: (cl.sklearn_quantize_colors(image, N_COLORS, random_state=s)[0], image), seeds
+    )
     row["sklearn KMeans, all pixels: s"] = t_sk
     row["sklearn KMeans, all pixels: MSE"] = mse_sk
 

@@ -41,6 +41,7 @@ from .quantize import (  # noqa: E402
     image_psnr,
     quantization_sweep,
     quantize_colors,
+    sklearn_quantize_colors,
 )
 from .reproducibility import seed_everything  # noqa: E402
 
@@ -70,5 +71,6 @@ __all__ = [
     "random_init",
     "relabel",
     "seed_everything",
+    "sklearn_quantize_colors",
     "update_centroids",
 ]

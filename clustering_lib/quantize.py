@@ -27,6 +27,7 @@ __all__ = [
     "image_psnr",
     "quantization_sweep",
     "quantize_colors",
+    "sklearn_quantize_colors",
 ]
 
 #: Pixels sampled to fit the palette by default, chosen by measurement at 64 colours
@@ -194,6 +195,29 @@ def quantize_colors(
     labels = _nearest_palette_colour(pixels.astype(float_dtype) / scale,
                                      palette.astype(float_dtype) / scale)
     return palette[labels].reshape(image.shape), palette
+
+
+def sklearn_quantize_colors(
+    image: Any, n_colors: int, *, random_state: Any = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The reference quantiser: scikit-learn's ``KMeans`` fitted on every pixel.
+
+    Same conventions as :func:`quantize_colors` (input and output scale and dtype,
+    palette rounded for uint8 images); used by the notebooks, tests and benchmarks
+    as the baseline to compare with.
+    """
+    from sklearn.cluster import KMeans as SklearnKMeans
+
+    image = _check_image(image)
+    scale = 255.0 if image.dtype == np.uint8 else 1.0
+    pixels = image.reshape(-1, 3).astype(np.float32 if scale > 1 else image.dtype) / scale
+    model = SklearnKMeans(n_colors, random_state=random_state).fit(pixels)
+    centres = np.clip(model.cluster_centers_, 0.0, 1.0)
+    if image.dtype == np.uint8:
+        palette = np.rint(centres * 255.0).astype(np.uint8)
+    else:
+        palette = centres.astype(image.dtype)
+    return palette[model.labels_].reshape(image.shape), palette
 
 
 def image_mse(reference: Any, image: Any) -> float:

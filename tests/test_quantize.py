@@ -72,9 +72,7 @@ def test_unique_method_solves_the_all_pixel_problem(china_small):
 
 
 def test_quality_close_to_scikit_learn_on_all_pixels(china_small):
-    reference = SklearnKMeans(16, random_state=0).fit(china_small.reshape(-1, 3) / 255.0)
-    centres = np.rint(np.clip(reference.cluster_centers_, 0, 1) * 255).astype(np.uint8)
-    ref_image = centres[reference.labels_].reshape(china_small.shape)
+    ref_image, _ = cl.sklearn_quantize_colors(china_small, 16, random_state=0)
     ref_mse = np.mean((ref_image.astype(float) - china_small) ** 2)
     quantized, _ = cl.quantize_colors(china_small, 16, method="unique", random_state=0)
     mse = np.mean((quantized.astype(float) - china_small) ** 2)
@@ -155,3 +153,30 @@ def test_quantization_sweep_matches_single_calls(china_small):
     assert sweep["mse"][1] == pytest.approx(cl.image_mse(china_small, quantized))
     assert sweep["psnr"][1] > sweep["psnr"][0]
     assert sweep["bits_per_pixel"][0] < sweep["bits_per_pixel"][1]
+
+
+def test_many_palette_sizes_in_a_row_log_no_retracing_warning(china_small):
+    # The few-feature kernels are compiled once per palette size, by design, so
+    # TensorFlow's "excessive retracing" warning must not reach the user's stderr.
+    import logging
+
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = tf.get_logger()
+    logger.addHandler(handler)
+    try:
+        for n_colors in range(2, 10):
+            cl.quantize_colors(china_small, n_colors, random_state=0)
+    finally:
+        logger.removeHandler(handler)
+    assert not [r for r in records if "retracing" in r.getMessage()]
+
+
+def test_sklearn_reference_quantiser_conventions(china_small):
+    quantized, palette = cl.sklearn_quantize_colors(china_small, 5, random_state=0)
+    assert quantized.dtype == np.uint8 and palette.shape == (5, 3)
+    assert _is_palette_colour(quantized, palette)
+    floats = china_small.astype(np.float64) / 255
+    quantized, palette = cl.sklearn_quantize_colors(floats, 5, random_state=0)
+    assert quantized.dtype == np.float64 and palette.max() <= 1.0
