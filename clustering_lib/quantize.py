@@ -33,8 +33,8 @@ __all__ = [
 #: Pixels sampled to fit the palette by default, chosen by measurement at 64 colours
 #: (benchmarks/quantize_vs_sklearn.py, 5 seeds): with 20,000 pixels the mean squared
 #: error is 2.4% above scikit-learn's KMeans on every pixel for both china.jpg and
-#: flower.jpg (at worst 4%), at about a sixteenth of its time; 10,000 pixels gave
-#: +3.6% and +4.5% (at worst 5.2%), 30,000 gave +2.2% and +1.7% for ~25% more time.
+#: flower.jpg (at worst 4%), in 1/15 to 1/20 of its time; 10,000 pixels gave +3.6% and
+#: +4.5% (at worst 5.2%), 30,000 gave +2.2% and +1.7% for ~25% more time.
 DEFAULT_SAMPLE_SIZE = 20_000
 
 _METHODS = ("sample", "unique", "all")
