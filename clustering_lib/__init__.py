@@ -7,6 +7,7 @@ Layers
 - ``kmeans``: :class:`KMeans`, a scikit-learn-compatible estimator on top of core.
 - ``metrics``: purity, Hungarian cluster accuracy, cluster-to-label mapping.
 - ``datasets``: MNIST (offline-friendly), digits and scikit-learn's sample images.
+- ``nmf``: :class:`NMF`, non-negative matrix factorisation by coordinate descent.
 - ``quantize``: colour quantisation of images with k-means.
 - ``plotting``: the figures the notebooks share.
 """
@@ -34,6 +35,7 @@ from .metrics import (  # noqa: E402
     purity,
     relabel,
 )
+from .nmf import NMF  # noqa: E402
 from .quantize import (  # noqa: E402
     DEFAULT_SAMPLE_SIZE,
     compressed_bits_per_pixel,
@@ -51,6 +53,7 @@ __all__ = [
     "DEFAULT_SAMPLE_SIZE",
     "KMeans",
     "LloydResult",
+    "NMF",
     "assign",
     "cluster_accuracy",
     "compressed_bits_per_pixel",

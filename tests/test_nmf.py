@@ -1,0 +1,152 @@
+"""clustering_lib.NMF against scikit-learn's NMF and scipy.optimize.nnls."""
+
+import warnings
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from scipy.optimize import nnls
+from sklearn.datasets import load_digits
+from sklearn.decomposition import NMF as SklearnNMF
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.estimator_checks import check_estimator
+
+from clustering_lib import NMF
+
+# The seed question's data (seed 002).
+SEED_DATA = np.array([[0, 0, 1, 1, 1], [0, 1, 1, 0, 0], [0, 1, 0, 0, 0], [1, 0, 0, 1, 0]], float)
+SEED_NEW = np.array([[0, 0, 1, 0, 0], [1, 0, 0, 0, 0]], float)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_digits().data / 16.0
+
+
+def _fit_quietly(model, X):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.fit(X)
+
+
+def test_passes_scikit_learn_check_estimator():
+    # scikit-learn's own test parameters for NMF; it declares no expected failures.
+    results = check_estimator(NMF(max_iter=500), on_fail=None)
+    failed = [(r["check_name"], repr(r["exception"])[:200]) for r in results
+              if r["status"] == "failed"]
+    assert failed == []
+    assert sum(r["status"] == "passed" for r in results) >= 40
+
+
+def test_same_random_init_matches_scikit_learn_on_digits(digits):
+    # Same start (init='random' draws in scikit-learn's order), same sweeps.
+    ours = _fit_quietly(NMF(16, init="random", random_state=0, max_iter=200), digits)
+    ref = _fit_quietly(SklearnNMF(16, init="random", random_state=0, max_iter=200), digits)
+    assert ours.reconstruction_err_ <= 1.03 * ref.reconstruction_err_
+    np.testing.assert_allclose(ours.reconstruction_err_, ref.reconstruction_err_, rtol=1e-6)
+    np.testing.assert_allclose(ours.components_, ref.components_, rtol=1e-4, atol=1e-8)
+
+
+@pytest.mark.parametrize("init", ["nndsvd", "nndsvda"])
+def test_svd_inits_reach_scikit_learns_error_within_3_percent(digits, init):
+    ours = _fit_quietly(NMF(16, init=init, max_iter=200), digits)
+    ref = _fit_quietly(SklearnNMF(16, init=init, max_iter=200, random_state=0), digits)
+    assert ours.reconstruction_err_ <= 1.03 * ref.reconstruction_err_
+
+
+def test_transform_is_as_good_as_scipy_nnls(digits):
+    model = _fit_quietly(NMF(16, init="random", random_state=0, max_iter=100), digits[:1000])
+    new = digits[1000:1100]
+    codes = model.transform(new)
+    for row, code in zip(new, codes, strict=True):
+        _, best = nnls(model.components_.T, row)
+        ours = np.linalg.norm(row - code @ model.components_)
+        assert ours <= 1.01 * best + 1e-12
+
+
+def test_seed_example_codes_are_non_negative_and_beat_clipped_projection():
+    model = NMF(2, init="random", random_state=0, max_iter=200).fit(SEED_DATA)
+    H = model.components_
+    codes = model.transform(SEED_NEW)
+    projection_codes = SEED_NEW @ H.T @ np.linalg.pinv(H @ H.T)
+    assert (codes >= 0).all()
+    assert (projection_codes < 0).any()  # the pseudo-inverse gives a negative code
+    clipped = np.maximum(projection_codes, 0)
+    ours = np.linalg.norm(SEED_NEW - codes @ H, axis=1)
+    worse = np.linalg.norm(SEED_NEW - clipped @ H, axis=1)
+    assert (ours <= worse + 1e-12).all()
+    # Where the projection is already non-negative, NNLS finds the same codes.
+    np.testing.assert_allclose(codes[0], projection_codes[0], rtol=1e-6)
+
+
+def test_inverse_transform_is_the_linear_decoder(digits):
+    model = _fit_quietly(NMF(8, init="nndsvda", max_iter=50), digits)
+    codes = model.transform(digits[:20])
+    np.testing.assert_allclose(model.inverse_transform(codes), codes @ model.components_)
+
+
+def test_factors_non_negative_and_dtype_kept(digits):
+    X = digits.astype(np.float32)
+    model = _fit_quietly(NMF(6, init="random", random_state=1, max_iter=50), X)
+    W = model.transform(X)
+    assert W.dtype == np.float32 and model.components_.dtype == np.float32
+    assert (W >= 0).all() and (model.components_ >= 0).all()
+
+
+def test_accepts_tensor(digits):
+    model = _fit_quietly(NMF(4, init="random", random_state=0, max_iter=20),
+                         tf.constant(digits))
+    assert model.components_.shape == (4, 64)
+
+
+def test_deterministic(digits):
+    first = _fit_quietly(NMF(5, init="random", random_state=3, max_iter=30), digits)
+    second = _fit_quietly(NMF(5, init="random", random_state=3, max_iter=30), digits)
+    np.testing.assert_array_equal(first.components_, second.components_)
+
+
+@pytest.mark.parametrize(("alpha_W", "l1_ratio"), [(0.01, 1.0), (0.01, 0.0), (0.005, 0.5)])
+def test_penalties_follow_scikit_learn(digits, alpha_W, l1_ratio):
+    params = dict(n_components=10, init="nndsvd", max_iter=100, alpha_W=alpha_W,
+                  l1_ratio=l1_ratio)
+    ours = _fit_quietly(NMF(**params), digits)
+    ref = _fit_quietly(SklearnNMF(**params), digits)
+    np.testing.assert_allclose(ours.reconstruction_err_, ref.reconstruction_err_, rtol=1e-4)
+    if l1_ratio == 1.0:  # an L1 penalty makes the parts sparser than without it
+        plain = _fit_quietly(NMF(10, init="nndsvd", max_iter=100), digits)
+        assert np.mean(ours.components_ == 0) > np.mean(plain.components_ == 0)
+
+
+def test_warns_when_max_iter_is_reached(digits):
+    with pytest.warns(ConvergenceWarning, match="Maximum number of iterations 2"):
+        NMF(5, init="random", random_state=0, max_iter=2, tol=1e-12).fit(digits)
+
+
+@pytest.mark.parametrize(
+    ("X", "params", "error", "message"),
+    [
+        (-SEED_DATA - 1, {}, ValueError, "Negative values"),
+        (np.array([[np.nan, 1.0], [1.0, 1.0]]), {}, ValueError, "NaN"),
+        (np.array([[np.inf, 1.0], [1.0, 1.0]]), {}, ValueError, "infinity"),
+        (SEED_DATA, {"n_components": 0}, ValueError, "n_components must be at least 1"),
+        (SEED_DATA, {"n_components": 1.5}, TypeError, "n_components must be an integer"),
+        (SEED_DATA, {"init": "pca"}, ValueError, "init must be one of"),
+        (SEED_DATA, {"beta_loss": "kullback-leibler"}, ValueError, "frobenius"),
+        (SEED_DATA, {"n_components": 6, "init": "nndsvd"}, ValueError, "init='random'"),
+        (SEED_DATA, {"l1_ratio": 2.0}, ValueError, "l1_ratio"),
+        (SEED_DATA, {"max_iter": 0}, ValueError, "max_iter"),
+    ],
+)
+def test_bad_input(X, params, error, message):
+    with pytest.raises(error, match=message):
+        NMF(**{"n_components": 2, **params}).fit(X)
+
+
+def test_transform_checks_features_and_sign():
+    model = NMF(2, init="random", random_state=0).fit(SEED_DATA)
+    with pytest.raises(ValueError, match="X has 3 features, but NMF is expecting 5"):
+        model.transform(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="Negative values"):
+        model.transform(-SEED_NEW)
+    with pytest.raises(ValueError, match=r"shape \(n_samples, 2\)"):
+        model.inverse_transform(np.ones((2, 3)))
