@@ -233,8 +233,20 @@ def _means(sums: tf.Tensor, weights: tf.Tensor, fallback: tf.Tensor) -> tf.Tenso
     return tf.where((weights > 0)[:, None], means, fallback)
 
 
-def _lloyd_step(points, point_norms, weighted, sample_weight, centroids, assign_fn):
-    """One E-step and M-step; returns the labels and the new centroids."""
+def _unit_rows(rows: tf.Tensor, fallback: tf.Tensor) -> tf.Tensor:
+    """Scale each row to unit length; a zero row is replaced by the ``fallback`` row."""
+    norms = tf.norm(rows, axis=1, keepdims=True)
+    return tf.where(norms > 0, rows / tf.where(norms > 0, norms, 1.0), fallback)
+
+
+def _lloyd_step(
+    points, point_norms, weighted, sample_weight, centroids, assign_fn, spherical=False
+):
+    """One E-step and M-step; returns the labels and the new centroids.
+
+    ``spherical``: the centroids are scaled back to unit length after the update
+    (spherical k-means, for unit-length points).
+    """
     labels, min_distances = assign_fn(points, point_norms, centroids)
     n_clusters = tf.shape(centroids)[0]
     sums, weights = _weighted_sums(weighted, labels, n_clusters)
@@ -245,11 +257,20 @@ def _lloyd_step(points, point_norms, weighted, sample_weight, centroids, assign_
         ),
         lambda: (sums, weights),
     )
-    return labels, _means(sums, weights, centroids)
+    new_centroids = _means(sums, weights, centroids)
+    if spherical:
+        new_centroids = _unit_rows(new_centroids, centroids)
+    return labels, new_centroids
 
 
 def _lloyd_loop(
-    points, sample_weight, centroids_init, max_iter, tol, assign_fn=_assign_with_norms
+    points,
+    sample_weight,
+    centroids_init,
+    max_iter,
+    tol,
+    assign_fn=_assign_with_norms,
+    spherical=False,
 ):
     """Lloyd's algorithm with scikit-learn's stopping rule.
 
@@ -269,7 +290,7 @@ def _lloyd_loop(
 
     def body(i, centroids, labels_old, stop, strict):
         labels, new_centroids = _lloyd_step(
-            points, point_norms, weighted, sample_weight, centroids, assign_fn
+            points, point_norms, weighted, sample_weight, centroids, assign_fn, spherical
         )
         strict = tf.reduce_all(tf.equal(labels, labels_old))
         shift = tf.reduce_sum(tf.square(new_centroids - centroids))
@@ -327,8 +348,16 @@ def _kmeans_plusplus_loop(points, sample_weight, first_index, uniforms):
 _FEW_FEATURES = 4
 _FEW_FEATURES_MAX_CLUSTERS = 64
 _assign_fn = tf.function(_assign, reduce_retracing=True)
-_lloyd_fn = tf.function(_lloyd_loop, reduce_retracing=True)
-_lloyd_xla_fn = tf.function(_lloyd_loop, jit_compile=True, reduce_retracing=True)
+
+
+@functools.cache
+def _lloyd_fn(jit_compile: bool, spherical: bool):
+    """The generic compiled Lloyd loop (any sizes), with or without XLA."""
+    return tf.function(
+        functools.partial(_lloyd_loop, spherical=spherical),
+        jit_compile=jit_compile,
+        reduce_retracing=True,
+    )
 
 
 def _few_features(n_features: int, n_clusters: int) -> bool:
@@ -349,7 +378,7 @@ def _compile_specialised(python_function, signature):
 
 
 @functools.cache
-def _few_features_lloyd_fn(n_features: int, n_clusters: int, dtype: tf.DType):
+def _few_features_lloyd_fn(n_features: int, n_clusters: int, dtype: tf.DType, spherical: bool):
     """The XLA Lloyd loop specialised to these static sizes (any number of points)."""
     signature = [
         tf.TensorSpec([None, n_features], dtype),
@@ -359,7 +388,8 @@ def _few_features_lloyd_fn(n_features: int, n_clusters: int, dtype: tf.DType):
         tf.TensorSpec([], dtype),
     ]
     return _compile_specialised(
-        functools.partial(_lloyd_loop, assign_fn=_assign_few_features), signature
+        functools.partial(_lloyd_loop, assign_fn=_assign_few_features, spherical=spherical),
+        signature,
     )
 
 
@@ -601,6 +631,7 @@ def lloyd(
     tol: float = 0.0,
     sample_weight: Any = None,
     jit_compile: bool | None = None,
+    spherical: bool = False,
 ) -> LloydResult:
     """Run Lloyd's algorithm from given centres, in one compiled loop.
 
@@ -616,6 +647,9 @@ def lloyd(
     jit_compile : bool, optional
         Compile with XLA (the default, measured faster on CPU); ``False`` runs a
         plain TensorFlow graph.
+    spherical : bool, default=False
+        Scale every updated centre back to unit length (spherical k-means). Meant
+        for unit-length points, where the nearest centre is the most cosine-similar.
 
     Returns
     -------
@@ -631,18 +665,18 @@ def lloyd(
     if not isinstance(tol, numbers.Real) or not np.isfinite(tol) or tol < 0:
         raise ValueError(f"tol must be a finite number >= 0, got {tol!r}.")
     weights = _sample_weight_tensor(sample_weight, points.shape[0], points.dtype)
-    return _lloyd_checked(points, weights, centers, max_iter, tol, jit_compile)
+    return _lloyd_checked(points, weights, centers, max_iter, tol, jit_compile, bool(spherical))
 
 
-def _lloyd_checked(points, weights, centers, max_iter, tol, jit_compile=None):
+def _lloyd_checked(points, weights, centers, max_iter, tol, jit_compile=None, spherical=False):
     """Run the compiled Lloyd loop on validated tensors."""
     n_clusters, n_features = centers.shape
     if jit_compile is False:
-        loop = _lloyd_fn
+        loop = _lloyd_fn(False, spherical)
     elif _few_features(n_features, n_clusters):
-        loop = _few_features_lloyd_fn(n_features, n_clusters, points.dtype)
+        loop = _few_features_lloyd_fn(n_features, n_clusters, points.dtype, spherical)
     else:
-        loop = _lloyd_xla_fn
+        loop = _lloyd_fn(True, spherical)
     result = loop(
         points,
         weights,

@@ -46,6 +46,8 @@ def _check_params(estimator: KMeans, n_samples: int) -> tuple[int, bool]:
     if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not tol >= 0:
         raise ValueError(f"tol must be a number >= 0, got {tol!r}.")
 
+    if estimator.metric not in ("euclidean", "cosine"):
+        raise ValueError(f"metric must be 'euclidean' or 'cosine', got {estimator.metric!r}.")
     init = estimator.init
     init_is_array = not isinstance(init, str) and not callable(init)
     if isinstance(init, str) and init not in ("k-means++", "random"):
@@ -107,6 +109,12 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         features (or when no label changes).
     random_state : int, RandomState instance or None, default=None
         Seed for the initialisation. An int gives identical results on every run.
+    metric : {'euclidean', 'cosine'}, default='euclidean'
+        'cosine' runs spherical k-means: the rows of X are scaled to unit length
+        (a row of zeros is an error), points join the centre of largest cosine
+        similarity, and centres are scaled back to unit length after every update.
+        ``transform`` then returns cosine distances ``1 - cos`` and ``inertia_`` is
+        their (weighted) sum.
 
     Attributes
     ----------
@@ -115,7 +123,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     labels_ : ndarray of shape (n_samples,)
         Label of each training point.
     inertia_ : float
-        Sum of (weighted) squared distances of the points to their centre.
+        Sum of (weighted) squared distances of the points to their centre (with
+        ``metric='cosine'``, of cosine distances).
     n_iter_ : int
         Number of Lloyd iterations of the kept run.
     n_features_in_ : int
@@ -144,6 +153,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         max_iter: int = 300,
         tol: float = 1e-4,
         random_state: Any = None,
+        metric: str = "euclidean",
     ) -> None:
         self.n_clusters = n_clusters
         self.init = init
@@ -151,12 +161,23 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         self.max_iter = max_iter
         self.tol = tol
         self.random_state = random_state
+        self.metric = metric
 
     # ------------------------------------------------------------------ #
     def _validate_X(self, X: Any, reset: bool) -> np.ndarray:
         if isinstance(X, tf.Tensor | tf.Variable):
             X = X.numpy()
-        return validate_data(self, X, reset=reset, dtype=_DTYPES, order="C")
+        X = validate_data(self, X, reset=reset, dtype=_DTYPES, order="C")
+        if self.metric == "cosine":
+            norms = np.linalg.norm(X, axis=1, keepdims=True)
+            n_zero = int(np.count_nonzero(norms == 0))
+            if n_zero:
+                raise ValueError(
+                    f"X has {n_zero} row(s) of zero length; metric='cosine' needs every "
+                    "row to have a direction."
+                )
+            X = X / norms
+        return X
 
     def _initial_centers(self, X, points, x_mean, weights, rng, init_is_array):
         """Initial centres for one run, in the mean-centred frame of ``points``.
@@ -205,16 +226,22 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         # precision. Both are computed in NumPy exactly as scikit-learn does, so that
         # the two implementations stop at the same iteration.
         tol = float(np.mean(np.var(X, axis=0)) * self.tol) if self.tol > 0 else 0.0
-        x_mean = X.mean(axis=0)
+        spherical = self.metric == "cosine"
+        # Spherical k-means works on the unit sphere itself: no centring there.
+        x_mean = np.zeros(X.shape[1], X.dtype) if spherical else X.mean(axis=0)
         points = tf.constant(X - x_mean)
         weights = tf.constant(sample_weight)
 
         best = None
         for _ in range(n_init):
             centers = self._initial_centers(X, points, x_mean, weights, rng, init_is_array)
-            result = core._lloyd_checked(points, weights, centers, self.max_iter, tol)
+            if spherical:
+                centers = core._unit_rows(centers, centers)
+            result = core._lloyd_checked(points, weights, centers, self.max_iter, tol,
+                                         spherical=spherical)
             labels = result.labels.numpy()
-            inertia = float(result.inertia)
+            # On unit vectors ||x - c||^2 = 2 (1 - cos): half is the cosine distance.
+            inertia = float(result.inertia) / (2.0 if spherical else 1.0)
             if best is None or (
                 inertia < best[2] and not _same_clustering(labels, best[1], self.n_clusters)
             ):
@@ -263,7 +290,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         return self.fit(X, sample_weight=sample_weight).labels_
 
     def transform(self, X: Any) -> np.ndarray:
-        """Euclidean distance from each sample to each cluster centre.
+        """Distance from each sample to each cluster centre.
+
+        Euclidean distances, or cosine distances ``1 - cos`` with ``metric='cosine'``.
 
         Parameters
         ----------
@@ -278,6 +307,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
 
     def _transform(self, X: np.ndarray) -> np.ndarray:
         squared = core._squared_distances(tf.constant(X), self._centers_tensor(X.dtype))
+        if self.metric == "cosine":  # unit vectors: ||x - c||^2 = 2 (1 - cos)
+            return (squared / 2.0).numpy()
         return tf.sqrt(squared).numpy()
 
     def fit_transform(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
@@ -297,11 +328,14 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         Returns
         -------
         score : float
-            ``-sum(w * squared distance to nearest centre)``; higher is better.
+            ``-sum(w * squared distance to nearest centre)`` (cosine distance with
+            ``metric='cosine'``); higher is better.
         """
         X = self._check_test_data(X)
         sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
         _, distances = core._assign_fn(tf.constant(X), self._centers_tensor(X.dtype))
+        if self.metric == "cosine":
+            distances = distances / 2.0
         return -float(tf.reduce_sum(distances * sample_weight))
 
     def __sklearn_tags__(self):

@@ -245,3 +245,63 @@ def test_predict_before_fit_and_with_wrong_features(blobs):
         model.predict(np.ones((4, 3)))
     with pytest.raises(ValueError, match="X has 3 features"):
         model.transform(np.ones((4, 3)))
+
+
+# --------------------------------------------------------------------------- #
+# metric="cosine": spherical k-means
+# --------------------------------------------------------------------------- #
+@pytest.fixture(scope="module")
+def directions():
+    rng = np.random.default_rng(0)
+    axes = np.eye(5)[:3]
+    X = np.vstack([a * rng.uniform(0.5, 20, size=(60, 1)) + rng.normal(0, 0.15, (60, 5))
+                   for a in axes])
+    return np.abs(X)  # non-negative, like word counts
+
+
+def _unit(X):
+    return X / np.linalg.norm(X, axis=1, keepdims=True)
+
+
+def test_cosine_centres_are_unit_and_labels_maximise_similarity(directions):
+    model = KMeans(3, metric="cosine", random_state=0).fit(directions)
+    np.testing.assert_allclose(np.linalg.norm(model.cluster_centers_, axis=1), 1.0, rtol=1e-6)
+    similarity = _unit(directions) @ model.cluster_centers_.T
+    np.testing.assert_array_equal(model.labels_, similarity.argmax(axis=1))
+    np.testing.assert_allclose(model.transform(directions), 1.0 - similarity, atol=1e-6)
+    np.testing.assert_allclose(model.inertia_, np.sum(1.0 - similarity.max(axis=1)), rtol=1e-6)
+    assert model.score(directions) == pytest.approx(-model.inertia_, rel=1e-6)
+
+
+def test_cosine_ignores_lengths_but_plain_kmeans_does_not(directions):
+    # Same directions, wildly different lengths: spherical k-means finds the 3 directions.
+    truth = np.repeat([0, 1, 2], 60)
+    cosine = KMeans(3, metric="cosine", n_init=5, random_state=0).fit(directions)
+    plain = KMeans(3, n_init=5, random_state=0).fit(directions)
+    from sklearn.metrics import adjusted_rand_score
+
+    assert adjusted_rand_score(truth, cosine.labels_) > 0.95
+    assert adjusted_rand_score(truth, plain.labels_) < adjusted_rand_score(truth, cosine.labels_)
+
+
+def test_cosine_fixed_point_is_a_spherical_kmeans_fixed_point(directions):
+    model = KMeans(3, metric="cosine", random_state=1, tol=0).fit(directions)
+    unit = _unit(directions)
+    for cluster in range(3):
+        mean = unit[model.labels_ == cluster].mean(axis=0)
+        np.testing.assert_allclose(model.cluster_centers_[cluster], mean / np.linalg.norm(mean),
+                                   atol=1e-6)
+
+
+def test_cosine_rejects_zero_rows():
+    X = np.array([[1.0, 0.0], [0.0, 0.0], [0.0, 1.0]])
+    with pytest.raises(ValueError, match="1 row.*zero length"):
+        KMeans(2, metric="cosine").fit(X)
+    model = KMeans(2, metric="cosine", random_state=0).fit(X[[0, 2]])
+    with pytest.raises(ValueError, match="zero length"):
+        model.predict(X)
+
+
+def test_unknown_metric():
+    with pytest.raises(ValueError, match="metric must be"):
+        KMeans(2, metric="manhattan").fit(np.eye(3))
