@@ -26,7 +26,12 @@ from .core import (  # noqa: E402
     random_init,
     update_centroids,
 )
-from .datasets import load_digits, load_mnist, load_sample_image  # noqa: E402
+from .datasets import (  # noqa: E402
+    load_digits,
+    load_mnist,
+    load_sample_image,
+    make_topic_documents,
+)
 from .kmeans import KMeans  # noqa: E402
 from .metrics import (  # noqa: E402
     cluster_accuracy,
@@ -65,6 +70,7 @@ __all__ = [
     "load_digits",
     "load_mnist",
     "load_sample_image",
+    "make_topic_documents",
     "match_labels",
     "pairwise_squared_distances",
     "plotting",

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["load_digits", "load_mnist", "load_sample_image"]
+__all__ = ["load_digits", "load_mnist", "load_sample_image", "make_topic_documents"]
 
 #: The repository's own data folder (ignored by git); tests monkeypatch it.
 _REPO_MNIST_DIR: Path = Path(__file__).resolve().parent.parent / "data" / "mnist"
@@ -370,3 +370,55 @@ def load_sample_image(name: str) -> np.ndarray:
     from sklearn.datasets import load_sample_image as sklearn_load_sample_image
 
     return np.asarray(sklearn_load_sample_image(file_name), dtype=np.uint8)
+
+
+def make_topic_documents(
+    n_documents: int = 400,
+    topics: tuple[str, ...] = ("CAT", "DOG", "BIRD", "CHICKEN"),
+    vocabulary_size: int = 300,
+    length_range: tuple[int, int] = (20, 2000),
+    background: float = 0.0,
+    random_state: int | None = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Synthetic bag-of-words counts: documents drawn from a few topics.
+
+    Each topic is a word distribution concentrated on its own few dozen words (a
+    sparse Dirichlet draw). A document picks a topic, a length log-uniformly in
+    ``length_range`` and draws that many words. The counts are sparse and
+    non-negative like real text, and their lengths vary by two orders of magnitude
+    while the topic only sets the *proportions*: the case for cosine similarity.
+
+    Parameters
+    ----------
+    n_documents : int, default=400
+    topics : tuple of str, default=('CAT', 'DOG', 'BIRD', 'CHICKEN')
+        Topic names, used as the class labels.
+    vocabulary_size : int, default=300
+    length_range : (int, int), default=(20, 2000)
+        Smallest and largest document length, in words.
+    background : float in [0, 1), default=0.0
+        Share of every document's words drawn from one background distribution
+        common to all topics; higher values make the topics overlap.
+    random_state : int or None, default=0
+
+    Returns
+    -------
+    counts : ndarray of shape (n_documents, vocabulary_size), float64
+    labels : ndarray of str, shape (n_documents,)
+        The topic of each document.
+    """
+    if n_documents < 1 or vocabulary_size < 1 or len(topics) < 1:
+        raise ValueError("n_documents, vocabulary_size and the number of topics must be >= 1.")
+    low, high = length_range
+    if not 1 <= low <= high:
+        raise ValueError(f"length_range must satisfy 1 <= low <= high, got {length_range}.")
+    if not 0.0 <= background < 1.0:
+        raise ValueError(f"background must lie in [0, 1), got {background}.")
+    rng = np.random.default_rng(random_state)
+    word_distributions = rng.dirichlet(np.full(vocabulary_size, 0.05), size=len(topics))
+    common = rng.dirichlet(np.ones(vocabulary_size))
+    word_distributions = background * common + (1.0 - background) * word_distributions
+    topic_index = rng.integers(0, len(topics), size=n_documents)
+    lengths = np.exp(rng.uniform(np.log(low), np.log(high), size=n_documents)).astype(int)
+    counts = rng.multinomial(lengths, word_distributions[topic_index]).astype(np.float64)
+    return counts, np.asarray(topics)[topic_index]

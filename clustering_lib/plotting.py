@@ -25,6 +25,7 @@ __all__ = [
     "plot_confusion_matrix",
     "plot_colour_cloud",
     "plot_palette",
+    "plot_silhouette_diagram",
 ]
 
 CLUSTER_CMAP = "tab10"
@@ -300,4 +301,59 @@ def plot_palette(
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_title(title or f"palette: {len(colours)} colours, dark to light")
+    return ax
+
+
+def plot_silhouette_diagram(
+    X: Any,
+    labels: Any,
+    *,
+    metric: str = "euclidean",
+    ax: Axes | None = None,
+    title: str | None = None,
+    cmap: str = CLUSTER_CMAP,
+) -> Axes:
+    """Silhouette diagram: each point's silhouette, sorted within its cluster.
+
+    A point's silhouette ``(b - a) / max(a, b)`` compares its mean distance ``a`` to
+    its own cluster with ``b``, the mean distance to the nearest other cluster: near 1
+    is well placed, below 0 would be better off elsewhere. Each cluster is a band;
+    the dashed line is the mean (scikit-learn's ``silhouette_score``).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features), or a distance matrix with
+        ``metric='precomputed'``
+    labels : array-like of shape (n_samples,), at least 2 distinct values
+    metric : str, default='euclidean'
+        Passed to :func:`sklearn.metrics.silhouette_samples`.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    from sklearn.metrics import silhouette_samples
+
+    labels = np.asarray(labels)
+    clusters = np.unique(labels)
+    if len(clusters) < 2:
+        raise ValueError("labels must contain at least 2 clusters for a silhouette diagram.")
+    values = silhouette_samples(X, labels, metric=metric)
+    ax = _axes(ax, figsize=(5, 4.5))
+    colours = plt.get_cmap(cmap)
+    bottom = 0
+    for index, cluster in enumerate(clusters):
+        band = np.sort(values[labels == cluster])
+        ax.fill_betweenx(np.arange(bottom, bottom + len(band)), 0, band,
+                         color=colours(index % colours.N), alpha=0.8)
+        ax.text(-0.05, bottom + len(band) / 2, str(cluster), ha="right", va="center",
+                fontsize=8)
+        bottom += len(band) + 10
+    mean = float(values.mean())
+    ax.axvline(mean, color="black", linestyle="--", label=f"mean {mean:.2f}")
+    ax.set_yticks([])
+    ax.set_xlabel("silhouette")
+    ax.set_ylabel("points, grouped by cluster")
+    ax.legend(loc="lower right")
+    ax.set_title(title or f"{len(clusters)} clusters")
     return ax

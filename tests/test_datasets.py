@@ -295,3 +295,22 @@ def test_load_sample_image_flower():
 def test_load_sample_image_bad_name_lists_valid_names():
     with pytest.raises(ValueError, match=r"name must be one of .*'china'.*'flower.jpg'.*'tiger'"):
         load_sample_image("tiger")
+
+
+def test_make_topic_documents_shapes_labels_and_lengths():
+    from clustering_lib.datasets import make_topic_documents
+
+    counts, labels = make_topic_documents(n_documents=200, vocabulary_size=50,
+                                          length_range=(10, 1000), random_state=1)
+    assert counts.shape == (200, 50) and labels.shape == (200,)
+    assert set(labels) == {"CAT", "DOG", "BIRD", "CHICKEN"}
+    lengths = counts.sum(axis=1)
+    assert lengths.min() >= 9 and lengths.max() <= 1000
+    assert (counts >= 0).all() and np.mean(counts == 0) > 0.3  # sparse, like text
+    again, _ = make_topic_documents(n_documents=200, vocabulary_size=50,
+                                    length_range=(10, 1000), random_state=1)
+    np.testing.assert_array_equal(counts, again)
+    with pytest.raises(ValueError, match="length_range"):
+        make_topic_documents(length_range=(10, 5))
+    with pytest.raises(ValueError, match="background"):
+        make_topic_documents(background=1.0)

@@ -94,3 +94,17 @@ def test_plot_palette_orders_dark_to_light():
     np.testing.assert_allclose(shown[0, :, 0], [0.0, 128 / 255, 1.0])
     with pytest.raises(ValueError, match=r"shape \(n, 3\)"):
         plot_palette(np.zeros((3, 4)))
+
+
+def test_plot_silhouette_diagram_draws_one_band_per_cluster_and_the_mean():
+    from sklearn.metrics import silhouette_score
+
+    from clustering_lib.plotting import plot_silhouette_diagram
+
+    X = np.array([[0.0], [0.1], [0.2], [5.0], [5.1], [9.0], [9.2]])
+    labels = np.array([0, 0, 0, 1, 1, 2, 2])
+    ax = plot_silhouette_diagram(X, labels)
+    assert len(ax.collections) == 3
+    assert ax.get_legend().get_texts()[0].get_text() == f"mean {silhouette_score(X, labels):.2f}"
+    with pytest.raises(ValueError, match="at least 2 clusters"):
+        plot_silhouette_diagram(X, np.zeros(7))
