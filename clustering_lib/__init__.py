@@ -5,6 +5,7 @@ Layers
 - ``core``: pure TensorFlow functions (assignment, centroid update, k-means++,
   the compiled Lloyd loop), tensors in and tensors out.
 - ``kmeans``: :class:`KMeans`, a scikit-learn-compatible estimator on top of core.
+- ``kmedoids``: :class:`KMedoids`, k-medoids on features or on a distance matrix.
 - ``metrics``: purity, Hungarian cluster accuracy, cluster-to-label mapping.
 - ``datasets``: MNIST (offline-friendly), digits and scikit-learn's sample images.
 - ``nmf``: :class:`NMF`, non-negative matrix factorisation by coordinate descent.
@@ -33,6 +34,7 @@ from .datasets import (  # noqa: E402
     make_topic_documents,
 )
 from .kmeans import KMeans  # noqa: E402
+from .kmedoids import KMedoids, medoid_cost  # noqa: E402
 from .metrics import (  # noqa: E402
     cluster_accuracy,
     contingency_matrix,
@@ -57,6 +59,7 @@ __version__ = "0.1.0"
 __all__ = [
     "DEFAULT_SAMPLE_SIZE",
     "KMeans",
+    "KMedoids",
     "LloydResult",
     "NMF",
     "assign",
@@ -72,6 +75,7 @@ __all__ = [
     "load_sample_image",
     "make_topic_documents",
     "match_labels",
+    "medoid_cost",
     "pairwise_squared_distances",
     "plotting",
     "purity",
