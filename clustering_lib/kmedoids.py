@@ -44,6 +44,8 @@ from sklearn.base import (
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from . import core
+
 __all__ = ["KMedoids", "medoid_cost"]
 
 _DTYPES = [np.float32, np.float64]
@@ -55,21 +57,14 @@ _INITS = ("k-medoids++", "random", "build")
 # Distances (TensorFlow)
 # --------------------------------------------------------------------------- #
 def _euclidean(points: tf.Tensor, others: tf.Tensor) -> tf.Tensor:
-    """sqrt(||x||^2 - 2 x.y + ||y||^2), the square clipped at zero, as one matrix product."""
-    point_norms = tf.reduce_sum(tf.square(points), axis=1, keepdims=True)
-    other_norms = tf.reduce_sum(tf.square(others), axis=1)
-    cross = tf.matmul(points, others, transpose_b=True)
-    return tf.sqrt(tf.maximum(point_norms - 2.0 * cross + other_norms, 0.0))
-
-
-def _unit_rows(points: tf.Tensor) -> tf.Tensor:
-    """Rows scaled to unit length (callers have rejected zero rows)."""
-    return points / tf.norm(points, axis=1, keepdims=True)
+    """Euclidean distances: the square root of core's clipped squared distances."""
+    return tf.sqrt(core._squared_distances(points, others))
 
 
 def _cosine(points: tf.Tensor, others: tf.Tensor) -> tf.Tensor:
-    """1 - cosine similarity, clipped at zero."""
-    similarity = tf.matmul(_unit_rows(points), _unit_rows(others), transpose_b=True)
+    """1 - cosine similarity, clipped at zero (callers have rejected zero rows)."""
+    similarity = tf.matmul(core._unit_rows(points, points), core._unit_rows(others, others),
+                           transpose_b=True)
     return tf.maximum(1.0 - similarity, 0.0)
 
 
