@@ -33,7 +33,7 @@ from .datasets import (  # noqa: E402
     load_sample_image,
     make_topic_documents,
 )
-from .kmeans import KMeans  # noqa: E402
+from .kmeans import DegenerateCentersWarning, InconsistentDistancesWarning, KMeans  # noqa: E402
 from .kmedoids import KMedoids, medoid_cost  # noqa: E402
 from .metrics import (  # noqa: E402
     cluster_accuracy,
@@ -58,6 +58,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_SAMPLE_SIZE",
+    "DegenerateCentersWarning",
+    "InconsistentDistancesWarning",
     "KMeans",
     "KMedoids",
     "LloydResult",

@@ -240,12 +240,22 @@ def _unit_rows(rows: tf.Tensor, fallback: tf.Tensor) -> tf.Tensor:
 
 
 def _lloyd_step(
-    points, point_norms, weighted, sample_weight, centroids, assign_fn, spherical=False
+    points,
+    point_norms,
+    weighted,
+    sample_weight,
+    centroids,
+    assign_fn,
+    spherical=False,
+    fixed_mask=None,
 ):
     """One E-step and M-step; returns the labels and the new centroids.
 
     ``spherical``: the centroids are scaled back to unit length after the update
-    (spherical k-means, for unit-length points).
+    (spherical k-means, for unit-length points). ``fixed_mask``: boolean tensor of
+    shape (n_features,); on the columns it marks, every centroid keeps its current
+    coordinates (applied last, after an empty-cluster relocation and after the
+    spherical scaling). None, the default, adds nothing to the graph.
     """
     labels, min_distances = assign_fn(points, point_norms, centroids)
     n_clusters = tf.shape(centroids)[0]
@@ -260,6 +270,8 @@ def _lloyd_step(
     new_centroids = _means(sums, weights, centroids)
     if spherical:
         new_centroids = _unit_rows(new_centroids, centroids)
+    if fixed_mask is not None:
+        new_centroids = tf.where(fixed_mask[None, :], centroids, new_centroids)
     return labels, new_centroids
 
 
@@ -271,6 +283,7 @@ def _lloyd_loop(
     tol,
     assign_fn=_assign_with_norms,
     spherical=False,
+    fixed_mask=None,
 ):
     """Lloyd's algorithm with scikit-learn's stopping rule.
 
@@ -279,6 +292,9 @@ def _lloyd_loop(
     ``max_iter`` iterations. When it did not converge strictly, the labels are
     recomputed once so that they match the returned centres. What does not change
     between iterations (squared norms, weighted points) is computed once.
+
+    ``fixed_mask`` (boolean, shape (n_features,), optional) keeps the marked columns
+    of every centroid at their values in ``centroids_init``; see ``_lloyd_step``.
     """
     n_samples = tf.shape(points)[0]
     labels_init = tf.fill([n_samples], tf.constant(-1, tf.int32))
@@ -290,7 +306,14 @@ def _lloyd_loop(
 
     def body(i, centroids, labels_old, stop, strict):
         labels, new_centroids = _lloyd_step(
-            points, point_norms, weighted, sample_weight, centroids, assign_fn, spherical
+            points,
+            point_norms,
+            weighted,
+            sample_weight,
+            centroids,
+            assign_fn,
+            spherical,
+            fixed_mask,
         )
         strict = tf.reduce_all(tf.equal(labels, labels_old))
         shift = tf.reduce_sum(tf.square(new_centroids - centroids))
@@ -308,6 +331,33 @@ def _lloyd_loop(
     residuals = points - tf.gather(centroids, labels)
     inertia = tf.reduce_sum(sample_weight * tf.reduce_sum(tf.square(residuals), axis=1))
     return centroids, labels, inertia, n_iter
+
+
+def _fixed_lloyd_loop(
+    points,
+    sample_weight,
+    centroids_init,
+    max_iter,
+    tol,
+    fixed_mask,
+    assign_fn=_assign_with_norms,
+    spherical=False,
+):
+    """``_lloyd_loop`` with ``fixed_mask`` as a sixth positional (tensor) argument.
+
+    The compiled variants with fixed columns are separate functions (an extra cache
+    key), so the default variants keep their graphs and signatures unchanged.
+    """
+    return _lloyd_loop(
+        points,
+        sample_weight,
+        centroids_init,
+        max_iter,
+        tol,
+        assign_fn=assign_fn,
+        spherical=spherical,
+        fixed_mask=fixed_mask,
+    )
 
 
 def _kmeans_plusplus_loop(points, sample_weight, first_index, uniforms):
@@ -351,10 +401,14 @@ _assign_fn = tf.function(_assign, reduce_retracing=True)
 
 
 @functools.cache
-def _lloyd_fn(jit_compile: bool, spherical: bool):
-    """The generic compiled Lloyd loop (any sizes), with or without XLA."""
+def _lloyd_fn(jit_compile: bool, spherical: bool, fixed: bool = False):
+    """The generic compiled Lloyd loop (any sizes), with or without XLA.
+
+    ``fixed``: the variant taking a boolean ``fixed_mask`` of fixed columns as a sixth
+    argument.
+    """
     return tf.function(
-        functools.partial(_lloyd_loop, spherical=spherical),
+        functools.partial(_fixed_lloyd_loop if fixed else _lloyd_loop, spherical=spherical),
         jit_compile=jit_compile,
         reduce_retracing=True,
     )
@@ -378,8 +432,14 @@ def _compile_specialised(python_function, signature):
 
 
 @functools.cache
-def _few_features_lloyd_fn(n_features: int, n_clusters: int, dtype: tf.DType, spherical: bool):
-    """The XLA Lloyd loop specialised to these static sizes (any number of points)."""
+def _few_features_lloyd_fn(
+    n_features: int, n_clusters: int, dtype: tf.DType, spherical: bool, fixed: bool = False
+):
+    """The XLA Lloyd loop specialised to these static sizes (any number of points).
+
+    ``fixed``: the variant taking a boolean ``fixed_mask`` of shape (n_features,) as
+    a sixth argument.
+    """
     signature = [
         tf.TensorSpec([None, n_features], dtype),
         tf.TensorSpec([None], dtype),
@@ -387,8 +447,14 @@ def _few_features_lloyd_fn(n_features: int, n_clusters: int, dtype: tf.DType, sp
         tf.TensorSpec([], tf.int32),
         tf.TensorSpec([], dtype),
     ]
+    if fixed:
+        signature.append(tf.TensorSpec([n_features], tf.bool))
     return _compile_specialised(
-        functools.partial(_lloyd_loop, assign_fn=_assign_few_features, spherical=spherical),
+        functools.partial(
+            _fixed_lloyd_loop if fixed else _lloyd_loop,
+            assign_fn=_assign_few_features,
+            spherical=spherical,
+        ),
         signature,
     )
 
@@ -668,20 +734,37 @@ def lloyd(
     return _lloyd_checked(points, weights, centers, max_iter, tol, jit_compile, bool(spherical))
 
 
-def _lloyd_checked(points, weights, centers, max_iter, tol, jit_compile=None, spherical=False):
-    """Run the compiled Lloyd loop on validated tensors."""
+def _lloyd_checked(
+    points,
+    weights,
+    centers,
+    max_iter,
+    tol,
+    jit_compile=None,
+    spherical=False,
+    fixed_mask=None,
+):
+    """Run the compiled Lloyd loop on validated tensors.
+
+    ``fixed_mask``: optional boolean array-like of shape (n_features,); the columns it
+    marks keep their values in ``centers`` throughout. None, or a mask with nothing
+    marked, runs the default compiled loop.
+    """
     n_clusters, n_features = centers.shape
+    fixed = fixed_mask is not None and bool(np.any(fixed_mask))
     if jit_compile is False:
-        loop = _lloyd_fn(False, spherical)
+        loop = _lloyd_fn(False, spherical, fixed)
     elif _few_features(n_features, n_clusters):
-        loop = _few_features_lloyd_fn(n_features, n_clusters, points.dtype, spherical)
+        loop = _few_features_lloyd_fn(n_features, n_clusters, points.dtype, spherical, fixed)
     else:
-        loop = _lloyd_fn(True, spherical)
-    result = loop(
+        loop = _lloyd_fn(True, spherical, fixed)
+    arguments = [
         points,
         weights,
         centers,
         tf.constant(max_iter, tf.int32),
         tf.constant(tol, points.dtype),
-    )
-    return LloydResult(*result)
+    ]
+    if fixed:
+        arguments.append(tf.constant(np.asarray(fixed_mask, dtype=bool)))
+    return LloydResult(*loop(*arguments))

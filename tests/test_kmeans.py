@@ -228,10 +228,12 @@ def test_bad_parameters_raise(params, error, message):
             KMeans(**params).fit(X)
 
 
-def test_init_with_nan_is_rejected():
+def test_init_with_nan_needs_a_known_coordinate():
+    # NaN marks a coordinate left to the data (tests/test_kmeans_extensions.py); a row
+    # with no known coordinate at all cannot be placed.
     X = np.random.default_rng(0).normal(size=(10, 2))
-    with pytest.raises(ValueError, match="init contains NaN"):
-        KMeans(2, init=np.array([[0.0, np.nan], [1.0, 1.0]])).fit(X)
+    with pytest.raises(ValueError, match="init row 0 has no known coordinate"):
+        KMeans(2, init=np.array([[np.nan, np.nan], [1.0, 1.0]])).fit(X)
 
 
 def test_predict_before_fit_and_with_wrong_features(blobs):
