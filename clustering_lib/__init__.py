@@ -5,6 +5,7 @@ Layers
 - ``core``: pure TensorFlow functions (assignment, centroid update, k-means++,
   the compiled Lloyd loop), tensors in and tensors out.
 - ``kmeans``: :class:`KMeans`, a scikit-learn-compatible estimator on top of core.
+- ``minibatch``: :class:`MiniBatchKMeans`, streaming k-means (``partial_fit``, tf.data).
 - ``kmedoids``: :class:`KMedoids`, k-medoids on features or on a distance matrix.
 - ``metrics``: purity, Hungarian cluster accuracy, cluster-to-label mapping.
 - ``datasets``: MNIST (offline-friendly), digits and scikit-learn's sample images.
@@ -42,6 +43,7 @@ from .metrics import (  # noqa: E402
     purity,
     relabel,
 )
+from .minibatch import MiniBatchKMeans  # noqa: E402
 from .nmf import NMF  # noqa: E402
 from .quantize import (  # noqa: E402
     DEFAULT_SAMPLE_SIZE,
@@ -63,6 +65,7 @@ __all__ = [
     "KMeans",
     "KMedoids",
     "LloydResult",
+    "MiniBatchKMeans",
     "NMF",
     "assign",
     "cluster_accuracy",

@@ -1,0 +1,393 @@
+import os
+import time
+import warnings
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from sklearn.cluster import MiniBatchKMeans as SklearnMiniBatchKMeans
+from sklearn.cluster import kmeans_plusplus
+from sklearn.datasets import make_blobs
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.estimator_checks import check_estimator
+
+from clustering_lib import KMeans, core
+from clustering_lib import minibatch as minibatch_module
+from clustering_lib.datasets import load_mnist
+from clustering_lib.minibatch import MiniBatchKMeans
+
+MNIST_DIR = "/work/shared/data/mnist"
+
+# The only checks scikit-learn expects its own MiniBatchKMeans to fail
+# (sklearn/utils/_test_common/instance_generator.py, PER_ESTIMATOR_XFAIL_CHECKS).
+SKLEARN_MINIBATCH_XFAIL = {
+    "check_sample_weight_equivalence_on_dense_data": (
+        "sample_weight is not equivalent to removing/repeating samples."
+    ),
+    "check_sample_weight_equivalence_on_sparse_data": (
+        "sample_weight is not equivalent to removing/repeating samples."
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    X, _ = make_blobs(n_samples=3000, centers=6, center_box=(-20, 20), random_state=0)
+    return X
+
+
+def _inertia(X, centers):
+    distances = ((X[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2)
+    return float(distances.min(axis=1).sum())
+
+
+# --------------------------------------------------------------------------- #
+# scikit-learn compatibility
+# --------------------------------------------------------------------------- #
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.SkipTestWarning")
+def test_passes_scikit_learn_check_estimator():
+    # scikit-learn's own test parameters for MiniBatchKMeans (instance_generator.py).
+    estimator = MiniBatchKMeans(n_init=2, n_clusters=2, max_iter=5, batch_size=10)
+    results = check_estimator(estimator, expected_failed_checks=SKLEARN_MINIBATCH_XFAIL,
+                              on_fail=None)
+    failed = [r["check_name"] for r in results if r["status"] == "failed"]
+    assert failed == []
+    xfailed = {r["check_name"] for r in results if r["status"] == "xfail"}
+    assert xfailed <= set(SKLEARN_MINIBATCH_XFAIL)
+    assert sum(r["status"] == "passed" for r in results) >= 50
+
+
+def test_partial_fit_sequence_matches_scikit_learn_exactly(blobs):
+    # Without reassignment the algorithm has no randomness once the centres are fixed.
+    init = blobs[:6]
+    ours = MiniBatchKMeans(6, init=init, reassignment_ratio=0.0)
+    ref = SklearnMiniBatchKMeans(6, init=init, n_init=1, reassignment_ratio=0.0)
+    for batch in np.array_split(blobs, 12):
+        ours.partial_fit(batch)
+        ref.partial_fit(batch)
+    np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, rtol=1e-10)
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+    np.testing.assert_allclose(ours.inertia_, ref.inertia_, rtol=1e-10)
+    assert ours.n_steps_ == ref.n_steps_ == 12
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_same_init_gives_inertia_comparable_to_scikit_learn(blobs, seed):
+    init, _ = kmeans_plusplus(blobs, 6, random_state=seed)
+    ours = MiniBatchKMeans(6, init=init, batch_size=256, random_state=seed).fit(blobs)
+    ref = SklearnMiniBatchKMeans(6, init=init, n_init=1, batch_size=256,
+                                 random_state=seed).fit(blobs)
+    assert ours.inertia_ == pytest.approx(ref.inertia_, rel=0.03)
+    assert ours.inertia_ == pytest.approx(_inertia(blobs, ours.cluster_centers_), rel=1e-9)
+
+
+def test_fit_is_close_to_full_kmeans(blobs):
+    full = KMeans(6, random_state=0).fit(blobs).inertia_
+    for seed in range(3):
+        mbk = MiniBatchKMeans(6, batch_size=256, random_state=seed).fit(blobs)
+        assert mbk.inertia_ <= 1.05 * full
+
+
+@pytest.mark.skipif(not os.path.isdir(MNIST_DIR), reason=f"no MNIST copy in {MNIST_DIR}")
+def test_partial_fit_on_mnist_is_within_ten_percent_of_kmeans():
+    images, _ = load_mnist("test", data_dir=MNIST_DIR)
+    X = (images.reshape(-1, 784) / 255.0).astype(np.float32)
+    start = time.perf_counter()
+    mbk = MiniBatchKMeans(10, random_state=0)
+    chunks = np.array_split(np.arange(len(X)), 20)
+    order_rng = np.random.default_rng(0)
+    for _ in range(3):
+        for chunk in order_rng.permutation(len(chunks)):
+            mbk.partial_fit(X[chunks[chunk]])
+    assert time.perf_counter() - start < 20
+    assert mbk.n_steps_ == 60
+    full = KMeans(10, random_state=0).fit(X)
+    ratio = -mbk.score(X) / full.inertia_
+    assert ratio < 1.10, ratio
+
+
+# --------------------------------------------------------------------------- #
+# The algorithm
+# --------------------------------------------------------------------------- #
+def test_each_centre_is_the_mean_of_all_points_it_received():
+    rng = np.random.default_rng(0)
+    init = np.array([[0.0, 0.0], [10.0, 10.0]])
+    batches = [init[rng.integers(0, 2, size=n)] + rng.normal(0, 0.5, (n, 2)) for n in (7, 13)]
+    weights = [rng.uniform(0.5, 2.0, len(batch)) for batch in batches]
+    mbk = MiniBatchKMeans(2, init=init)
+    for batch, weight in zip(batches, weights, strict=True):
+        mbk.partial_fit(batch, sample_weight=weight)
+    points, weight = np.concatenate(batches), np.concatenate(weights)
+    near_second = points[:, 0] > 5  # the two groups are far apart: no ambiguity
+    assert 0 < near_second.sum() < len(points)
+    for centre, members in ((0, ~near_second), (1, near_second)):
+        expected = np.average(points[members], axis=0, weights=weight[members])
+        np.testing.assert_allclose(mbk.cluster_centers_[centre], expected, rtol=1e-12)
+    np.testing.assert_array_equal(mbk.labels_, batches[1][:, 0] > 5)
+    assert mbk.n_steps_ == 2
+
+
+def _three_groups():
+    rng = np.random.default_rng(1)
+    means = np.array([[0.0, 0.0], [5.0, 5.0], [10.0, 0.0]])
+    X = np.concatenate([mean + rng.normal(0, 0.5, (200, 2)) for mean in means])
+    init = np.array([[0.0, 0.0], [5.0, 5.0], [100.0, 100.0]])
+    return X, init
+
+
+def test_centre_far_from_the_data_is_reassigned():
+    X, init = _three_groups()
+    mbk = MiniBatchKMeans(3, init=init, batch_size=60, random_state=0).fit(X)
+    far = mbk.cluster_centers_[2]
+    assert np.min(np.linalg.norm(X - far, axis=1)) < 2.0
+    assert len(np.unique(mbk.labels_)) == 3
+    # Without reassignment it never receives a point and stays where it was.
+    still = MiniBatchKMeans(3, init=init, batch_size=60, random_state=0,
+                            reassignment_ratio=0.0).fit(X)
+    np.testing.assert_array_equal(still.cluster_centers_[2], [100.0, 100.0])
+    assert mbk.inertia_ < still.inertia_
+
+
+def test_partial_fit_reassigns_to_points_of_positive_weight():
+    X, init = _three_groups()
+    weights = np.zeros(len(X))
+    weights[400:] = 1.0  # only the third group counts
+    mbk = MiniBatchKMeans(3, init=init, random_state=0).partial_fit(X, sample_weight=weights)
+    assert np.min(np.linalg.norm(X[400:] - mbk.cluster_centers_[2], axis=1)) == 0.0
+
+
+def test_same_random_state_is_deterministic(blobs):
+    fits = [MiniBatchKMeans(6, batch_size=100, random_state=3).fit(blobs) for _ in range(2)]
+    np.testing.assert_array_equal(fits[0].cluster_centers_, fits[1].cluster_centers_)
+    np.testing.assert_array_equal(fits[0].labels_, fits[1].labels_)
+    assert fits[0].n_steps_ == fits[1].n_steps_
+    other = MiniBatchKMeans(6, batch_size=100, random_state=4).fit(blobs)
+    assert not np.array_equal(other.cluster_centers_, fits[0].cluster_centers_)
+
+
+def test_xla_and_plain_graph_steps_agree(blobs, monkeypatch):
+    X = blobs.astype(np.float32)
+    params = dict(batch_size=100, max_iter=2, max_no_improvement=None, random_state=0)
+    monkeypatch.setattr(minibatch_module, "_XLA_AFTER_STEPS", 10**9)
+    graph = MiniBatchKMeans(6, **params).fit(X)
+    monkeypatch.setattr(minibatch_module, "_XLA_AFTER_STEPS", 0)
+    xla = MiniBatchKMeans(6, **params).fit(X)
+    np.testing.assert_allclose(xla.cluster_centers_, graph.cluster_centers_, rtol=1e-4,
+                               atol=1e-4)
+
+
+def test_number_of_steps_and_early_stopping(blobs):
+    full = MiniBatchKMeans(6, batch_size=100, max_iter=3, max_no_improvement=None,
+                           random_state=0).fit(blobs)
+    assert full.n_steps_ == 3 * 3000 // 100
+    assert full.n_iter_ == 3
+    # The first step is ignored; the second one meets any positive tolerance this large.
+    assert MiniBatchKMeans(6, tol=1e6, random_state=0).fit(blobs).n_steps_ == 2
+    assert MiniBatchKMeans(6, max_no_improvement=0, random_state=0).fit(blobs).n_steps_ == 2
+    stopped = MiniBatchKMeans(6, batch_size=100, random_state=0).fit(blobs)
+    assert stopped.n_steps_ < 30 * 100
+    assert stopped.n_iter_ == int(np.ceil(stopped.n_steps_ * 100 / 3000))
+
+
+def test_n_init_auto_follows_scikit_learn(blobs, monkeypatch):
+    calls = {"random": 0, "k-means++": 0}
+    real_random, real_plusplus = core._random_init_checked, core._kmeans_plusplus_checked
+
+    def counting_random(*args, **kwargs):
+        calls["random"] += 1
+        return real_random(*args, **kwargs)
+
+    def counting_plusplus(*args, **kwargs):
+        calls["k-means++"] += 1
+        return real_plusplus(*args, **kwargs)
+
+    monkeypatch.setattr(core, "_random_init_checked", counting_random)
+    monkeypatch.setattr(core, "_kmeans_plusplus_checked", counting_plusplus)
+    MiniBatchKMeans(6, init="random", max_iter=1, random_state=0).fit(blobs)
+    MiniBatchKMeans(6, max_iter=1, random_state=0).fit(blobs)
+    MiniBatchKMeans(6, n_init=4, max_iter=1, random_state=0).fit(blobs)
+    assert calls == {"random": 3, "k-means++": 5}
+
+
+def test_explicit_init_with_n_init_warns_and_callable_init_is_used(blobs):
+    with pytest.warns(RuntimeWarning, match="performing only one init"):
+        MiniBatchKMeans(6, init=blobs[:6], n_init=3, max_iter=1).fit(blobs)
+    seen = []
+
+    def first_rows(data, n_clusters, random_state):
+        seen.append(len(data))
+        return data[:n_clusters]
+
+    MiniBatchKMeans(6, init=first_rows, n_init=2, batch_size=100, max_iter=1).fit(blobs)
+    assert seen == [300, 300]  # two candidates, each on init_size = 3 * batch_size points
+
+
+# --------------------------------------------------------------------------- #
+# tf.data.Dataset input
+# --------------------------------------------------------------------------- #
+def test_fit_on_dataset_is_comparable_to_fit_on_array(blobs):
+    X = blobs.astype(np.float32)
+    dataset = tf.data.Dataset.from_tensor_slices(X).shuffle(len(X), seed=0).batch(256)
+    from_dataset = MiniBatchKMeans(6, random_state=0).fit(dataset)
+    from_array = MiniBatchKMeans(6, batch_size=256, random_state=0).fit(X)
+    assert from_dataset.labels_ is None
+    assert from_dataset.n_features_in_ == 2
+    assert from_dataset.cluster_centers_.dtype == np.float32
+    assert from_dataset.inertia_ == pytest.approx(-from_dataset.score(X), rel=1e-4)
+    assert from_dataset.inertia_ == pytest.approx(from_array.inertia_, rel=0.03)
+    assert 1 <= from_dataset.n_iter_ <= 100
+    assert from_dataset.n_steps_ >= 2
+
+
+def test_fit_on_dataset_of_unknown_length():
+    X, _ = make_blobs(n_samples=600, centers=3, random_state=2)
+    dataset = tf.data.Dataset.from_generator(
+        lambda: iter(np.array_split(X, 12)), output_signature=tf.TensorSpec([None, 2], tf.float64)
+    )
+    mbk = MiniBatchKMeans(3, max_iter=3, max_no_improvement=None, random_state=0).fit(dataset)
+    assert mbk.n_iter_ == 3 and mbk.n_steps_ == 36
+    assert mbk.cluster_centers_.dtype == np.float64
+    full = KMeans(3, random_state=0).fit(X).inertia_
+    assert mbk.inertia_ == pytest.approx(full, rel=0.05)
+
+
+@pytest.mark.parametrize(
+    "dataset, kwargs, error, message",
+    [
+        (tf.data.Dataset.from_tensor_slices((np.ones((8, 2)), np.ones(8))).batch(4), {},
+         TypeError, "plain tensors"),
+        (tf.data.Dataset.from_tensor_slices(np.ones((8, 2))), {}, ValueError, "must be 2-D"),
+        (tf.data.Dataset.from_tensor_slices(np.ones((8, 2))).batch(4).repeat(), {},
+         ValueError, "infinite"),
+        (tf.data.Dataset.from_tensor_slices(np.ones((8, 2))).batch(4),
+         {"sample_weight": np.ones(8)}, ValueError, "sample_weight is not supported"),
+        (tf.data.Dataset.from_tensor_slices(np.ones((2, 2))).batch(4), {}, ValueError,
+         "n_samples=2 should be >= n_clusters=3"),
+        (tf.data.Dataset.from_tensor_slices([["a", "b"]]).batch(4), {}, TypeError,
+         "must hold numbers"),
+    ],
+)
+def test_bad_datasets_raise(dataset, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        MiniBatchKMeans(3).fit(dataset, **kwargs)
+
+
+def test_array_only_methods_reject_datasets(blobs):
+    dataset = tf.data.Dataset.from_tensor_slices(blobs).batch(100)
+    with pytest.raises(TypeError, match="fit_predict needs an array"):
+        MiniBatchKMeans(6).fit_predict(dataset)
+    with pytest.raises(TypeError, match="fit_transform needs an array"):
+        MiniBatchKMeans(6).fit_transform(dataset)
+    fitted = MiniBatchKMeans(6, max_iter=1).fit(blobs)
+    with pytest.raises(TypeError, match="only fit accepts a tf.data.Dataset"):
+        fitted.predict(dataset)
+    with pytest.raises(TypeError, match="only fit accepts a tf.data.Dataset"):
+        fitted.partial_fit(dataset)
+
+
+# --------------------------------------------------------------------------- #
+# Using the fitted centres
+# --------------------------------------------------------------------------- #
+def test_predict_transform_score_agree_with_the_centres(blobs):
+    mbk = MiniBatchKMeans(6, batch_size=200, random_state=0)
+    labels = mbk.fit_predict(blobs)
+    centers = mbk.cluster_centers_
+    expected = np.linalg.norm(blobs[:, None, :] - centers[None, :, :], axis=2)
+    np.testing.assert_array_equal(labels, mbk.labels_)
+    np.testing.assert_array_equal(mbk.predict(blobs), expected.argmin(axis=1))
+    np.testing.assert_allclose(mbk.transform(blobs), expected, rtol=1e-7, atol=1e-6)
+    np.testing.assert_allclose(mbk.fit_transform(blobs), expected, rtol=1e-7, atol=1e-6)
+    assert mbk.score(blobs) == pytest.approx(-mbk.inertia_, rel=1e-9)
+    assert mbk.score(blobs) == pytest.approx(-_inertia(blobs, centers), rel=1e-9)
+    weights = np.linspace(0.5, 2, len(blobs))
+    expected_weighted = -float(np.dot((expected**2).min(axis=1), weights))
+    assert mbk.score(blobs, sample_weight=weights) == pytest.approx(expected_weighted, rel=1e-9)
+
+
+def test_accepts_tensors_and_keeps_float32(blobs):
+    X = tf.constant(blobs.astype(np.float32))
+    mbk = MiniBatchKMeans(6, batch_size=200, random_state=0).fit(X)
+    assert mbk.cluster_centers_.dtype == np.float32
+    assert mbk.transform(X).dtype == np.float32
+    assert mbk.predict(X).shape == (3000,)
+    later = MiniBatchKMeans(6, random_state=0).partial_fit(X[:500]).partial_fit(blobs[500:1000])
+    assert later.cluster_centers_.dtype == np.float32
+
+
+def test_predict_before_fit_raises(blobs):
+    for method in ("predict", "transform", "score"):
+        with pytest.raises(NotFittedError):
+            getattr(MiniBatchKMeans(3), method)(blobs)
+
+
+# --------------------------------------------------------------------------- #
+# Input and parameter validation
+# --------------------------------------------------------------------------- #
+@pytest.mark.parametrize(
+    "X, error, message",
+    [
+        (np.array([[0.0, 1.0], [np.nan, 2.0], [3.0, 4.0]]), ValueError, "NaN"),
+        (np.array([[0.0, 1.0], [np.inf, 2.0], [3.0, 4.0]]), ValueError, "infinity"),
+        (np.empty((0, 2)), ValueError, "0 sample"),
+        (np.arange(5.0), ValueError, "Expected 2D array, got 1D array"),
+        (np.ones((3, 2, 2)), ValueError, "Found array with dim 3"),
+        (np.array([["a", "b"], ["c", "d"], ["e", "f"]]), ValueError, "could not convert"),
+    ],
+)
+def test_bad_data_raises(X, error, message):
+    with pytest.raises(error, match=message):
+        MiniBatchKMeans(2).fit(X)
+
+
+@pytest.mark.parametrize(
+    "params, error, message",
+    [
+        ({"n_clusters": 0}, ValueError, "n_clusters must be >= 1"),
+        ({"n_clusters": 2.5}, TypeError, "n_clusters must be an integer"),
+        ({"n_clusters": 11}, ValueError, "n_samples=10 should be >= n_clusters=11"),
+        ({"batch_size": 0}, ValueError, "batch_size must be an integer >= 1"),
+        ({"max_iter": 0}, ValueError, "max_iter must be an integer >= 1"),
+        ({"tol": -1.0}, ValueError, "tol must be a finite number >= 0"),
+        ({"reassignment_ratio": -0.1}, ValueError, "reassignment_ratio must be"),
+        ({"max_no_improvement": -1}, ValueError, "max_no_improvement must be None or"),
+        ({"init_size": 0}, ValueError, "init_size must be None or"),
+        ({"n_init": 0}, ValueError, "n_init must be 'auto' or"),
+        ({"n_init": "many"}, ValueError, "n_init must be 'auto' or"),
+        ({"init": "kmeans"}, ValueError, "init must be 'k-means\\+\\+', 'random'"),
+        ({"init": np.zeros((3, 2))}, ValueError, "shape of the initial centers"),
+        ({"init": np.full((2, 2), np.nan)}, ValueError, "init contains NaN"),
+    ],
+)
+def test_bad_parameters_raise(params, error, message):
+    X = np.random.default_rng(0).normal(size=(10, 2))
+    with pytest.raises(error, match=message):
+        MiniBatchKMeans(**{"n_clusters": 2, **params}).fit(X)
+
+
+def test_small_init_size_warns(blobs):
+    with pytest.warns(RuntimeWarning, match="init_size=3 should be larger than n_clusters=6"):
+        MiniBatchKMeans(6, init_size=3, max_iter=1).fit(blobs)
+
+
+def test_partial_fit_needs_enough_samples_first_and_same_features_later(blobs):
+    with pytest.raises(ValueError, match="n_samples=3 should be >= n_clusters=5"):
+        MiniBatchKMeans(5).partial_fit(blobs[:3])
+    mbk = MiniBatchKMeans(5, random_state=0).partial_fit(blobs[:100])
+    # Once initialised, a batch smaller than n_clusters is fine.
+    mbk.partial_fit(blobs[100:103])
+    assert mbk.n_steps_ == 2
+    with pytest.raises(ValueError, match="X has 3 features, but MiniBatchKMeans is expecting 2"):
+        mbk.partial_fit(np.ones((10, 3)))
+    with pytest.raises(ValueError, match="X has 3 features"):
+        mbk.predict(np.ones((10, 3)))
+
+
+def test_partial_fit_after_fit_continues_from_the_fitted_centres(blobs):
+    mbk = MiniBatchKMeans(6, batch_size=200, random_state=0).fit(blobs)
+    before, n_steps = mbk.cluster_centers_.copy(), mbk.n_steps_
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mbk.partial_fit(blobs[:50])
+    assert mbk.n_steps_ == n_steps + 1
+    moved = np.linalg.norm(mbk.cluster_centers_ - before, axis=1).max()
+    assert 0 < moved < 0.5  # a small step: the counts from fit are kept
