@@ -237,7 +237,90 @@ def _same_clustering(labels_a: np.ndarray, labels_b: np.ndarray, n_clusters: int
     return bool(np.array_equal(mapping[labels_a], labels_b))
 
 
-class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
+class _CentreModelMixin:
+    """``predict``, ``transform`` and ``score`` from ``cluster_centers_``.
+
+    Shared by the k-means estimators (:class:`KMeans`, ``MiniBatchKMeans``); an
+    estimator with ``metric='cosine'`` gets cosine distances. Subclasses provide
+    ``_validate_X(X, reset)``.
+    """
+
+    def _check_test_data(self, X: Any) -> np.ndarray:
+        check_is_fitted(self)
+        return self._validate_X(X, reset=False)
+
+    def _centers_tensor(self, dtype) -> tf.Tensor:
+        return tf.constant(self.cluster_centers_.astype(dtype, copy=False))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Index of the nearest cluster centre for each sample.
+
+        Parameters
+        ----------
+        X : array-like or tf.Tensor of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        X = self._check_test_data(X)
+        labels, _ = core._assign_fn(tf.constant(X), self._centers_tensor(X.dtype))
+        return labels.numpy()
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Distance from each sample to each cluster centre.
+
+        Euclidean distances, or cosine distances ``1 - cos`` with ``metric='cosine'``.
+
+        Parameters
+        ----------
+        X : array-like or tf.Tensor of shape (n_samples, n_features)
+
+        Returns
+        -------
+        distances : ndarray of shape (n_samples, n_clusters)
+        """
+        X = self._check_test_data(X)
+        return self._transform(X)
+
+    def _transform(self, X: np.ndarray) -> np.ndarray:
+        squared = core._squared_distances(tf.constant(X), self._centers_tensor(X.dtype))
+        if getattr(self, "metric", "euclidean") == "cosine":
+            return (squared / 2.0).numpy()  # unit vectors: ||x - c||^2 = 2 (1 - cos)
+        return tf.sqrt(squared).numpy()
+
+    def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
+        """Opposite of the (weighted) inertia of ``X`` on the fitted centres.
+
+        Parameters
+        ----------
+        X : array-like or tf.Tensor of shape (n_samples, n_features)
+        y : Ignored
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+            ``-sum(w * squared distance to nearest centre)`` (cosine distance with
+            ``metric='cosine'``); higher is better.
+        """
+        X = self._check_test_data(X)
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
+        _, distances = core._assign_fn(tf.constant(X), self._centers_tensor(X.dtype))
+        if getattr(self, "metric", "euclidean") == "cosine":
+            distances = distances / 2.0
+        return -float(tf.reduce_sum(distances * sample_weight))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+
+class KMeans(
+    _CentreModelMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
+    BaseEstimator
+):
     """K-means clustering in TensorFlow, with scikit-learn's interface.
 
     Lloyd's algorithm runs as one compiled TensorFlow loop; the parameters,
@@ -460,53 +543,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         self.n_iter_ = n_iter
         return self
 
-    def _check_test_data(self, X: Any) -> np.ndarray:
-        check_is_fitted(self)
-        return self._validate_X(X, reset=False)
-
-    def _centers_tensor(self, dtype) -> tf.Tensor:
-        return tf.constant(self.cluster_centers_.astype(dtype, copy=False))
-
-    def predict(self, X: Any) -> np.ndarray:
-        """Index of the nearest cluster centre for each sample.
-
-        Parameters
-        ----------
-        X : array-like or tf.Tensor of shape (n_samples, n_features)
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples,)
-        """
-        X = self._check_test_data(X)
-        labels, _ = core._assign_fn(tf.constant(X), self._centers_tensor(X.dtype))
-        return labels.numpy()
-
     def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
         """Fit, then return the training labels (``labels_``)."""
         return self.fit(X, sample_weight=sample_weight).labels_
-
-    def transform(self, X: Any) -> np.ndarray:
-        """Distance from each sample to each cluster centre.
-
-        Euclidean distances, or cosine distances ``1 - cos`` with ``metric='cosine'``.
-
-        Parameters
-        ----------
-        X : array-like or tf.Tensor of shape (n_samples, n_features)
-
-        Returns
-        -------
-        distances : ndarray of shape (n_samples, n_clusters)
-        """
-        X = self._check_test_data(X)
-        return self._transform(X)
-
-    def _transform(self, X: np.ndarray) -> np.ndarray:
-        squared = core._squared_distances(tf.constant(X), self._centers_tensor(X.dtype))
-        if self.metric == "cosine":  # unit vectors: ||x - c||^2 = 2 (1 - cos)
-            return (squared / 2.0).numpy()
-        return tf.sqrt(squared).numpy()
 
     def fit_transform(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
         """Fit, then return the distances of the training data to the centres."""
@@ -641,30 +680,3 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
                 stacklevel=2,
             )
         return (origin + y).astype(distances.dtype, copy=False)
-
-    def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
-        """Opposite of the (weighted) inertia of ``X`` on the fitted centres.
-
-        Parameters
-        ----------
-        X : array-like or tf.Tensor of shape (n_samples, n_features)
-        y : Ignored
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        score : float
-            ``-sum(w * squared distance to nearest centre)`` (cosine distance with
-            ``metric='cosine'``); higher is better.
-        """
-        X = self._check_test_data(X)
-        sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
-        _, distances = core._assign_fn(tf.constant(X), self._centers_tensor(X.dtype))
-        if self.metric == "cosine":
-            distances = distances / 2.0
-        return -float(tf.reduce_sum(distances * sample_weight))
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags

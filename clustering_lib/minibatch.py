@@ -38,9 +38,10 @@ from sklearn.base import (
     TransformerMixin,
 )
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from . import core
+from .kmeans import _CentreModelMixin
 
 __all__ = ["MiniBatchKMeans"]
 
@@ -258,7 +259,8 @@ def _check_n_samples(n_samples: int, n_clusters: int) -> None:
 # --------------------------------------------------------------------------- #
 # The estimator
 # --------------------------------------------------------------------------- #
-class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
+class MiniBatchKMeans(_CentreModelMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
+                      ClusterMixin,
                       BaseEstimator):
     """Mini-batch k-means in TensorFlow, with scikit-learn's interface.
 
@@ -758,51 +760,11 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
     # ------------------------------------------------------------------ #
     # Using the centres
     # ------------------------------------------------------------------ #
-    def _check_test_data(self, X: Any) -> np.ndarray:
-        check_is_fitted(self)
-        return self._validate_X(X, reset=False)
-
-    def _centers_tensor(self, dtype) -> tf.Tensor:
-        return tf.constant(self.cluster_centers_.astype(dtype, copy=False))
-
-    def predict(self, X: Any) -> np.ndarray:
-        """Index of the nearest cluster centre for each sample.
-
-        Parameters
-        ----------
-        X : array-like or tf.Tensor of shape (n_samples, n_features)
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples,)
-        """
-        X = self._check_test_data(X)
-        labels, _ = core._assign_fn(tf.constant(X), self._centers_tensor(X.dtype))
-        return labels.numpy()
-
     def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
         """Fit on an array, then return the training labels (``labels_``)."""
         if isinstance(X, tf.data.Dataset):
             raise TypeError("fit_predict needs an array; fit a Dataset with fit instead.")
         return self.fit(X, sample_weight=sample_weight).labels_
-
-    def transform(self, X: Any) -> np.ndarray:
-        """Euclidean distance from each sample to each cluster centre.
-
-        Parameters
-        ----------
-        X : array-like or tf.Tensor of shape (n_samples, n_features)
-
-        Returns
-        -------
-        distances : ndarray of shape (n_samples, n_clusters)
-        """
-        X = self._check_test_data(X)
-        return self._transform(X)
-
-    def _transform(self, X: np.ndarray) -> np.ndarray:
-        squared = core._squared_distances(tf.constant(X), self._centers_tensor(X.dtype))
-        return tf.sqrt(squared).numpy()
 
     def fit_transform(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
         """Fit on an array, then return the distances of the training data to the centres."""
@@ -810,27 +772,3 @@ class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Cluster
             raise TypeError("fit_transform needs an array; fit a Dataset with fit instead.")
         self.fit(X, sample_weight=sample_weight)
         return self._transform(self._check_test_data(X))
-
-    def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
-        """Opposite of the (weighted) inertia of ``X`` on the fitted centres.
-
-        Parameters
-        ----------
-        X : array-like or tf.Tensor of shape (n_samples, n_features)
-        y : Ignored
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        score : float
-            ``-sum(w * squared distance to the nearest centre)``; higher is better.
-        """
-        X = self._check_test_data(X)
-        sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
-        _, distances = core._assign_fn(tf.constant(X), self._centers_tensor(X.dtype))
-        return -float(np.dot(distances.numpy(), sample_weight))
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
