@@ -7,6 +7,7 @@ Layers
 - ``kmeans``: :class:`KMeans`, a scikit-learn-compatible estimator on top of core.
 - ``minibatch``: :class:`MiniBatchKMeans`, streaming k-means (``partial_fit``, tf.data).
 - ``kmedoids``: :class:`KMedoids`, k-medoids on features or on a distance matrix.
+- ``losses``: differentiable clustering losses for neural embeddings (k-means, DEC).
 - ``metrics``: purity, Hungarian cluster accuracy, cluster-to-label mapping.
 - ``datasets``: MNIST (offline-friendly), digits and scikit-learn's sample images.
 - ``nmf``: :class:`NMF`, non-negative matrix factorisation by coordinate descent.
@@ -36,9 +37,17 @@ from .datasets import (  # noqa: E402
 )
 from .kmeans import DegenerateCentersWarning, InconsistentDistancesWarning, KMeans  # noqa: E402
 from .kmedoids import KMedoids, medoid_cost  # noqa: E402
+from .losses import (  # noqa: E402
+    SoftAssignment,
+    batch_kmeans,
+    kmeans_loss,
+    student_t_assignments,
+    target_distribution,
+)
 from .metrics import (  # noqa: E402
     cluster_accuracy,
     contingency_matrix,
+    evaluate_clustering,
     match_labels,
     purity,
     relabel,
@@ -67,12 +76,16 @@ __all__ = [
     "LloydResult",
     "MiniBatchKMeans",
     "NMF",
+    "SoftAssignment",
     "assign",
+    "batch_kmeans",
     "cluster_accuracy",
     "compressed_bits_per_pixel",
     "contingency_matrix",
+    "evaluate_clustering",
     "image_mse",
     "image_psnr",
+    "kmeans_loss",
     "kmeans_plusplus",
     "lloyd",
     "load_digits",
@@ -90,5 +103,7 @@ __all__ = [
     "relabel",
     "seed_everything",
     "sklearn_quantize_colors",
+    "student_t_assignments",
+    "target_distribution",
     "update_centroids",
 ]

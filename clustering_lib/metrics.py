@@ -23,6 +23,7 @@ from scipy.optimize import linear_sum_assignment
 
 __all__ = [
     "cluster_accuracy",
+    "evaluate_clustering",
     "contingency_matrix",
     "match_labels",
     "purity",
@@ -212,3 +213,21 @@ def cluster_accuracy(labels_true: ArrayLike, labels_pred: ArrayLike) -> float:
     table, _, _ = contingency_matrix(labels_true, labels_pred)
     matched_classes, matched_clusters = linear_sum_assignment(table, maximize=True)
     return float(table[matched_classes, matched_clusters].sum() / table.sum())
+
+
+def evaluate_clustering(labels_true: ArrayLike, labels_pred: ArrayLike) -> dict[str, float]:
+    """The four scores the notebooks report for a clustering against known classes.
+
+    Returns a dict with ``purity``, ``accuracy`` (one-to-one Hungarian, see
+    :func:`cluster_accuracy`), ``nmi`` (normalised mutual information) and ``ari``
+    (adjusted Rand index); the last two come from :mod:`sklearn.metrics`.
+    """
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    true_array, pred_array = _validate_label_pair(labels_true, labels_pred)
+    return {
+        "purity": purity(true_array, pred_array),
+        "accuracy": cluster_accuracy(true_array, pred_array),
+        "nmi": float(normalized_mutual_info_score(true_array, pred_array)),
+        "ari": float(adjusted_rand_score(true_array, pred_array)),
+    }
