@@ -59,6 +59,46 @@ class InconsistentDistancesWarning(RuntimeWarning):
     """
 
 
+def _resolve_init(estimator: Any, auto_runs_without_plusplus: int) -> tuple[int, bool]:
+    """Check ``init`` and ``n_init`` of a k-means estimator, as scikit-learn does.
+
+    Returns the number of runs and whether ``init`` is an explicit array. ``n_init='auto'``
+    means one run for k-means++ or an array and ``auto_runs_without_plusplus`` otherwise;
+    an explicit array with more runs warns and runs once.
+    """
+    init = estimator.init
+    init_is_array = not isinstance(init, str) and not callable(init)
+    if isinstance(init, str) and init not in ("k-means++", "random"):
+        raise ValueError(
+            f"init must be 'k-means++', 'random', a callable or an array, got {init!r}."
+        )
+    n_init = estimator.n_init
+    if isinstance(n_init, str):
+        if n_init != "auto":
+            raise ValueError(f"n_init must be 'auto' or an integer >= 1, got {n_init!r}.")
+        n_init = 1 if init_is_array or init == "k-means++" else auto_runs_without_plusplus
+    elif isinstance(n_init, bool) or not isinstance(n_init, numbers.Integral) or n_init < 1:
+        raise ValueError(f"n_init must be 'auto' or an integer >= 1, got {n_init!r}.")
+    if init_is_array and n_init != 1:
+        warnings.warn(
+            "Explicit initial center position passed: performing only one init in "
+            f"{type(estimator).__name__} instead of n_init={n_init}.",
+            RuntimeWarning,
+            stacklevel=4,
+        )
+        n_init = 1
+    return int(n_init), init_is_array
+
+
+def _check_init_shape(centers: np.ndarray, n_clusters: int, n_features: int) -> None:
+    """An explicit or callable init must have shape (n_clusters, n_features)."""
+    if centers.shape != (n_clusters, n_features):
+        raise ValueError(
+            f"The shape of the initial centers {centers.shape} does not match "
+            f"(n_clusters, n_features) = ({n_clusters}, {n_features})."
+        )
+
+
 def _check_params(estimator: KMeans, n_samples: int) -> tuple[int, bool]:
     """Validate hyper-parameters; return the number of runs and whether init is an array."""
     n_clusters = estimator.n_clusters
@@ -77,29 +117,7 @@ def _check_params(estimator: KMeans, n_samples: int) -> tuple[int, bool]:
 
     if estimator.metric not in ("euclidean", "cosine"):
         raise ValueError(f"metric must be 'euclidean' or 'cosine', got {estimator.metric!r}.")
-    init = estimator.init
-    init_is_array = not isinstance(init, str) and not callable(init)
-    if isinstance(init, str) and init not in ("k-means++", "random"):
-        raise ValueError(
-            f"init must be 'k-means++', 'random', a callable or an array, got {init!r}."
-        )
-
-    n_init = estimator.n_init
-    if isinstance(n_init, str):
-        if n_init != "auto":
-            raise ValueError(f"n_init must be 'auto' or an integer >= 1, got {n_init!r}.")
-        n_init = 1 if init_is_array or init == "k-means++" else 10
-    elif isinstance(n_init, bool) or not isinstance(n_init, numbers.Integral) or n_init < 1:
-        raise ValueError(f"n_init must be 'auto' or an integer >= 1, got {n_init!r}.")
-    if init_is_array and n_init != 1:
-        warnings.warn(
-            "Explicit initial center position passed: performing only one init in "
-            f"KMeans instead of n_init={n_init}.",
-            RuntimeWarning,
-            stacklevel=3,
-        )
-        n_init = 1
-    return int(n_init), init_is_array
+    return _resolve_init(estimator, auto_runs_without_plusplus=10)
 
 
 def _check_fixed_features(
@@ -157,11 +175,7 @@ def _check_init_array(
     if isinstance(centers, tf.Tensor | tf.Variable):
         centers = centers.numpy()
     centers = np.asarray(centers)
-    if centers.shape != (n_clusters, n_features):
-        raise ValueError(
-            f"The shape of the initial centers {centers.shape} does not match "
-            f"(n_clusters, n_features) = ({n_clusters}, {n_features})."
-        )
+    _check_init_shape(centers, n_clusters, n_features)
     if centers.dtype.kind not in "biuf":
         raise TypeError(
             f"init must hold real numbers (NaN for an unknown coordinate), got an array "

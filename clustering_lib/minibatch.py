@@ -41,7 +41,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from . import core
-from .kmeans import _CentreModelMixin
+from .kmeans import _CentreModelMixin, _check_init_shape, _resolve_init
 
 __all__ = ["MiniBatchKMeans"]
 
@@ -223,32 +223,7 @@ def _check_params(estimator: MiniBatchKMeans) -> tuple[int, bool]:
     if init_size is not None and (not _is_int(init_size) or init_size < 1):
         raise ValueError(f"init_size must be None or an integer >= 1, got {init_size!r}.")
 
-    init = estimator.init
-    if isinstance(init, str):
-        if init not in ("k-means++", "random"):
-            raise ValueError(
-                f"init must be 'k-means++', 'random', a callable or an array, got {init!r}."
-            )
-        init_is_array = False
-    else:
-        init_is_array = not callable(init)
-
-    n_init = estimator.n_init
-    if isinstance(n_init, str):
-        if n_init != "auto":
-            raise ValueError(f"n_init must be 'auto' or an integer >= 1, got {n_init!r}.")
-        n_init = 1 if init_is_array or init == "k-means++" else 3
-    elif not _is_int(n_init) or n_init < 1:
-        raise ValueError(f"n_init must be 'auto' or an integer >= 1, got {n_init!r}.")
-    if init_is_array and n_init != 1:
-        warnings.warn(
-            "Explicit initial center position passed: performing only one init in "
-            f"MiniBatchKMeans instead of n_init={n_init}.",
-            RuntimeWarning,
-            stacklevel=3,
-        )
-        n_init = 1
-    return int(n_init), init_is_array
+    return _resolve_init(estimator, auto_runs_without_plusplus=3)
 
 
 def _check_n_samples(n_samples: int, n_clusters: int) -> None:
@@ -437,11 +412,7 @@ class MiniBatchKMeans(_CentreModelMixin, ClassNamePrefixFeaturesOutMixin, Transf
 
     def _check_init_array(self, n_features: int, dtype) -> np.ndarray:
         centers = np.asarray(self.init)
-        if centers.shape != (self.n_clusters, n_features):
-            raise ValueError(
-                f"The shape of the initial centers {centers.shape} does not match "
-                f"(n_clusters, n_features) = ({self.n_clusters}, {n_features})."
-            )
+        _check_init_shape(centers, self.n_clusters, n_features)
         return core.as_float_tensor(centers, "init", dtype=tf.as_dtype(dtype)).numpy()
 
     def _init_centroids(self, X, weights, rng, init_size, init_array):
@@ -455,11 +426,7 @@ class MiniBatchKMeans(_CentreModelMixin, ClassNamePrefixFeaturesOutMixin, Transf
         init = self.init
         if callable(init):
             centers = np.asarray(init(X, self.n_clusters, random_state=rng))
-            if centers.shape != (self.n_clusters, X.shape[1]):
-                raise ValueError(
-                    f"The shape of the initial centers {centers.shape} does not match "
-                    f"(n_clusters, n_features) = ({self.n_clusters}, {X.shape[1]})."
-                )
+            _check_init_shape(centers, self.n_clusters, X.shape[1])
             dtype = tf.as_dtype(X.dtype)
             return core.as_float_tensor(centers, "init", dtype=dtype).numpy()
         points, weights = tf.constant(X), tf.constant(weights)
