@@ -8,6 +8,7 @@ Layers
 - ``minibatch``: :class:`MiniBatchKMeans`, streaming k-means (``partial_fit``, tf.data).
 - ``kmedoids``: :class:`KMedoids`, k-medoids on features or on a distance matrix.
 - ``losses``: differentiable clustering losses for neural embeddings (k-means, DEC).
+- ``deep``: seed 001's CNN trained with the k-means loss, autoencoders, DEC and IDEC.
 - ``metrics``: purity, Hungarian cluster accuracy, cluster-to-label mapping.
 - ``datasets``: MNIST (offline-friendly), digits and scikit-learn's sample images.
 - ``nmf``: :class:`NMF`, non-negative matrix factorisation by coordinate descent.
@@ -35,12 +36,22 @@ from .datasets import (  # noqa: E402
     load_sample_image,
     make_topic_documents,
 )
+from .deep import (  # noqa: E402
+    DECResult,
+    KMeansEmbeddingResult,
+    dense_autoencoder,
+    embed,
+    seed_cnn,
+    train_dec,
+    train_kmeans_embedding,
+)
 from .kmeans import DegenerateCentersWarning, InconsistentDistancesWarning, KMeans  # noqa: E402
 from .kmedoids import KMedoids, medoid_cost  # noqa: E402
 from .losses import (  # noqa: E402
     SoftAssignment,
     batch_kmeans,
     kmeans_loss,
+    kmeans_loss_terms,
     student_t_assignments,
     target_distribution,
 )
@@ -68,10 +79,12 @@ from .reproducibility import seed_everything  # noqa: E402
 __version__ = "0.1.0"
 
 __all__ = [
+    "DECResult",
     "DEFAULT_SAMPLE_SIZE",
     "DegenerateCentersWarning",
     "InconsistentDistancesWarning",
     "KMeans",
+    "KMeansEmbeddingResult",
     "KMedoids",
     "LloydResult",
     "MiniBatchKMeans",
@@ -82,10 +95,13 @@ __all__ = [
     "cluster_accuracy",
     "compressed_bits_per_pixel",
     "contingency_matrix",
+    "dense_autoencoder",
+    "embed",
     "evaluate_clustering",
     "image_mse",
     "image_psnr",
     "kmeans_loss",
+    "kmeans_loss_terms",
     "kmeans_plusplus",
     "lloyd",
     "load_digits",
@@ -101,9 +117,12 @@ __all__ = [
     "quantize_colors",
     "random_init",
     "relabel",
+    "seed_cnn",
     "seed_everything",
     "sklearn_quantize_colors",
     "student_t_assignments",
     "target_distribution",
+    "train_dec",
+    "train_kmeans_embedding",
     "update_centroids",
 ]

@@ -3,7 +3,8 @@
 - :func:`batch_kmeans`: Lloyd's algorithm on one batch of embeddings (the compiled loop
   of :mod:`clustering_lib.core`), with no gradient flowing through it;
 - :func:`kmeans_loss`: seed 001's loss, the mean squared distance of each embedding to
-  its centroid plus the reciprocal of the mean squared distance to the other centroids;
+  its centroid plus the reciprocal of its summed squared distance to the other
+  centroids (:func:`kmeans_loss_terms` gives the two terms apart);
 - :func:`student_t_assignments` and :func:`target_distribution`: DEC's soft
   assignments and sharpened targets (Xie, Girshick & Farhadi, 2016);
 - :class:`SoftAssignment`: a Keras layer holding trainable centroids that outputs the
@@ -26,6 +27,7 @@ __all__ = [
     "SoftAssignment",
     "batch_kmeans",
     "kmeans_loss",
+    "kmeans_loss_terms",
     "student_t_assignments",
     "target_distribution",
 ]
@@ -71,13 +73,14 @@ def _squared_distances(embeddings: tf.Tensor, centroids: tf.Tensor) -> tf.Tensor
     return tf.reduce_sum(tf.square(embeddings[:, None, :] - centroids[None, :, :]), axis=2)
 
 
-def kmeans_loss(embeddings: Any, centroids: Any, labels: Any = None) -> tf.Tensor:
-    """Seed 001's k-means loss: within-cluster spread plus 1 / between-cluster spread.
+def kmeans_loss_terms(
+    embeddings: Any, centroids: Any, labels: Any = None, stop_centroid_gradient: bool = True
+) -> tuple[tf.Tensor, tf.Tensor]:
+    """The two terms of seed 001's k-means loss, before they are combined.
 
-    ``mean_i ||e_i - c_{l_i}||^2 + 1 / mean_{i, j != l_i} ||e_i - c_j||^2``. The
-    centroids are constants here (computed by :func:`batch_kmeans`); the gradient
-    flows to the embeddings only. The second term is guarded against a zero
-    denominator, so the loss is finite even when all centroids coincide.
+    ``within = mean_i ||e_i - c_{l_i}||^2`` and
+    ``between = mean_i sum_{j != l_i} ||e_i - c_j||^2`` (the seed's ``dis_to_c`` and
+    ``dis_to_others``, each divided by the batch size).
 
     Parameters
     ----------
@@ -85,15 +88,21 @@ def kmeans_loss(embeddings: Any, centroids: Any, labels: Any = None) -> tf.Tenso
     centroids : tensor of shape (n_clusters, dim), at least 2 clusters
     labels : int tensor of shape (batch,), optional
         Cluster of each embedding; the nearest centroid when omitted.
+    stop_centroid_gradient : bool, default=True
+        Treat the centroids as constants. Pass False when they are themselves
+        computed from ``embeddings`` (batch means) and the gradient should flow
+        through them, as in the seed's code.
 
     Returns
     -------
-    scalar tensor
+    within, between : scalar tensors
     """
     embeddings = tf.convert_to_tensor(embeddings)
     if not embeddings.dtype.is_floating:
         embeddings = tf.cast(embeddings, tf.float32)
-    centroids = tf.stop_gradient(tf.cast(centroids, embeddings.dtype))
+    centroids = tf.cast(centroids, embeddings.dtype)
+    if stop_centroid_gradient:
+        centroids = tf.stop_gradient(centroids)
     n_clusters = centroids.shape[0]
     if n_clusters is not None and n_clusters < 2:
         raise ValueError("kmeans_loss needs at least 2 centroids (its second term compares them).")
@@ -102,8 +111,44 @@ def kmeans_loss(embeddings: Any, centroids: Any, labels: Any = None) -> tf.Tenso
         labels = tf.argmin(distances, axis=1, output_type=tf.int32)
     own = tf.one_hot(labels, tf.shape(centroids)[0], dtype=embeddings.dtype)
     within = tf.reduce_mean(tf.reduce_sum(distances * own, axis=1))
-    between = tf.reduce_sum(distances * (1.0 - own)) / tf.reduce_sum(1.0 - own)
-    return within + 1.0 / tf.maximum(between, _EPSILON)
+    between = tf.reduce_mean(tf.reduce_sum(distances * (1.0 - own), axis=1))
+    return within, between
+
+
+def kmeans_loss(
+    embeddings: Any,
+    centroids: Any,
+    labels: Any = None,
+    between_weight: float = 1.0,
+    stop_centroid_gradient: bool = True,
+) -> tf.Tensor:
+    """Seed 001's k-means loss: within-cluster spread plus 1 / between-cluster spread.
+
+    ``within + between_weight / between`` with the terms of :func:`kmeans_loss_terms`:
+    the mean squared distance of each embedding to its own centroid, and the mean
+    over embeddings of the summed squared distances to all the other centroids. The
+    second term is guarded against a zero denominator, so the loss is finite even
+    when all centroids coincide.
+
+    Parameters
+    ----------
+    embeddings : tensor of shape (batch, dim)
+    centroids : tensor of shape (n_clusters, dim), at least 2 clusters
+    labels : int tensor of shape (batch,), optional
+        Cluster of each embedding; the nearest centroid when omitted.
+    between_weight : float, default=1.0
+        Weight of the ``1 / between`` term (the seed uses 1).
+    stop_centroid_gradient : bool, default=True
+        See :func:`kmeans_loss_terms`.
+
+    Returns
+    -------
+    scalar tensor
+    """
+    if not between_weight >= 0:
+        raise ValueError(f"between_weight must be non-negative, got {between_weight}.")
+    within, between = kmeans_loss_terms(embeddings, centroids, labels, stop_centroid_gradient)
+    return within + between_weight / tf.maximum(between, _EPSILON)
 
 
 def student_t_assignments(embeddings: Any, centroids: Any, alpha: float = 1.0) -> tf.Tensor:

@@ -98,3 +98,130 @@ def test_evaluate_clustering_reports_the_four_scores():
     assert scores["accuracy"] == pytest.approx(0.7)
     assert scores["nmi"] == pytest.approx(normalized_mutual_info_score(truth, found))
     assert scores["ari"] == pytest.approx(adjusted_rand_score(truth, found))
+
+
+# Three centroids; squared distances (rows: points, columns: centroids):
+#   (0,0): 0, 25, 25  -> label 0, own 0, others 50
+#   (1,0): 1, 16, 26  -> label 0, own 1, others 42
+#   (5,0): 25, 0, 50  -> label 1, own 0, others 75
+#   (0,4): 16, 41, 1  -> label 2, own 1, others 57
+# within = 2 / 4 = 0.5; between = mean over points of the summed others = 224 / 4 = 56
+# (the mean over all (point, other centroid) pairs, the previous definition, would be 28).
+THREE_EMBEDDINGS = np.array([[0.0, 0.0], [1.0, 0.0], [5.0, 0.0], [0.0, 4.0]], np.float32)
+THREE_CENTROIDS = np.array([[0.0, 0.0], [5.0, 0.0], [0.0, 5.0]], np.float32)
+
+
+def test_kmeans_loss_terms_hand_computed_with_three_centroids():
+    within, between = cl.kmeans_loss_terms(THREE_EMBEDDINGS, THREE_CENTROIDS)
+    assert float(within) == pytest.approx(0.5, rel=1e-6)
+    assert float(between) == pytest.approx(56.0, rel=1e-6)
+    # Explicit labels are used as given, even when they are not the nearest centroids:
+    # (0,0) -> 2: own 25, others 25; (1,0) -> 1: own 16, others 27; (5,0) -> 1: own 0,
+    # others 75; (0,4) -> 0: own 16, others 42. within = 57 / 4, between = 169 / 4.
+    within, between = cl.kmeans_loss_terms(
+        THREE_EMBEDDINGS, THREE_CENTROIDS, labels=tf.constant([2, 1, 1, 0])
+    )
+    assert float(within) == pytest.approx(57.0 / 4.0, rel=1e-6)
+    assert float(between) == pytest.approx(169.0 / 4.0, rel=1e-6)
+
+
+def test_kmeans_loss_terms_match_a_numpy_reference():
+    rng = np.random.default_rng(1)
+    embeddings = rng.normal(size=(30, 4))
+    centroids = rng.normal(size=(5, 4))
+    labels = rng.integers(0, 5, size=30)
+    distances = ((embeddings[:, None, :] - centroids[None, :, :]) ** 2).sum(axis=2)
+    own = distances[np.arange(30), labels]
+    within, between = cl.kmeans_loss_terms(embeddings, centroids, tf.constant(labels))
+    assert float(within) == pytest.approx(own.mean(), rel=1e-10)  # float64 stays float64
+    assert float(between) == pytest.approx((distances.sum(axis=1) - own).mean(), rel=1e-10)
+
+
+@pytest.mark.parametrize("weight", [0.0, 0.5, 1.0, 2.0])
+def test_kmeans_loss_between_weight_scales_the_reciprocal_term(weight):
+    loss = cl.kmeans_loss(THREE_EMBEDDINGS, THREE_CENTROIDS, between_weight=weight)
+    assert float(loss) == pytest.approx(0.5 + weight / 56.0, rel=1e-6)
+
+
+@pytest.mark.parametrize("weight", [-1.0, -1e-9, float("nan")])
+def test_kmeans_loss_rejects_a_negative_between_weight(weight):
+    with pytest.raises(ValueError, match="between_weight"):
+        cl.kmeans_loss(THREE_EMBEDDINGS, THREE_CENTROIDS, between_weight=weight)
+
+
+def _own_centroids(points):
+    """Each of the two points is its own cluster: the centroids are the points (as means)."""
+    return tf.stack([tf.reduce_mean(points[0:1], axis=0), tf.reduce_mean(points[1:2], axis=0)])
+
+
+def test_kmeans_loss_gradient_through_the_centroids_hand_derived():
+    # e = (a, b) in 1-D, each its own cluster with c_0 = a, c_1 = b: within = 0 and
+    # between = ((a - c_1)^2 + (b - c_0)^2) / 2 = (a - b)^2, loss = 1 / (a - b)^2.
+    # Through the centroids: dloss/da = -2 / (a - b)^3 = -0.25 at a = 3, b = 1.
+    # With the centroids held constant only (a - c_1)^2 / 2 depends on a:
+    # d between / da = a - b, dloss/da = -(a - b) / (a - b)^4 = -0.125.
+    points = tf.Variable([[3.0], [1.0]])
+    with tf.GradientTape(persistent=True) as tape:
+        centroids = _own_centroids(points)
+        through = cl.kmeans_loss(points, centroids, tf.constant([0, 1]),
+                                 stop_centroid_gradient=False)
+        held = cl.kmeans_loss(points, centroids, tf.constant([0, 1]))
+    assert float(through) == pytest.approx(0.25) and float(held) == pytest.approx(0.25)
+    np.testing.assert_allclose(tape.gradient(through, points).numpy(), [[-0.25], [0.25]],
+                               rtol=1e-6)
+    np.testing.assert_allclose(tape.gradient(held, points).numpy(), [[-0.125], [0.125]],
+                               rtol=1e-6)
+
+
+def test_kmeans_loss_gradient_through_batch_means_matches_finite_differences():
+    rng = np.random.default_rng(2)
+    start = rng.normal(size=(9, 2)) + np.repeat([[0.0, 0.0], [4.0, 0.0], [0.0, 4.0]], 3, axis=0)
+    labels = tf.constant(np.repeat([0, 1, 2], 3))
+
+    def loss_fn(points, stop):
+        centroids = tf.stack([tf.reduce_mean(points[3 * j:3 * j + 3], axis=0) for j in range(3)])
+        return cl.kmeans_loss(points, centroids, labels, between_weight=5.0,
+                              stop_centroid_gradient=stop)
+
+    variable = tf.Variable(start)  # float64, for accurate central differences
+    with tf.GradientTape(persistent=True) as tape:
+        through = loss_fn(variable, stop=False)
+        held = loss_fn(variable, stop=True)
+    gradient = tape.gradient(through, variable).numpy()
+    numeric = np.zeros_like(start)
+    step = 1e-6
+    for index in np.ndindex(start.shape):
+        shift = np.zeros_like(start)
+        shift[index] = step
+        numeric[index] = (float(loss_fn(tf.constant(start + shift), False))
+                          - float(loss_fn(tf.constant(start - shift), False))) / (2 * step)
+    np.testing.assert_allclose(gradient, numeric, rtol=1e-5, atol=1e-8)
+    # Held constant, the centroids pass no gradient: the result differs from the total
+    # derivative and equals the gradient with the centroids given as plain numbers.
+    held_gradient = tape.gradient(held, variable).numpy()
+    assert not np.allclose(held_gradient, gradient, rtol=1e-3)
+    fixed = np.stack([start[3 * j:3 * j + 3].mean(axis=0) for j in range(3)])
+    with tf.GradientTape() as tape2:
+        reference = cl.kmeans_loss(variable, fixed, labels, between_weight=5.0)
+    np.testing.assert_allclose(held_gradient, tape2.gradient(reference, variable).numpy(),
+                               rtol=1e-10)
+
+
+def test_kmeans_loss_default_passes_no_gradient_to_the_centroids():
+    centroid_variable = tf.Variable(THREE_CENTROIDS)
+    with tf.GradientTape(persistent=True) as tape:
+        held = cl.kmeans_loss(THREE_EMBEDDINGS, centroid_variable)
+        through = cl.kmeans_loss(THREE_EMBEDDINGS, centroid_variable,
+                                 stop_centroid_gradient=False)
+    assert tape.gradient(held, centroid_variable) is None
+    # within: d/dc_j of mean_i ||e_i - c_j||^2 over own points = -2 sum (e_i - c_j) / 4;
+    # c_0 owns (0,0), (1,0): -2 * (1, 0) / 4 = (-0.5, 0); c_1 owns (5,0): 0;
+    # c_2 owns (0,4): -2 * (0, -1) / 4 = (0, 0.5).
+    # between: -(1 / 56^2) * (-2) * sum over the non-owners (e_i - c_j) / 4:
+    # c_0: (5,0) + (0,4) - 2 c_0 = (5, 4); c_1: (0,0)+(1,0)+(0,4) - 3 c_1 = (-14, 4);
+    # c_2: (0,0)+(1,0)+(5,0) - 3 c_2 = (6, -15).
+    factor = 2.0 / 4.0 / 56.0**2
+    expected = np.array([[-0.5, 0.0], [0.0, 0.0], [0.0, 0.5]])
+    expected += factor * np.array([[5.0, 4.0], [-14.0, 4.0], [6.0, -15.0]])
+    np.testing.assert_allclose(tape.gradient(through, centroid_variable).numpy(), expected,
+                               rtol=1e-5, atol=1e-7)
