@@ -239,6 +239,59 @@ def _unit_rows(rows: tf.Tensor, fallback: tf.Tensor) -> tf.Tensor:
     return tf.where(norms > 0, rows / tf.where(norms > 0, norms, 1.0), fallback)
 
 
+# When few labels change, the M-step updates the per-cluster sums with only the points
+# that changed: at most n_samples // _INCREMENTAL_SHARE of them, gathered into a buffer
+# of that static size (XLA needs static shapes). Otherwise, and in the first iteration,
+# it recomputes the sums over all points. On MNIST (10,000 x 784, k=10) a few hundred
+# labels change per iteration after the first few, so the update reads 1/16 of the data
+# instead of all of it; the assignment's matrix product is then most of an iteration.
+_INCREMENTAL_SHARE = 16
+
+
+def _sums_of_changes(totals, weighted, labels, labels_old, n_clusters, capacity):
+    """``totals`` updated for the points whose label changed (at most ``capacity``).
+
+    ``totals`` holds the per-cluster sums of ``weighted`` (``[w * x, w]``) under
+    ``labels_old``. The changed points are compacted into ``capacity`` slots without a
+    dynamic shape (XLA needs static ones): a running count gives each its slot, and
+    unused slots, which a segment maximum fills with the lowest integer, add zero.
+    """
+    n_samples = tf.shape(labels)[0]
+    changed = tf.not_equal(labels, labels_old)
+    slot = tf.where(changed, tf.cumsum(tf.cast(changed, tf.int32)) - 1, capacity)
+    index = tf.math.unsorted_segment_max(tf.range(n_samples), slot, capacity + 1)[:capacity]
+    used = tf.cast(index >= 0, totals.dtype)[:, None]
+    index = tf.maximum(index, 0)
+    rows = tf.cast(tf.gather(weighted, index), totals.dtype) * used
+    moves = tf.concat([rows, -rows], axis=0)
+    clusters = tf.concat([tf.gather(labels, index), tf.gather(labels_old, index)], axis=0)
+    return totals + tf.math.unsorted_segment_sum(moves, tf.maximum(clusters, 0), n_clusters)
+
+
+def _cluster_totals(
+    totals, weighted, labels, labels_old, n_changed, n_clusters, first, incremental=True
+):
+    """Per-cluster sums of ``[w * x, w]`` under ``labels``, in ``totals.dtype``.
+
+    With ``incremental``, ``totals`` (the sums under ``labels_old``) is updated with the
+    changed points when there are few of them (see ``_INCREMENTAL_SHARE``); otherwise,
+    and in the ``first`` iteration, the sums are recomputed over all points.
+    """
+
+    def all_points():
+        return tf.cast(tf.math.unsorted_segment_sum(weighted, labels, n_clusters), totals.dtype)
+
+    if not incremental:
+        return all_points()
+    capacity = tf.maximum(tf.shape(labels)[0] // _INCREMENTAL_SHARE, 1)
+    updated = tf.cond(
+        tf.logical_or(first, n_changed > capacity),
+        all_points,
+        lambda: _sums_of_changes(totals, weighted, labels, labels_old, n_clusters, capacity),
+    )
+    return tf.ensure_shape(updated, totals.shape)  # a loop variable keeps its shape
+
+
 def _lloyd_step(
     points,
     point_norms,
@@ -248,18 +301,40 @@ def _lloyd_step(
     assign_fn,
     spherical=False,
     fixed_mask=None,
+    *,
+    labels_old,
+    totals,
+    first,
+    has_weight,
+    incremental=True,
 ):
-    """One E-step and M-step; returns the labels and the new centroids.
+    """One E-step and M-step: the labels, the new centroids, the totals, the changes.
 
     ``spherical``: the centroids are scaled back to unit length after the update
     (spherical k-means, for unit-length points). ``fixed_mask``: boolean tensor of
     shape (n_features,); on the columns it marks, every centroid keeps its current
     coordinates (applied last, after an empty-cluster relocation and after the
     spherical scaling). None, the default, adds nothing to the graph.
+
+    ``labels_old``, ``totals`` (float64 per-cluster sums of ``[w * x, w]`` under
+    ``labels_old``) and ``first`` (boolean tensor): the previous iteration's state, for
+    the incremental M-step of ``_cluster_totals``; the totals returned are those under
+    the new labels, before any empty-cluster relocation, and the last value returned
+    counts the labels that changed. ``has_weight`` (int, 1 where
+    the sample weight is positive): a cluster is empty when it holds none of those; the
+    exact count keeps rounding left over from the incremental updates from making an
+    empty cluster look non-empty.
     """
     labels, min_distances = assign_fn(points, point_norms, centroids)
     n_clusters = tf.shape(centroids)[0]
-    sums, weights = _weighted_sums(weighted, labels, n_clusters)
+    n_changed = tf.reduce_sum(tf.cast(tf.not_equal(labels, labels_old), tf.int32))
+    totals = _cluster_totals(
+        totals, weighted, labels, labels_old, n_changed, n_clusters, first, incremental
+    )
+    empty = tf.equal(tf.math.unsorted_segment_sum(has_weight, labels, n_clusters), 0)
+    totals_now = tf.where(empty[:, None], tf.zeros_like(totals), totals)
+    sums = tf.cast(totals_now[:, :-1], points.dtype)
+    weights = tf.cast(totals_now[:, -1], points.dtype)
     sums, weights = tf.cond(
         tf.reduce_any(tf.equal(weights, 0.0)),
         lambda: _relocate_empty_clusters(
@@ -272,7 +347,7 @@ def _lloyd_step(
         new_centroids = _unit_rows(new_centroids, centroids)
     if fixed_mask is not None:
         new_centroids = tf.where(fixed_mask[None, :], centroids, new_centroids)
-    return labels, new_centroids
+    return labels, new_centroids, totals, n_changed
 
 
 def _lloyd_loop(
@@ -284,6 +359,7 @@ def _lloyd_loop(
     assign_fn=_assign_with_norms,
     spherical=False,
     fixed_mask=None,
+    incremental=True,
 ):
     """Lloyd's algorithm with scikit-learn's stopping rule.
 
@@ -295,17 +371,24 @@ def _lloyd_loop(
 
     ``fixed_mask`` (boolean, shape (n_features,), optional) keeps the marked columns
     of every centroid at their values in ``centroids_init``; see ``_lloyd_step``.
+    ``incremental``: update the cluster sums with the changed points only, when few
+    changed (see ``_INCREMENTAL_SHARE``); the few-features loop, whose M-step is cheap
+    and whose XLA compilation the extra branches would slow down, passes False.
     """
     n_samples = tf.shape(points)[0]
     labels_init = tf.fill([n_samples], tf.constant(-1, tf.int32))
     point_norms = tf.reduce_sum(tf.square(points), axis=1)
     weighted = _with_weights(points, sample_weight)
+    totals_init = tf.zeros(
+        tf.stack([tf.shape(centroids_init)[0], tf.shape(weighted)[1]]), tf.float64
+    )
+    has_weight = tf.cast(sample_weight > 0, tf.int32)
 
-    def keep_going(i, centroids, labels, stop, strict):
+    def keep_going(i, centroids, labels, totals, stop, strict):
         return tf.logical_and(i < max_iter, tf.logical_not(stop))
 
-    def body(i, centroids, labels_old, stop, strict):
-        labels, new_centroids = _lloyd_step(
+    def body(i, centroids, labels_old, totals, stop, strict):
+        labels, new_centroids, totals, n_changed = _lloyd_step(
             points,
             point_norms,
             weighted,
@@ -314,16 +397,28 @@ def _lloyd_loop(
             assign_fn,
             spherical,
             fixed_mask,
+            labels_old=labels_old,
+            totals=totals,
+            first=tf.equal(i, 0),
+            has_weight=has_weight,
+            incremental=incremental,
         )
-        strict = tf.reduce_all(tf.equal(labels, labels_old))
+        strict = tf.equal(n_changed, 0)
         shift = tf.reduce_sum(tf.square(new_centroids - centroids))
         stop = tf.logical_or(strict, shift <= tol)
-        return i + 1, new_centroids, labels, stop, strict
+        return i + 1, new_centroids, labels, totals, stop, strict
 
-    n_iter, centroids, labels, _, strict = tf.while_loop(
+    n_iter, centroids, labels, _, _, strict = tf.while_loop(
         keep_going,
         body,
-        (tf.constant(0), centroids_init, labels_init, tf.constant(False), tf.constant(False)),
+        (
+            tf.constant(0),
+            centroids_init,
+            labels_init,
+            totals_init,
+            tf.constant(False),
+            tf.constant(False),
+        ),
     )
     labels = tf.cond(
         strict, lambda: labels, lambda: assign_fn(points, point_norms, centroids)[0]
@@ -342,6 +437,7 @@ def _fixed_lloyd_loop(
     fixed_mask,
     assign_fn=_assign_with_norms,
     spherical=False,
+    incremental=True,
 ):
     """``_lloyd_loop`` with ``fixed_mask`` as a sixth positional (tensor) argument.
 
@@ -357,6 +453,7 @@ def _fixed_lloyd_loop(
         assign_fn=assign_fn,
         spherical=spherical,
         fixed_mask=fixed_mask,
+        incremental=incremental,
     )
 
 
@@ -454,6 +551,7 @@ def _few_features_lloyd_fn(
             _fixed_lloyd_loop if fixed else _lloyd_loop,
             assign_fn=_assign_few_features,
             spherical=spherical,
+            incremental=False,
         ),
         signature,
     )

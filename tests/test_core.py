@@ -1,5 +1,7 @@
 """The TensorFlow k-means core against NumPy, SciPy, scikit-learn and hand-made cases."""
 
+import functools
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -9,6 +11,7 @@ from sklearn.cluster import kmeans_plusplus as sklearn_kmeans_plusplus
 from sklearn.datasets import make_blobs
 
 import clustering_lib as cl
+from clustering_lib import core
 
 
 @pytest.fixture(scope="module")
@@ -156,6 +159,58 @@ def test_lloyd_with_duplicate_points_never_gives_nan():
     result = cl.lloyd(X, np.zeros((3, 3)))
     assert np.all(np.isfinite(result.centers.numpy()))
     assert float(result.inertia) == 0.0
+
+
+def _numpy_cluster_totals(weighted, labels, n_clusters):
+    totals = np.zeros((n_clusters, weighted.shape[1]))
+    np.add.at(totals, labels, weighted.astype(np.float64))
+    return totals
+
+
+@pytest.mark.parametrize("n_changed", [0, 1, 5])
+def test_sums_of_changes_equal_a_full_recomputation(n_changed):
+    rng = np.random.default_rng(0)
+    weighted = rng.normal(size=(80, 4)).astype(np.float32)
+    labels_old = rng.integers(0, 3, 80).astype(np.int32)
+    labels = labels_old.copy()
+    moved = rng.choice(80, n_changed, replace=False)
+    labels[moved] = (labels[moved] + 1) % 3
+    totals = core._sums_of_changes(
+        tf.constant(_numpy_cluster_totals(weighted, labels_old, 3)),
+        tf.constant(weighted), tf.constant(labels), tf.constant(labels_old), 3, capacity=5,
+    )
+    np.testing.assert_allclose(totals.numpy(), _numpy_cluster_totals(weighted, labels, 3),
+                               rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("jit_compile", [True, False])
+def test_incremental_m_step_matches_recomputing_every_sum(jit_compile):
+    X, _ = make_blobs(n_samples=2000, centers=6, n_features=8, cluster_std=3.0, random_state=1)
+    weights = np.random.default_rng(1).uniform(0.0, 2.0, len(X))
+    weights[::7] = 0.0
+    init = X[:12]
+    results = [
+        tf.function(functools.partial(core._lloyd_loop, incremental=incremental),
+                    jit_compile=jit_compile)(X, weights, init, 300, 0.0)
+        for incremental in (True, False)
+    ]
+    (centers, labels, inertia, n_iter), reference = results
+    # Strict convergence needs an iteration without label changes, which always takes
+    # the incremental branch; the iterations before it change few labels too.
+    assert int(n_iter) == int(reference[3]) > 5
+    np.testing.assert_array_equal(labels.numpy(), reference[1].numpy())
+    np.testing.assert_allclose(centers.numpy(), reference[0].numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(float(inertia), float(reference[2]), rtol=1e-12)
+
+
+def test_cluster_of_zero_weight_points_counts_as_empty_like_scikit_learn():
+    X = np.array([[0.0], [0.1], [0.2], [5.0], [5.1], [9.0]])
+    weights = np.array([1.0, 1.0, 1.0, 1.0, 1.0, 0.0])
+    init = np.array([[0.0], [5.0], [9.0]])
+    reference = SklearnKMeans(3, init=init, n_init=1).fit(X, sample_weight=weights)
+    result = cl.lloyd(X, init, sample_weight=weights)
+    np.testing.assert_array_equal(result.labels.numpy(), reference.labels_)
+    np.testing.assert_allclose(result.centers.numpy(), reference.cluster_centers_)
 
 
 @pytest.mark.parametrize(
