@@ -248,16 +248,16 @@ def _unit_rows(rows: tf.Tensor, fallback: tf.Tensor) -> tf.Tensor:
 _INCREMENTAL_SHARE = 16
 
 
-def _sums_of_changes(totals, weighted, labels, labels_old, n_clusters, capacity):
+def _sums_of_changes(totals, weighted, labels, labels_old, changed, n_clusters, capacity):
     """``totals`` updated for the points whose label changed (at most ``capacity``).
 
     ``totals`` holds the per-cluster sums of ``weighted`` (``[w * x, w]``) under
-    ``labels_old``. The changed points are compacted into ``capacity`` slots without a
-    dynamic shape (XLA needs static ones): a running count gives each its slot, and
-    unused slots, which a segment maximum fills with the lowest integer, add zero.
+    ``labels_old``; ``changed`` marks the points whose label differs. They are compacted
+    into ``capacity`` slots without a dynamic shape (XLA needs static ones): a running
+    count gives each its slot, and unused slots, which a segment maximum fills with the
+    lowest integer, add zero.
     """
     n_samples = tf.shape(labels)[0]
-    changed = tf.not_equal(labels, labels_old)
     slot = tf.where(changed, tf.cumsum(tf.cast(changed, tf.int32)) - 1, capacity)
     index = tf.math.unsorted_segment_max(tf.range(n_samples), slot, capacity + 1)[:capacity]
     used = tf.cast(index >= 0, totals.dtype)[:, None]
@@ -269,12 +269,12 @@ def _sums_of_changes(totals, weighted, labels, labels_old, n_clusters, capacity)
 
 
 def _cluster_totals(
-    totals, weighted, labels, labels_old, n_changed, n_clusters, first, incremental=True
+    totals, weighted, labels, labels_old, changed, n_clusters, first, incremental=True
 ):
     """Per-cluster sums of ``[w * x, w]`` under ``labels``, in ``totals.dtype``.
 
     With ``incremental``, ``totals`` (the sums under ``labels_old``) is updated with the
-    changed points when there are few of them (see ``_INCREMENTAL_SHARE``); otherwise,
+    points ``changed`` marks when there are few of them (see ``_INCREMENTAL_SHARE``); otherwise,
     and in the ``first`` iteration, the sums are recomputed over all points.
     """
 
@@ -284,10 +284,13 @@ def _cluster_totals(
     if not incremental:
         return all_points()
     capacity = tf.maximum(tf.shape(labels)[0] // _INCREMENTAL_SHARE, 1)
+    n_changed = tf.reduce_sum(tf.cast(changed, tf.int32))
     updated = tf.cond(
         tf.logical_or(first, n_changed > capacity),
         all_points,
-        lambda: _sums_of_changes(totals, weighted, labels, labels_old, n_clusters, capacity),
+        lambda: _sums_of_changes(
+            totals, weighted, labels, labels_old, changed, n_clusters, capacity
+        ),
     )
     return tf.ensure_shape(updated, totals.shape)  # a loop variable keeps its shape
 
@@ -308,7 +311,7 @@ def _lloyd_step(
     has_weight,
     incremental=True,
 ):
-    """One E-step and M-step: the labels, the new centroids, the totals, the changes.
+    """One E-step and M-step: labels, new centroids, totals, whether any label changed.
 
     ``spherical``: the centroids are scaled back to unit length after the update
     (spherical k-means, for unit-length points). ``fixed_mask``: boolean tensor of
@@ -320,16 +323,16 @@ def _lloyd_step(
     ``labels_old``) and ``first`` (boolean tensor): the previous iteration's state, for
     the incremental M-step of ``_cluster_totals``; the totals returned are those under
     the new labels, before any empty-cluster relocation, and the last value returned
-    counts the labels that changed. ``has_weight`` (int, 1 where
+    says whether any label changed. ``has_weight`` (int, 1 where
     the sample weight is positive): a cluster is empty when it holds none of those; the
     exact count keeps rounding left over from the incremental updates from making an
     empty cluster look non-empty.
     """
     labels, min_distances = assign_fn(points, point_norms, centroids)
     n_clusters = tf.shape(centroids)[0]
-    n_changed = tf.reduce_sum(tf.cast(tf.not_equal(labels, labels_old), tf.int32))
+    changed = tf.not_equal(labels, labels_old)
     totals = _cluster_totals(
-        totals, weighted, labels, labels_old, n_changed, n_clusters, first, incremental
+        totals, weighted, labels, labels_old, changed, n_clusters, first, incremental
     )
     empty = tf.equal(tf.math.unsorted_segment_sum(has_weight, labels, n_clusters), 0)
     totals_now = tf.where(empty[:, None], tf.zeros_like(totals), totals)
@@ -347,7 +350,7 @@ def _lloyd_step(
         new_centroids = _unit_rows(new_centroids, centroids)
     if fixed_mask is not None:
         new_centroids = tf.where(fixed_mask[None, :], centroids, new_centroids)
-    return labels, new_centroids, totals, n_changed
+    return labels, new_centroids, totals, tf.reduce_any(changed)
 
 
 def _lloyd_loop(
@@ -388,7 +391,7 @@ def _lloyd_loop(
         return tf.logical_and(i < max_iter, tf.logical_not(stop))
 
     def body(i, centroids, labels_old, totals, stop, strict):
-        labels, new_centroids, totals, n_changed = _lloyd_step(
+        labels, new_centroids, totals, any_changed = _lloyd_step(
             points,
             point_norms,
             weighted,
@@ -403,7 +406,7 @@ def _lloyd_loop(
             has_weight=has_weight,
             incremental=incremental,
         )
-        strict = tf.equal(n_changed, 0)
+        strict = tf.logical_not(any_changed)
         shift = tf.reduce_sum(tf.square(new_centroids - centroids))
         stop = tf.logical_or(strict, shift <= tol)
         return i + 1, new_centroids, labels, totals, stop, strict

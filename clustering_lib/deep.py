@@ -26,7 +26,14 @@ import tensorflow as tf
 
 from . import core
 from .kmeans import KMeans
-from .losses import _EPSILON, kmeans_loss_terms, student_t_assignments, target_distribution
+from .losses import (
+    _EPSILON,
+    _check_between_weight,
+    _combine_kmeans_terms,
+    kmeans_loss_terms,
+    student_t_assignments,
+    target_distribution,
+)
 
 __all__ = [
     "DECResult",
@@ -239,8 +246,7 @@ def train_kmeans_embedding(
     _check_training(n_samples, n_clusters, epochs, batch_size)
     if patience < 1 or kmeans_steps < 1:
         raise ValueError("patience and kmeans_steps must be at least 1.")
-    if not between_weight >= 0:
-        raise ValueError(f"between_weight must be non-negative, got {between_weight}.")
+    _check_between_weight(between_weight)
     optimizer = keras.optimizers.Adam(learning_rate)
     lloyd = core._lloyd_fn(False, False)
     weight = tf.constant(between_weight, tf.float32)
@@ -264,7 +270,7 @@ def train_kmeans_embedding(
             within, between = kmeans_loss_terms(
                 embeddings, centers_used, labels, stop_centroid_gradient=not centroid_gradient
             )
-            loss = within + weight / tf.maximum(between, _EPSILON)
+            loss = _combine_kmeans_terms(within, between, weight)
         variables = model.trainable_variables
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
         scale = tf.reduce_mean(tf.reduce_sum(tf.square(embeddings), axis=1))

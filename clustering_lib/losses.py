@@ -145,9 +145,18 @@ def kmeans_loss(
     -------
     scalar tensor
     """
+    _check_between_weight(between_weight)
+    within, between = kmeans_loss_terms(embeddings, centroids, labels, stop_centroid_gradient)
+    return _combine_kmeans_terms(within, between, between_weight)
+
+
+def _check_between_weight(between_weight: float) -> None:
     if not between_weight >= 0:
         raise ValueError(f"between_weight must be non-negative, got {between_weight}.")
-    within, between = kmeans_loss_terms(embeddings, centroids, labels, stop_centroid_gradient)
+
+
+def _combine_kmeans_terms(within: tf.Tensor, between: tf.Tensor, between_weight) -> tf.Tensor:
+    """``within + between_weight / between``, the denominator guarded against zero."""
     return within + between_weight / tf.maximum(between, _EPSILON)
 
 

@@ -46,43 +46,64 @@ def plot_clusters(
     title: str | None = None,
     xlabel: str = "feature 0",
     ylabel: str = "feature 1",
+    zlabel: str = "feature 2",
     cmap: str = CLUSTER_CMAP,
     point_size: float = 18,
+    legend: bool = False,
 ) -> Axes:
-    """Scatter 2-D points coloured by label, with cluster centres as black crosses.
+    """Scatter 2-D or 3-D points coloured by label, with cluster centres as black crosses.
 
     Parameters
     ----------
-    points : array-like of shape (n_samples, 2)
+    points : array-like of shape (n_samples, 2) or (n_samples, 3)
     labels : array-like of shape (n_samples,), optional
         Colour of each point; all grey when omitted.
-    centers : array-like of shape (n_clusters, 2), optional
+    centers : array-like of shape (n_clusters, 2 or 3), optional
     ax : matplotlib Axes, optional
-    title, xlabel, ylabel : str, optional
+        For 3-D points a 3-D Axes (``projection="3d"``); a new one is made when omitted.
+    title, xlabel, ylabel, zlabel : str, optional
+        ``zlabel`` is used for 3-D points only.
+    legend : bool, default=False
+        Add a legend (one entry per label, and the centres) outside the axes, right.
 
     Returns
     -------
     matplotlib Axes
     """
     points = np.asarray(points)
-    if points.ndim != 2 or points.shape[1] != 2:
-        raise ValueError(f"points must have shape (n_samples, 2), got {points.shape}.")
-    ax = _axes(ax)
+    if points.ndim != 2 or points.shape[1] not in (2, 3):
+        raise ValueError(
+            f"points must have shape (n_samples, 2) or (n_samples, 3), got {points.shape}."
+        )
+    three_d = points.shape[1] == 3
+    if ax is None:
+        ax = plt.figure(figsize=(6, 5)).add_subplot(projection="3d") if three_d else _axes(None)
+    if three_d:
+        ax.computed_zorder = False  # draw in call order: the centres stay on top of the points
+    coordinates = points.T
     if labels is None:
-        ax.scatter(points[:, 0], points[:, 1], s=point_size, color="0.6")
+        layer = ax.scatter(*coordinates, s=point_size, color="0.6")
     else:
         labels = np.asarray(labels)
         n_colours = max(int(labels.max()) + 1, 10) if labels.size else 10
-        ax.scatter(points[:, 0], points[:, 1], c=labels, s=point_size, cmap=cmap,
-                   vmin=0, vmax=n_colours - 1, alpha=0.8)
+        layer = ax.scatter(*coordinates, c=labels, s=point_size, cmap=cmap,
+                           vmin=0, vmax=n_colours - 1, alpha=0.8)
+    handles, names = layer.legend_elements() if labels is not None else ([], [])
     if centers is not None:
         centers = np.asarray(centers)
-        ax.scatter(centers[:, 0], centers[:, 1], marker="X", s=160, c="black",
-                   edgecolors="white", linewidths=1.5, label="centres")
+        handles.append(ax.scatter(*centers.T, marker="X", s=160, c="black",
+                                  edgecolors="white", linewidths=1.5, label="centres"))
+        names.append("centres")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
+    if three_d:
+        ax.set_zlabel(zlabel)
     if title:
         ax.set_title(title)
+    if legend and handles:
+        # Right of the axes; a 3-D plot's z label sits there too, so one step further out.
+        ax.legend(handles, names, loc="upper left", bbox_to_anchor=(1.15 if three_d else 1.02, 1),
+                  fontsize=8)
     return ax
 
 

@@ -177,7 +177,8 @@ def test_sums_of_changes_equal_a_full_recomputation(n_changed):
     labels[moved] = (labels[moved] + 1) % 3
     totals = core._sums_of_changes(
         tf.constant(_numpy_cluster_totals(weighted, labels_old, 3)),
-        tf.constant(weighted), tf.constant(labels), tf.constant(labels_old), 3, capacity=5,
+        tf.constant(weighted), tf.constant(labels), tf.constant(labels_old),
+        tf.constant(labels != labels_old), 3, capacity=5,
     )
     np.testing.assert_allclose(totals.numpy(), _numpy_cluster_totals(weighted, labels, 3),
                                rtol=0, atol=1e-12)

@@ -26,6 +26,19 @@ def test_plot_clusters_draws_points_and_centres():
     np.testing.assert_array_equal(point_layer.get_offsets(), points)
     np.testing.assert_array_equal(centre_layer.get_offsets(), [[0.5, 0.5], [5.0, 5.0]])
     assert ax.get_title() == "t" and ax.get_xlabel() == "a"
+    assert ax.get_legend() is None
+
+
+def test_plot_clusters_in_3d_with_a_legend_per_label():
+    points = np.array([[0.0, 0.0, 0.0], [1.0, 1.0, 1.0], [5.0, 5.0, 5.0], [6.0, 5.0, 5.0]])
+    ax = plot_clusters(points, [0, 0, 2, 2], [[0.5, 0.5, 0.5], [5.5, 5.0, 5.0]],
+                       zlabel="z", legend=True)
+    assert ax.name == "3d" and ax.get_zlabel() == "z"
+    point_layer, centre_layer = ax.collections
+    np.testing.assert_array_equal(point_layer._offsets3d[2], points[:, 2])
+    np.testing.assert_array_equal(centre_layer._offsets3d[0], [0.5, 5.5])
+    entries = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert entries == ["$\\mathdefault{0}$", "$\\mathdefault{2}$", "centres"]
 
 
 def test_plot_kmeans_steps_shows_the_lloyd_centres():
@@ -59,7 +72,7 @@ def test_plot_confusion_matrix_writes_counts():
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda: plot_clusters(np.ones((4, 3))), r"points must have shape \(n_samples, 2\)"),
+        (lambda: plot_clusters(np.ones((4, 4))), r"points must have shape \(n_samples, 2\)"),
         (lambda: plot_kmeans_steps(np.ones((4, 2)), np.ones((2, 2)), 0), "n_iterations"),
         (lambda: plot_centroid_images(np.ones((3, 10)), (8, 8)), "centers must have shape"),
         (lambda: plot_confusion_matrix(np.ones((2, 2)), ["a"], ["x", "y"]), "row labels"),
