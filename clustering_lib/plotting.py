@@ -162,8 +162,13 @@ def plot_centroid_images(
     n_columns: int = 5,
     cmap: str = "binary",
     suptitle: str | None = None,
+    vmin: float | None = None,
+    vmax: float | None = None,
 ) -> Figure:
     """Show each centroid as a small image (for image data such as digits).
+
+    All images share one grey scale, so equal values look equal across the grid (a
+    reconstruction and its original can be compared by eye).
 
     Parameters
     ----------
@@ -172,6 +177,11 @@ def plot_centroid_images(
     titles : sequence of str, optional
         One title per image, e.g. the digit a cluster was mapped to.
     n_columns : int, default=5
+    cmap : str, default="binary"
+    suptitle : str, optional
+    vmin, vmax : float, optional
+        The values drawn at the two ends of the colour map; by default the smallest and
+        largest value over all the images.
 
     Returns
     -------
@@ -183,6 +193,8 @@ def plot_centroid_images(
             f"centers must have shape (n_clusters, {image_shape[0] * image_shape[1]}) for "
             f"image_shape={image_shape}, got {centers.shape}."
         )
+    vmin = float(np.min(centers)) if vmin is None else vmin
+    vmax = float(np.max(centers)) if vmax is None else vmax
     n_rows = int(np.ceil(len(centers) / n_columns))
     fig, axes = plt.subplots(n_rows, n_columns, figsize=(1.6 * n_columns, 1.8 * n_rows),
                              squeeze=False)
@@ -192,7 +204,7 @@ def plot_centroid_images(
         if index >= len(centers):
             ax.axis("off")
             continue
-        ax.imshow(centers[index].reshape(image_shape), cmap=cmap)
+        ax.imshow(centers[index].reshape(image_shape), cmap=cmap, vmin=vmin, vmax=vmax)
         ax.set_title(titles[index] if titles is not None else f"cluster {index}", fontsize=9)
     if suptitle:
         fig.suptitle(suptitle)

@@ -62,6 +62,15 @@ def test_plot_centroid_images_one_panel_per_centre():
     assert shown[6].get_title() == "6"
 
 
+def test_plot_centroid_images_share_one_grey_scale():
+    images = np.stack([np.full(64, 1.0), np.linspace(0.0, 4.0, 64)])
+    fig = plot_centroid_images(images, (8, 8), n_columns=2)
+    limits = {ax.images[0].get_clim() for ax in fig.axes if ax.images}
+    assert limits == {(0.0, 4.0)}
+    fig = plot_centroid_images(images, (8, 8), n_columns=2, vmin=-1.0, vmax=2.0)
+    assert {ax.images[0].get_clim() for ax in fig.axes if ax.images} == {(-1.0, 2.0)}
+
+
 def test_plot_confusion_matrix_writes_counts():
     ax = plot_confusion_matrix([[3, 0], [1, 2]], ["a", "b"], ["x", "y"], title="m")
     texts = sorted(t.get_text() for t in ax.texts)
