@@ -200,7 +200,8 @@ def check_sample_weight(sample_weight: Any, X: Any) -> np.ndarray:
 
 
 class Progress:
-    """A ``keras.utils.Progbar`` advanced by the engine's ``on_iteration(i, inertia)``."""
+    """A ``keras.utils.Progbar``, advanced by the engine's callback after each iteration
+    (anything with ``iteration`` and ``inertia`` attributes)."""
 
     def __init__(self, target: int, unit_name: str) -> None:
         import keras
@@ -209,9 +210,9 @@ class Progress:
                                        unit_name=unit_name)
         self.done = 0
 
-    def __call__(self, iteration: int, inertia: float) -> None:
-        self.done = iteration + 1
-        self.bar.update(self.done, [("inertia", inertia)])
+    def __call__(self, info: Any) -> None:
+        self.done = info.iteration + 1
+        self.bar.update(self.done, [("inertia", info.inertia)])
 
     def finish(self) -> None:
         """Close the bar where the run stopped (often before its target)."""
@@ -396,15 +397,11 @@ class BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin
         return init
 
     @staticmethod
-    def _seed_indices(X, init, n_clusters, random_state, sample_weight, points=None):
-        """Rows chosen by k-means++ or at random; ``points`` is X as the engine sees it
-        (centred, a tensor), when the caller has it."""
-        if points is None:
-            points = X if sp.issparse(X) else tf.constant(X)
-        weights = sample_weight if sp.issparse(X) else tf.constant(sample_weight, X.dtype)
+    def _seed_indices(X, init, n_clusters, random_state, sample_weight) -> np.ndarray:
+        """Rows of X chosen by k-means++ or at random (probability ~ ``sample_weight``)."""
         if init == "k-means++":
-            return engine.kmeans_plusplus_indices(points, n_clusters, random_state, weights)
-        return engine.random_init_indices(points, n_clusters, random_state, sample_weight)
+            return engine.kmeans_plusplus_indices(X, n_clusters, random_state, sample_weight)
+        return engine.random_init_indices(X, n_clusters, random_state, sample_weight)
 
     # ------------------------------------------------------------------ #
     # Using the centres

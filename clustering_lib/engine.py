@@ -44,42 +44,54 @@ DISTANCE_BLOCK_ROWS = 4096
 def run_lloyd(
     points: Any,
     weights: Any,
-    centers: tf.Tensor,
+    centers: Any,
     *,
     max_iter: int,
     tol: float,
+    offset: Any = None,
     spherical: bool = False,
     fixed_mask: Any = None,
     verbose: int = 0,
-    on_iteration: Callable[[int, float], None] | None = None,
+    callback: Callable[[Any], None] | None = None,
 ):
-    """One Lloyd run from ``centers`` (scikit-learn's rules); float64 inertia."""
-    options = dict(max_iter=max_iter, tol=tol, spherical=spherical, fixed_mask=fixed_mask)
+    """One Lloyd run from ``centers`` (scikit-learn's rules); float64 inertia.
+
+    ``points`` is an array, a tensor or a sparse matrix; ``offset`` (dense only) is
+    subtracted from the points and the centres first, and the centres are returned in
+    the frame of ``points``.
+    """
+    options = dict(max_iter=max_iter, tol=tol, spherical=spherical, fixed_mask=fixed_mask,
+                   verbose=verbose, callback=callback)
     if sparse.is_sparse(points):
-        return sparse.run_lloyd(points, weights, centers, verbose=verbose,
-                                on_iteration=on_iteration, **options)
-    if verbose or on_iteration is not None:
+        return sparse.run_lloyd(points, weights, centers, **options)
+    points = tf.convert_to_tensor(points)
+    offset = tf.zeros([points.shape[1]], points.dtype) if offset is None else tf.constant(offset)
+    points, centers = points - offset, tf.convert_to_tensor(centers, points.dtype) - offset
+    weights = tf.convert_to_tensor(weights, points.dtype)
+    if verbose or callback is not None:
         # today's compiled loop cannot report each iteration: the same rules on CSR rows
-        return sparse.run_lloyd(sp.csr_matrix(points.numpy()), weights, centers,
-                                verbose=verbose, on_iteration=on_iteration, **options)
-    result = _core._lloyd_checked(points, weights, centers, max_iter, tol,
-                                  spherical=spherical, fixed_mask=fixed_mask)
+        result = sparse.run_lloyd(sp.csr_matrix(points.numpy()), weights, centers, **options)
+    else:
+        result = _core._lloyd_checked(points, weights, centers, max_iter, tol,
+                                      spherical=spherical, fixed_mask=fixed_mask)
     residuals = tf.cast(points - tf.gather(result.centers, result.labels), tf.float64)
     inertia = tf.reduce_sum(tf.cast(weights, tf.float64) * tf.reduce_sum(tf.square(residuals), 1))
-    return LloydResult(result.centers, result.labels, inertia, int(result.n_iter))
+    return LloydResult(result.centers + offset, result.labels, inertia, int(result.n_iter))
 
 
 def nearest_centers(points: Any, centers: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
     """Nearest centre (int32) and the squared distance to it, for every point."""
     if sparse.is_sparse(points):
         return sparse.nearest_centers(points, centers)
-    return _core._assign_fn(points, centers)
+    points = tf.convert_to_tensor(points)
+    return _core._assign_fn(points, tf.convert_to_tensor(centers, points.dtype))
 
 
 def center_distances(points: Any, centers: tf.Tensor, squared: bool = False) -> tf.Tensor:
     """(n, k) distances in float64, exactly 0 for a point equal to a centre."""
     if sparse.is_sparse(points):
         return sparse.center_distances(points, centers, squared=squared)
+    points = tf.convert_to_tensor(points)
     centers = tf.cast(centers, tf.float64)
     center_norms = tf.reduce_sum(tf.square(centers), axis=1)
     parts = []
@@ -99,6 +111,7 @@ def center_distances(points: Any, centers: tf.Tensor, squared: bool = False) -> 
 def kmeans_plusplus_indices(points, n_clusters, rng, weights, n_local_trials=None) -> np.ndarray:
     if sparse.is_sparse(points):
         return sparse.kmeans_plusplus_indices(points, n_clusters, rng, weights, n_local_trials)
+    points = tf.convert_to_tensor(points)
     weights = tf.cast(weights, points.dtype)
     _, indices = _core._kmeans_plusplus_checked(points, n_clusters, rng, weights, n_local_trials)
     return indices.numpy().astype(np.int64)
@@ -119,7 +132,7 @@ def cluster_sums(points, weights, labels, n_clusters):
     if sparse.is_sparse(points):
         return sparse.cluster_sums(points, weights, labels, n_clusters)
     weights = tf.cast(weights, tf.float64)
-    weighted = tf.cast(points, tf.float64) * weights[:, None]
+    weighted = tf.cast(tf.convert_to_tensor(points), tf.float64) * weights[:, None]
     labels = tf.cast(labels, tf.int32)
     return (tf.math.unsorted_segment_sum(weighted, labels, n_clusters),
             tf.math.unsorted_segment_sum(weights, labels, n_clusters))

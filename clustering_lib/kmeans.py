@@ -124,11 +124,12 @@ def _check_partial_init(centers: np.ndarray, metric: str) -> None:
         )
 
 
-def _masked_labels(X: Any, known: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+def _masked_labels(X: Any, known: np.ndarray, offsets: np.ndarray, x_mean: np.ndarray | None):
     """Nearest centre of every row of X in that centre's known coordinates.
 
-    With the mask ``M`` of known entries and ``m`` the centres with zeros for NaN, the
-    squared distances are ``x^2 @ M.T - 2 x @ m.T + sum(m^2)``, block by block of rows.
+    With the mask ``M`` of known entries and ``m`` the centres with zeros for NaN (both
+    relative to ``x_mean`` for dense X), the squared distances are
+    ``x^2 @ M.T - 2 x @ m.T + sum(m^2)``, block by block of rows.
     """
     mask = known.astype(X.dtype)
     offset_norms = np.sum(np.square(offsets), axis=1)
@@ -138,34 +139,34 @@ def _masked_labels(X: Any, known: np.ndarray, offsets: np.ndarray) -> np.ndarray
         if sp.issparse(block):
             squares, cross = block.multiply(block) @ mask.T, block @ offsets.T
         else:
-            block, offsets_t = tf.constant(block), tf.constant(offsets)
+            block = tf.constant(block - x_mean)
             squares = tf.matmul(tf.square(block), tf.constant(mask), transpose_b=True)
-            cross = tf.matmul(block, offsets_t, transpose_b=True)
+            cross = tf.matmul(block, tf.constant(offsets), transpose_b=True)
         distances = np.asarray(squares) - 2.0 * np.asarray(cross) + offset_norms
         labels.append(np.argmin(distances, axis=1))
     return np.concatenate(labels).astype(np.int32)
 
 
 def _complete_partial_centers(
-    centers: np.ndarray, X: Any, x_mean: np.ndarray, sample_weight: np.ndarray
+    centers: np.ndarray, X: Any, x_mean: np.ndarray | None, sample_weight: np.ndarray
 ) -> np.ndarray:
     """Fill the NaN coordinates of ``centers`` (in the data's frame) from the data.
 
     Each point goes to the centre nearest in that centre's known coordinates (centres
     may know different coordinates); an unknown coordinate then becomes the weighted
     mean of that coordinate over the centre's points. The known entries are returned
-    unchanged. ``X`` is the data as given; ``x_mean`` its mean (zeros for sparse data).
+    unchanged. ``x_mean``: the mean of dense X, subtracted block by block for accurate
+    distances (None for sparse X).
     """
     n_clusters = centers.shape[0]
     known = ~np.isnan(centers)
-    points = X if sp.issparse(X) else X - x_mean
-    offsets = np.where(known, centers - x_mean, 0.0).astype(centers.dtype)
-    labels = _masked_labels(points, known, offsets)
-    engine_points = points if sp.issparse(points) else tf.constant(points)
-    sums, totals = engine.cluster_sums(engine_points, sample_weight, labels, n_clusters)
+    origin = 0.0 if x_mean is None else x_mean
+    offsets = np.where(known, centers - origin, 0.0).astype(centers.dtype)
+    labels = _masked_labels(X, known, offsets, x_mean)
+    sums, totals = engine.cluster_sums(X, sample_weight, labels, n_clusters)
     totals = totals.numpy()
     means = np.divide(sums.numpy(), totals[:, None], out=np.zeros(centers.shape),
-                      where=totals[:, None] > 0) + x_mean
+                      where=totals[:, None] > 0)
     starved = np.flatnonzero((totals <= 0) & ~known.all(axis=1)).tolist()
     if starved:
         several = len(starved) > 1
@@ -237,9 +238,9 @@ class KMeans(BaseKMeans):
     random_state : int, RandomState instance or None, default=None
         Seed for the initialisation. An int gives identical results on every run.
     copy_x : bool, default=True
-        Accepted for scikit-learn compatibility. The data is never modified in
-        either case: the mean-centred copy that the engine works on is always a new
-        tensor (scikit-learn centres X in place when ``copy_x=False``).
+        Accepted for scikit-learn compatibility; X is never modified or copied in
+        either case (dense X is centred block by block as the engine reads it, where
+        scikit-learn centres a copy of X, or X itself with ``copy_x=False``).
     algorithm : {'lloyd', 'elkan'}, default='lloyd'
         Both run the same exact Lloyd iterations. Elkan's algorithm skips distance
         computations with triangle-inequality bounds but gives the same result as
@@ -344,16 +345,14 @@ class KMeans(BaseKMeans):
             )
             self._algorithm = "lloyd"
 
-    def _initial_centers(self, X, points, x_mean, sample_weight, rng, init) -> np.ndarray:
+    def _initial_centers(self, X, x_mean, sample_weight, rng, init) -> np.ndarray:
         """Initial centres for one run, in the frame of ``X`` (NaN coordinates filled).
 
-        ``X`` is the validated data as given, ``points`` what the engine sees (dense X
-        centred by ``x_mean``, as a tensor; sparse X itself); k-means++ and 'random'
-        return rows of ``X`` itself, so the coordinates they choose are exact data values.
+        k-means++ and 'random' return rows of ``X`` itself, so the coordinates they
+        choose are exact data values. ``x_mean``: dense X's mean (None for sparse X).
         """
         if isinstance(init, str):
-            indices = self._seed_indices(X, init, self.n_clusters, rng, sample_weight,
-                                         points=points)
+            indices = self._seed_indices(X, init, self.n_clusters, rng, sample_weight)
             centers = X[indices]
             return centers.toarray() if sp.issparse(centers) else np.array(centers)
         if callable(init):
@@ -394,31 +393,25 @@ class KMeans(BaseKMeans):
             init = self._check_init_array(init, X, allow_nan=True)
 
         spherical = self.metric == "cosine"
-        # Centring dense data leaves distances unchanged and lets the expanded distance
-        # formula lose less precision (scikit-learn does the same); spherical k-means
-        # works on the unit sphere itself, and sparse data is never centred.
-        if sp.issparse(X) or spherical:
-            x_mean = np.zeros(X.shape[1], X.dtype)
-            points = X if sp.issparse(X) else tf.constant(X)
-        else:
-            x_mean = X.mean(axis=0)
-            points = tf.constant(X - x_mean)
-        weights = tf.constant(sample_weight)
+        # The engine subtracts the mean of dense data block by block (scikit-learn centres
+        # its data too): distances do not change, and the expanded distance formula loses
+        # less precision. Spherical k-means works on the unit sphere itself, and sparse
+        # data is never centred.
+        x_mean = None if sp.issparse(X) or spherical else X.mean(axis=0)
 
         best = None
         for _ in range(self._n_init):
-            init_centers = self._initial_centers(X, points, x_mean, sample_weight, rng, init)
+            init_centers = self._initial_centers(X, x_mean, sample_weight, rng, init)
             if self.verbose:
                 print("Initialization complete")
-            centers = tf.constant(init_centers - x_mean)
             if spherical:
-                centers = engine.unit_rows(centers, centers)
-                init_centers = centers.numpy()  # x_mean is zero here
+                init_centers = engine.unit_rows(tf.constant(init_centers),
+                                                tf.constant(init_centers)).numpy()
             progress = progress_callback(self.verbose, self.max_iter)
             result = engine.run_lloyd(
-                points, weights, centers, max_iter=self.max_iter, tol=self._tol,
-                spherical=spherical, fixed_mask=fixed_mask,
-                verbose=int(bool(self.verbose) and progress is None), on_iteration=progress,
+                X, sample_weight, init_centers, max_iter=self.max_iter, tol=self._tol,
+                offset=x_mean, spherical=spherical, fixed_mask=fixed_mask,
+                verbose=int(bool(self.verbose) and progress is None), callback=progress,
             )
             if progress is not None:
                 progress.finish()
@@ -440,9 +433,9 @@ class KMeans(BaseKMeans):
                 ConvergenceWarning,
                 stacklevel=2,
             )
-        centers = (centers + x_mean).astype(X.dtype, copy=False)
+        centers = centers.astype(X.dtype, copy=False)
         if fixed_mask is not None:
-            # The loop kept them at init - x_mean; adding x_mean back may round.
+            # The engine kept them at init - x_mean; adding x_mean back may round.
             centers[:, fixed_mask] = init_centers[:, fixed_mask]
         self.cluster_centers_ = centers
         self.init_centers_ = init_centers

@@ -38,6 +38,7 @@ import scipy.sparse as sp
 import tensorflow as tf
 
 __all__ = [
+    "IterationInfo",
     "LloydResult",
     "SparseRows",
     "as_sparse_rows",
@@ -83,6 +84,20 @@ class LloydResult(NamedTuple):
     labels: tf.Tensor
     inertia: tf.Tensor
     n_iter: int
+
+
+class IterationInfo(NamedTuple):
+    """What a callback of :func:`run_lloyd` learns after each iteration (as the dense
+    engine's): the inertia of the iteration's labels against the centres they were
+    assigned to, the squared centre shift summed over clusters, how many labels
+    changed, why the run stops (None, "strict" or "tol") and the new centres."""
+
+    iteration: int
+    inertia: float
+    center_shift: float
+    n_changed: int
+    converged: str | None
+    centers: tf.Tensor
 
 
 def is_sparse(points: Any) -> bool:
@@ -301,8 +316,8 @@ def _iteration(rows, weights, centers, labels_old, block_rows, spherical, fixed_
     new_centers, shift = _lloyd_update(
         rows, weights, centers, labels, distances, sums, totals, spherical, fixed_mask
     )
-    changed = tf.reduce_any(tf.not_equal(labels, labels_old))
-    return labels, new_centers, inertia, changed, shift
+    n_changed = tf.reduce_sum(tf.cast(tf.not_equal(labels, labels_old), tf.int64))
+    return labels, new_centers, inertia, n_changed, shift
 
 
 def _final_pass(rows, weights, centers, block_rows):
@@ -602,7 +617,7 @@ def run_lloyd(
     spherical: bool = False,
     fixed_mask: Any = None,
     verbose: int = 0,
-    on_iteration: Callable[[int, float], None] | None = None,
+    callback: Callable[[IterationInfo], None] | None = None,
 ) -> LloydResult:
     """Lloyd's algorithm on sparse rows from ``centers``, with scikit-learn's rules.
 
@@ -621,8 +636,8 @@ def run_lloyd(
     verbose : int
         Print scikit-learn's lines to ``sys.stdout``: "Iteration i, inertia x." and the
         reason for stopping.
-    on_iteration : callable, optional
-        Called as ``on_iteration(i, inertia)`` after each iteration (a progress bar).
+    callback : callable, optional
+        Called with an :class:`IterationInfo` after every iteration.
 
     Returns
     -------
@@ -637,30 +652,33 @@ def run_lloyd(
     iteration = _compiled("iteration", rows.dtype)
     labels_old = tf.fill([rows.n_samples], -1)
     spherical_flag, mask = tf.constant(bool(spherical)), tf.constant(mask)
-    strict = False
+    converged = None
     for i in range(max_iter):
-        labels, new_centers, inertia, changed, shift = iteration(
+        labels, centers_new, inertia, n_changed, shift = iteration(
             rows, weights, centers, labels_old, block, spherical_flag, mask
         )
+        centers, labels_old = centers_new, labels
+        n_changed, shift = int(n_changed), float(shift)
+        converged = "strict" if n_changed == 0 else ("tol" if shift <= tol else None)
+        info = IterationInfo(i, float(inertia), shift, n_changed, converged, centers)
         if verbose:
-            print(f"Iteration {i}, inertia {float(inertia)}.", file=sys.stdout)
-        if on_iteration is not None:
-            on_iteration(i, float(inertia))
-        centers = new_centers
-        if not bool(changed):
-            if verbose:
-                print(f"Converged at iteration {i}: strict convergence.", file=sys.stdout)
-            strict = True
+            _print_iteration(info, tol)
+        if callback is not None:
+            callback(info)
+        if converged:
             break
-        shift = float(shift)
-        if shift <= tol:
-            if verbose:
-                print(f"Converged at iteration {i}: center shift {shift} within tolerance "
-                      f"{tol}.", file=sys.stdout)
-            break
-        labels_old = labels
-    if strict:  # scikit-learn keeps the last labels and measures them on the new centres
+    if converged == "strict":  # scikit-learn keeps these labels, measured on the new centres
         inertia = _compiled("inertia", rows.dtype)(rows, weights, centers, labels, block)
     else:  # the labels of the final centres
         labels, _, inertia = _compiled("final", rows.dtype)(rows, weights, centers, block)
     return LloydResult(centers, labels, inertia, i + 1)
+
+
+def _print_iteration(info: IterationInfo, tol: float) -> None:
+    """scikit-learn's lines for one iteration, on ``sys.stdout``."""
+    print(f"Iteration {info.iteration}, inertia {info.inertia}.", file=sys.stdout)
+    if info.converged == "strict":
+        print(f"Converged at iteration {info.iteration}: strict convergence.", file=sys.stdout)
+    elif info.converged == "tol":
+        print(f"Converged at iteration {info.iteration}: center shift {info.center_shift} "
+              f"within tolerance {tol}.", file=sys.stdout)
