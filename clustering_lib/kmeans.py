@@ -226,7 +226,7 @@ def _complete_partial_centers(
         + tf.reduce_sum(tf.square(offsets), axis=1)
     )
     labels = tf.argmin(distances, axis=1, output_type=tf.int32)
-    sums, totals = core._weighted_sums(core._with_weights(points, weights), labels, n_clusters)
+    sums, totals = core.cluster_sums(points, weights, labels, n_clusters)
     means = tf.math.divide_no_nan(sums, totals[:, None]).numpy() + x_mean
     starved = np.flatnonzero((totals.numpy() <= 0) & ~known.all(axis=1)).tolist()
     if starved:
@@ -278,7 +278,7 @@ class _CentreModelMixin:
         labels : ndarray of shape (n_samples,)
         """
         X = self._check_test_data(X)
-        labels, _ = core._assign_fn(tf.constant(X), self._centers_tensor(X.dtype))
+        labels, _ = core.nearest_centers(X, self._centers_tensor(X.dtype))
         return labels.numpy()
 
     def transform(self, X: Any) -> np.ndarray:
@@ -298,7 +298,7 @@ class _CentreModelMixin:
         return self._transform(X)
 
     def _transform(self, X: np.ndarray) -> np.ndarray:
-        squared = core._squared_distances(tf.constant(X), self._centers_tensor(X.dtype))
+        squared = core.center_distances(X, self._centers_tensor(X.dtype), squared=True)
         if getattr(self, "metric", "euclidean") == "cosine":
             return (squared / 2.0).numpy()  # unit vectors: ||x - c||^2 = 2 (1 - cos)
         return tf.sqrt(squared).numpy()
@@ -320,7 +320,7 @@ class _CentreModelMixin:
         """
         X = self._check_test_data(X)
         sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
-        _, distances = core._assign_fn(tf.constant(X), self._centers_tensor(X.dtype))
+        _, distances = core.nearest_centers(X, self._centers_tensor(X.dtype))
         if getattr(self, "metric", "euclidean") == "cosine":
             distances = distances / 2.0
         return -float(tf.reduce_sum(distances * sample_weight))
@@ -478,10 +478,10 @@ class KMeans(
                 centers = _complete_partial_centers(centers, points, x_mean, weights)
             return centers
         if init == "k-means++":
-            indices = core._kmeans_plusplus_checked(points, self.n_clusters, rng, weights)[1]
+            indices = core.kmeans_plusplus_indices(points, self.n_clusters, rng, weights)
         else:
-            indices = core._random_init_checked(points, self.n_clusters, rng, weights)[1]
-        return X[indices.numpy()]
+            indices = core.random_init_indices(points, self.n_clusters, rng, weights)
+        return X[indices]
 
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> KMeans:
         """Compute k-means clustering.
@@ -523,10 +523,10 @@ class KMeans(
             init_centers = self._initial_centers(X, points, x_mean, weights, rng, init_is_array)
             centers = tf.constant(init_centers - x_mean)
             if spherical:
-                centers = core._unit_rows(centers, centers)
+                centers = core.unit_rows(centers, centers)
                 init_centers = centers.numpy()  # x_mean is zero here
-            result = core._lloyd_checked(points, weights, centers, self.max_iter, tol,
-                                         spherical=spherical, fixed_mask=fixed_mask)
+            result = core.run_lloyd(points, weights, centers, max_iter=self.max_iter, tol=tol,
+                                    spherical=spherical, fixed_mask=fixed_mask)
             labels = result.labels.numpy()
             # On unit vectors ||x - c||^2 = 2 (1 - cos): half is the cosine distance.
             inertia = float(result.inertia) / (2.0 if spherical else 1.0)

@@ -41,6 +41,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from . import core
+from .core import kernels
 from .kmeans import _CentreModelMixin, _check_init_shape, _resolve_init
 
 __all__ = ["MiniBatchKMeans"]
@@ -89,11 +90,12 @@ def _minibatch_step(points, weights, centers, counts, reassign, candidates, rati
     """
     n_clusters = tf.shape(centers)[0]
     point_norms = tf.reduce_sum(tf.square(points), axis=1)
-    labels, distances = core._assign_with_norms(points, point_norms, centers)
-    inertia = tf.reduce_sum(weights * distances)
-    sums, batch_weights = core._weighted_sums(
-        core._with_weights(points, weights), labels, n_clusters
+    labels, distances = kernels.nearest_center(
+        points, point_norms, centers, tf.reduce_sum(tf.square(centers), axis=1)
     )
+    inertia = tf.reduce_sum(weights * distances)
+    totals = tf.cast(kernels.cluster_sums(points, weights, labels, n_clusters), points.dtype)
+    sums, batch_weights = totals[:, :-1], totals[:, -1]
     new_counts = counts + batch_weights
     # c + (w / n) (m - c) = c + (sum - w c) / n; a centre that got nothing stays.
     step = tf.math.divide_no_nan(sums - batch_weights[:, None] * centers, new_counts[:, None])
@@ -431,8 +433,8 @@ class MiniBatchKMeans(_CentreModelMixin, ClassNamePrefixFeaturesOutMixin, Transf
             return core.as_float_tensor(centers, "init", dtype=dtype).numpy()
         points, weights = tf.constant(X), tf.constant(weights)
         if init == "k-means++":
-            return core._kmeans_plusplus_checked(points, self.n_clusters, rng, weights)[0].numpy()
-        return core._random_init_checked(points, self.n_clusters, rng, weights)[0].numpy()
+            return X[core.kmeans_plusplus_indices(points, self.n_clusters, rng, weights)]
+        return X[core.random_init_indices(points, self.n_clusters, rng, weights)]
 
     def _best_init(self, X, weights, rng, n_init, init_size, init_is_array):
         """Keep the candidate of lowest inertia on ``init_size`` random rows of X."""
@@ -443,7 +445,7 @@ class MiniBatchKMeans(_CentreModelMixin, ClassNamePrefixFeaturesOutMixin, Transf
         best, best_inertia = None, None
         for _ in range(n_init):
             centers = self._init_centroids(X, weights, rng, init_size, init_array)
-            _, distances = core._assign_fn(valid, tf.constant(centers))
+            _, distances = core.nearest_centers(valid, tf.constant(centers))
             inertia = float(np.dot(distances.numpy(), valid_weights))
             if best_inertia is None or inertia < best_inertia:
                 best, best_inertia = centers, inertia
@@ -566,7 +568,7 @@ class MiniBatchKMeans(_CentreModelMixin, ClassNamePrefixFeaturesOutMixin, Transf
         self._finish(centers, counts, rng)
         self.n_steps_ = n_done
         self.n_iter_ = int(np.ceil(self.n_steps_ * batch_size / n_samples))
-        labels, distances = core._assign_fn(points, centers)
+        labels, distances = core.nearest_centers(points, centers)
         self.labels_ = labels.numpy()
         self.inertia_ = float(np.dot(distances.numpy(), sample_weight))
         return self
@@ -665,7 +667,7 @@ class MiniBatchKMeans(_CentreModelMixin, ClassNamePrefixFeaturesOutMixin, Transf
         inertia = 0.0
         for batch in dataset:
             array = self._dataset_batch(batch, reset=False, dtype=dtype)
-            _, distances = core._assign_fn(tf.constant(array), centers)
+            _, distances = core.nearest_centers(tf.constant(array), centers)
             inertia += float(tf.reduce_sum(distances))
         self.inertia_ = inertia
         return self
@@ -719,7 +721,7 @@ class MiniBatchKMeans(_CentreModelMixin, ClassNamePrefixFeaturesOutMixin, Transf
         )
         self._finish(centers, counts, rng)
         self.n_steps_ += 1
-        labels, distances = core._assign_fn(points, centers)
+        labels, distances = core.nearest_centers(points, centers)
         self.labels_ = labels.numpy()
         self.inertia_ = float(np.dot(distances.numpy(), sample_weight))
         return self

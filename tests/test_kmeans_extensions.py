@@ -9,6 +9,7 @@ from sklearn.datasets import load_digits, make_blobs
 from sklearn.exceptions import NotFittedError
 
 from clustering_lib import KMeans, core
+from clustering_lib.core import compile as compile_policy
 from clustering_lib.kmeans import DegenerateCentersWarning, InconsistentDistancesWarning
 
 
@@ -168,13 +169,14 @@ def test_fixed_features_on_few_features_and_partial_init():
     np.testing.assert_array_equal(model.cluster_centers_[:, 0], model.init_centers_[:, 0])
 
 
-@pytest.mark.parametrize("jit_compile", [True, False])
-def test_relocated_empty_cluster_keeps_its_fixed_coordinate(jit_compile):
+@pytest.mark.parametrize("mode", ["eager", "graph", "xla"])
+def test_relocated_empty_cluster_keeps_its_fixed_coordinate(mode):
     X = np.array([[0.0, 0.0], [0.1, 0.0], [0.2, 0.0], [5.0, 0.0], [5.1, 0.0], [9.0, 5.0]])
     init = np.array([[0.0, 0.0], [5.0, 0.0], [100.0, 7.0]])
     points, weights = tf.constant(X), tf.ones([6], tf.float64)
-    result = core._lloyd_checked(points, weights, tf.constant(init), 300, 0.0,
-                                 jit_compile=jit_compile, fixed_mask=[False, True])
+    with compile_policy.forced(mode):
+        result = core.run_lloyd(points, weights, tf.constant(init), max_iter=300, tol=0.0,
+                                fixed_mask=[False, True])
     # Centre 2 starts empty and takes the farthest point, (9, 5), except its y = 7.
     np.testing.assert_allclose(result.centers.numpy(), [[0.1, 0.0], [5.05, 0.0], [9.0, 7.0]])
     np.testing.assert_array_equal(result.labels.numpy(), [0, 0, 0, 1, 1, 2])
@@ -184,8 +186,9 @@ def test_no_fixed_feature_is_the_default_path(blobs7):
     X, _ = blobs7
     points, weights = tf.constant(X[:300]), tf.ones([300], tf.float64)
     init = tf.constant(X[:10])
-    default = core._lloyd_checked(points, weights, init, 300, 0.0)
-    empty = core._lloyd_checked(points, weights, init, 300, 0.0, fixed_mask=np.zeros(7, bool))
+    default = core.run_lloyd(points, weights, init, max_iter=300, tol=0.0)
+    empty = core.run_lloyd(points, weights, init, max_iter=300, tol=0.0,
+                           fixed_mask=np.zeros(7, bool))
     np.testing.assert_array_equal(default.centers.numpy(), empty.centers.numpy())
     a = KMeans(10, random_state=0).fit(X)
     b = KMeans(10, random_state=0, fixed_features=[]).fit(X)

@@ -191,7 +191,7 @@ def test_number_of_steps_and_early_stopping(blobs):
 
 def test_n_init_auto_follows_scikit_learn(blobs, monkeypatch):
     calls = {"random": 0, "k-means++": 0}
-    real_random, real_plusplus = core._random_init_checked, core._kmeans_plusplus_checked
+    real_random, real_plusplus = core.random_init_indices, core.kmeans_plusplus_indices
 
     def counting_random(*args, **kwargs):
         calls["random"] += 1
@@ -201,8 +201,8 @@ def test_n_init_auto_follows_scikit_learn(blobs, monkeypatch):
         calls["k-means++"] += 1
         return real_plusplus(*args, **kwargs)
 
-    monkeypatch.setattr(core, "_random_init_checked", counting_random)
-    monkeypatch.setattr(core, "_kmeans_plusplus_checked", counting_plusplus)
+    monkeypatch.setattr(core, "random_init_indices", counting_random)
+    monkeypatch.setattr(core, "kmeans_plusplus_indices", counting_plusplus)
     MiniBatchKMeans(6, init="random", max_iter=1, random_state=0).fit(blobs)
     MiniBatchKMeans(6, max_iter=1, random_state=0).fit(blobs)
     MiniBatchKMeans(6, n_init=4, max_iter=1, random_state=0).fit(blobs)
