@@ -31,7 +31,9 @@ help:
 	@echo "             (a subset: $(PY) scripts/run_notebooks.py NAME.ipynb ...)"
 	@echo "  test       pytest tests, then strict nbval on notebooks/"
 	@echo "  lint       ruff check (package, tests, benchmarks, scripts, notebooks)"
-	@echo "  bench      benchmarks/kmeans_vs_sklearn.py"
+	@echo "  bench      benchmarks/ (grid of shapes vs scikit-learn and faiss-cpu, cold and warm;"
+	@echo "             per-iteration MNIST/china.jpg; colour quantisation); installs"
+	@echo "             requirements-bench.txt (faiss-cpu) first"
 	@echo "  lab        start JupyterLab on notebooks/"
 	@echo "  clean      remove build/ and caches (keeps $(VENV))"
 	@echo "  distclean  clean, and remove $(VENV)"
@@ -70,7 +72,14 @@ endif
 lint: setup
 	$(VENV)/bin/ruff check clustering_lib tests benchmarks scripts notebooks conftest.py
 
-bench: setup
+BENCH_STAMP := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): requirements-bench.txt $(STAMP)
+	$(PY) -m pip install -r requirements-bench.txt
+	touch $@
+
+bench: setup $(BENCH_STAMP)
+	MPLBACKEND=Agg $(PY) benchmarks/grid.py
 	MPLBACKEND=Agg $(PY) benchmarks/kmeans_vs_sklearn.py
 	MPLBACKEND=Agg $(PY) benchmarks/quantize_vs_sklearn.py
 

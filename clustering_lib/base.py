@@ -39,7 +39,7 @@ from sklearn.preprocessing import normalize
 from sklearn.utils.sparsefuncs import mean_variance_axis
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from . import engine
+from . import core
 
 __all__ = [
     "BaseKMeans",
@@ -400,15 +400,12 @@ class BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin
     def _seed_indices(X, init, n_clusters, random_state, sample_weight) -> np.ndarray:
         """Rows of X chosen by k-means++ or at random (probability ~ ``sample_weight``)."""
         if init == "k-means++":
-            return engine.kmeans_plusplus_indices(X, n_clusters, random_state, sample_weight)
-        return engine.random_init_indices(X, n_clusters, random_state, sample_weight)
+            return core.kmeans_plusplus_indices(X, n_clusters, random_state, sample_weight)
+        return core.random_init_indices(X, n_clusters, random_state, sample_weight)
 
     # ------------------------------------------------------------------ #
     # Using the centres
     # ------------------------------------------------------------------ #
-    def _engine_points(self, X: Any) -> Any:
-        return X if sp.issparse(X) else tf.constant(X)
-
     def _centers_tensor(self, dtype) -> tf.Tensor:
         return tf.constant(np.asarray(self.cluster_centers_, dtype=dtype))
 
@@ -424,7 +421,7 @@ class BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin
         labels : ndarray of shape (n_samples,)
         """
         X = self._check_test_data(X)
-        labels, _ = engine.nearest_centers(self._engine_points(X), self._centers_tensor(X.dtype))
+        labels, _ = core.nearest_centers(X, self._centers_tensor(X.dtype))
         return labels.numpy()
 
     def transform(self, X: Any) -> np.ndarray:
@@ -447,10 +444,10 @@ class BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin
     def _transform(self, X: Any) -> np.ndarray:
         centers = self._centers_tensor(X.dtype)
         if getattr(self, "metric", "euclidean") == "cosine":
-            squared = engine.center_distances(self._engine_points(X), centers, squared=True)
+            squared = core.center_distances(X, centers, squared=True)
             distances = squared / 2.0  # unit vectors: ||x - c||^2 = 2 (1 - cos)
         else:
-            distances = engine.center_distances(self._engine_points(X), centers)
+            distances = core.center_distances(X, centers)
         return distances.numpy().astype(X.dtype, copy=False)
 
     def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
@@ -470,7 +467,7 @@ class BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin
         """
         X = self._check_test_data(X)
         sample_weight = check_sample_weight(sample_weight, X)
-        _, distances = engine.nearest_centers(self._engine_points(X),
+        _, distances = core.nearest_centers(X,
                                               self._centers_tensor(X.dtype))
         distances = tf.cast(distances, tf.float64).numpy()
         if getattr(self, "metric", "euclidean") == "cosine":

@@ -248,7 +248,6 @@ def train_kmeans_embedding(
         raise ValueError("patience and kmeans_steps must be at least 1.")
     _check_between_weight(between_weight)
     optimizer = keras.optimizers.Adam(learning_rate)
-    lloyd = core._lloyd_fn(False, False)
     weight = tf.constant(between_weight, tf.float32)
 
     @tf.function(reduce_retracing=True)
@@ -256,15 +255,15 @@ def train_kmeans_embedding(
         ones = tf.ones([tf.shape(batch)[0]], tf.float32)
         with tf.GradientTape() as tape:
             embeddings = tf.cast(model(batch, training=True), tf.float32)
-            centers, labels, _, _ = lloyd(
-                tf.stop_gradient(embeddings), ones, centroids, tf.constant(kmeans_steps),
-                tf.constant(0.0),
-            )
+            centers, labels = core.lloyd_steps(embeddings, ones, centroids, kmeans_steps)
             if centroid_gradient:
-                sums, counts = core._weighted_sums(
-                    core._with_weights(embeddings, ones), labels, n_clusters
+                sums = tf.math.unsorted_segment_sum(embeddings, labels, n_clusters)
+                counts = tf.math.unsorted_segment_sum(ones, labels, n_clusters)
+                centers_used = tf.where(
+                    (counts > 0)[:, None],
+                    sums / tf.maximum(counts, 1.0)[:, None],
+                    tf.stop_gradient(centers),
                 )
-                centers_used = core._means(sums, counts, tf.stop_gradient(centers))
             else:
                 centers_used = centers
             within, between = kmeans_loss_terms(

@@ -1,9 +1,9 @@
-"""A scikit-learn-compatible k-means estimator on top of the TensorFlow engine.
+"""A scikit-learn-compatible k-means estimator on top of the TensorFlow core.
 
 The estimator is a thin layer: it validates parameters and input the way scikit-learn's
 ``KMeans`` does (same names, meanings, dtype rules and messages), converts the data to a
 tensor once (or, for a sparse CSR matrix, to the engine's sparse rows), and runs the
-compiled Lloyd loop of the engine.
+compiled Lloyd loop of the core.
 
 Beyond scikit-learn it offers partially given initial centres (NaN in an ``init``
 array), coordinates held fixed during the fit (``fixed_features``), spherical k-means
@@ -24,7 +24,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from . import engine
+from . import core
 from .base import BaseKMeans, Options, check_sample_weight, is_array_init, progress_callback
 
 __all__ = ["DegenerateCentersWarning", "InconsistentDistancesWarning", "KMeans"]
@@ -163,7 +163,7 @@ def _complete_partial_centers(
     origin = 0.0 if x_mean is None else x_mean
     offsets = np.where(known, centers - origin, 0.0).astype(centers.dtype)
     labels = _masked_labels(X, known, offsets, x_mean)
-    sums, totals = engine.cluster_sums(X, sample_weight, labels, n_clusters)
+    sums, totals = core.cluster_sums(X, sample_weight, labels, n_clusters)
     totals = totals.numpy()
     means = np.divide(sums.numpy(), totals[:, None], out=np.zeros(centers.shape),
                       where=totals[:, None] > 0)
@@ -405,10 +405,10 @@ class KMeans(BaseKMeans):
             if self.verbose:
                 print("Initialization complete")
             if spherical:
-                init_centers = engine.unit_rows(tf.constant(init_centers),
+                init_centers = core.unit_rows(tf.constant(init_centers),
                                                 tf.constant(init_centers)).numpy()
             progress = progress_callback(self.verbose, self.max_iter)
-            result = engine.run_lloyd(
+            result = core.run_lloyd(
                 X, sample_weight, init_centers, max_iter=self.max_iter, tol=self._tol,
                 offset=x_mean, spherical=spherical, fixed_mask=fixed_mask,
                 verbose=int(bool(self.verbose) and progress is None), callback=progress,

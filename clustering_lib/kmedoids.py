@@ -45,6 +45,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import core
+from .core import kernels
 
 __all__ = ["KMedoids", "medoid_cost"]
 
@@ -58,12 +59,12 @@ _INITS = ("k-medoids++", "random", "build")
 # --------------------------------------------------------------------------- #
 def _euclidean(points: tf.Tensor, others: tf.Tensor) -> tf.Tensor:
     """Euclidean distances: the square root of core's clipped squared distances."""
-    return tf.sqrt(core._squared_distances(points, others))
+    return tf.sqrt(kernels.squared_distances(points, others))
 
 
 def _cosine(points: tf.Tensor, others: tf.Tensor) -> tf.Tensor:
     """1 - cosine similarity, clipped at zero (callers have rejected zero rows)."""
-    similarity = tf.matmul(core._unit_rows(points, points), core._unit_rows(others, others),
+    similarity = tf.matmul(kernels.unit_rows(points, points), kernels.unit_rows(others, others),
                            transpose_b=True)
     return tf.maximum(1.0 - similarity, 0.0)
 
@@ -637,8 +638,19 @@ class KMedoids(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, 
         -------
         labels : ndarray of shape (n_samples,)
         """
-        distances = self._transform(self._check_test_data(X))
-        return _nearest_fn(tf.constant(distances)).numpy()
+        X = self._check_test_data(X)
+        if self.metric == "precomputed":
+            return _nearest_fn(tf.constant(X[:, self.medoid_indices_])).numpy()
+        medoids = tf.constant(self.cluster_centers_.astype(X.dtype, copy=False))
+        if self.metric == "cosine":
+            # Among unit vectors the nearest is the most cosine-similar.
+            points = tf.constant(X)
+            return core.nearest_centers(
+                kernels.unit_rows(points, points), kernels.unit_rows(medoids, medoids)
+            )[0].numpy()
+        # Blocked: memory O(block x k), never the (n, n_clusters) distances.
+        offset = tf.reduce_mean(medoids, axis=0)
+        return core.nearest_centers(X, medoids, offset=offset)[0].numpy()
 
     def fit_predict(self, X: Any, y: Any = None) -> np.ndarray:
         """Fit, then return the training labels (``labels_``)."""

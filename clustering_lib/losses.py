@@ -59,12 +59,12 @@ def batch_kmeans(
     """
     points = tf.stop_gradient(core.as_float_tensor(embeddings, "embeddings"))
     centroids = core.as_float_tensor(initial_centroids, "initial_centroids", dtype=points.dtype)
-    core._check_same_features(points, centroids)
-    core._check_n_clusters(centroids.shape[0], points.shape[0])
+    core.check_same_features(points, centroids)
+    core.check_n_clusters(centroids.shape[0], points.shape[0])
     if n_steps < 1:
         raise ValueError(f"n_steps must be at least 1, got {n_steps}.")
     weights = tf.ones([points.shape[0]], points.dtype)
-    result = core._lloyd_checked(points, weights, centroids, int(n_steps), 0.0, jit_compile=False)
+    result = core.run_lloyd(points, weights, centroids, max_iter=int(n_steps), tol=0.0)
     return result.centers, result.labels
 
 

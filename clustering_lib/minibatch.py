@@ -26,7 +26,7 @@ import tensorflow as tf
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
 
-from . import engine
+from . import core
 from .base import (
     BaseKMeans,
     Interval,
@@ -34,11 +34,10 @@ from .base import (
     is_array_init,
     progress_callback,
 )
+from .core import sparse
+from .core.minibatch import XLA_AFTER_STEPS, MiniBatchStep
 
 __all__ = ["MiniBatchKMeans"]
-
-MiniBatchStep = engine.minibatch.MiniBatchStep
-XLA_AFTER_STEPS = engine.minibatch.XLA_AFTER_STEPS
 
 
 class _EarlyStopping:
@@ -309,7 +308,7 @@ class MiniBatchKMeans(BaseKMeans):
                 print(f"Init {run + 1}/{self._n_init} with method {init}")
             centers = self._init_centroids(X, None, init, rng, sample_weight,
                                            init_size=self._init_size)
-            _, distances = engine.nearest_centers(self._engine_points(valid),
+            _, distances = core.nearest_centers(valid,
                                                   tf.constant(centers))
             inertia = float(np.dot(tf.cast(distances, tf.float64).numpy(), valid_weights))
             if self.verbose:
@@ -331,8 +330,8 @@ class MiniBatchKMeans(BaseKMeans):
         self._random_state = rng
         self._n_features_out = self.n_clusters
 
-    def _labels_and_inertia(self, points: Any, sample_weight: np.ndarray) -> None:
-        labels, distances = engine.nearest_centers(points, tf.constant(self.cluster_centers_))
+    def _labels_and_inertia(self, X: Any, sample_weight: np.ndarray) -> None:
+        labels, distances = core.nearest_centers(X, tf.constant(self.cluster_centers_))
         self.labels_ = labels.numpy()
         distances = tf.cast(distances, tf.float64).numpy()
         self.inertia_ = float(np.dot(distances, sample_weight.astype(np.float64)))
@@ -372,7 +371,7 @@ class MiniBatchKMeans(BaseKMeans):
         rng = check_random_state(self.random_state)
 
         step = self._new_step(self._best_init(X, sample_weight, rng), rng)
-        points = engine.sparse.as_sparse_rows(X) if sp.issparse(X) else tf.constant(X)
+        points = sparse.as_sparse_rows(X) if sp.issparse(X) else tf.constant(X)
         # Mini-batches are drawn with replacement, with probability proportional to the
         # weights, exactly as scikit-learn's choice(p=...) draws them; the batch points
         # then count with unit weight.
@@ -402,7 +401,7 @@ class MiniBatchKMeans(BaseKMeans):
         self.n_steps_ = n_done
         self.n_iter_ = int(np.ceil(n_done * batch_size / n_samples))
         if self.compute_labels:
-            self._labels_and_inertia(points, sample_weight)
+            self._labels_and_inertia(X, sample_weight)
         else:
             self.inertia_ = (stopping.ewa_inertia or 0.0) * float(np.sum(sample_weight))
         return self
@@ -497,7 +496,7 @@ class MiniBatchKMeans(BaseKMeans):
         centers = tf.constant(self.cluster_centers_)
         for batch in dataset:
             array = self._dataset_batch(batch, reset=False, dtype=dtype)
-            _, distances = engine.nearest_centers(tf.constant(array), centers)
+            _, distances = core.nearest_centers(tf.constant(array), centers)
             inertia += float(tf.reduce_sum(tf.cast(distances, tf.float64)))
         self.inertia_ = inertia
         return self
@@ -549,14 +548,14 @@ class MiniBatchKMeans(BaseKMeans):
             step = self._new_step(np.array(centers, dtype=X.dtype, order="C"), rng)
             self.n_steps_ = 0
 
-        points = engine.sparse.as_sparse_rows(X) if sp.issparse(X) else tf.constant(X)
+        points = sparse.as_sparse_rows(X) if sp.issparse(X) else tf.constant(X)
         unequal = not np.all(sample_weight == sample_weight[0])
         step.update(points, tf.constant(sample_weight),
                     sample_weight=sample_weight if unequal else None)
         self._keep(step, rng)
         self.n_steps_ += 1
         if self.compute_labels:
-            self._labels_and_inertia(points, sample_weight)
+            self._labels_and_inertia(X, sample_weight)
         return self
 
     # ------------------------------------------------------------------ #

@@ -68,13 +68,7 @@ def _check_image(image: Any) -> np.ndarray:
 
 def _nearest_palette_colour(pixels: np.ndarray, palette: np.ndarray) -> np.ndarray:
     """Index of the nearest palette colour for every pixel (both in [0, 1])."""
-    points, centres = tf.constant(pixels), tf.constant(palette)
-    n_colors = len(palette)
-    if core._few_features(3, n_colors):
-        assign = core._few_features_assign_fn(3, n_colors, points.dtype)
-    else:
-        assign = core._assign_fn
-    return assign(points, centres)[0].numpy()
+    return core.nearest_centers(pixels, palette)[0].numpy()
 
 
 def _unique_colours(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

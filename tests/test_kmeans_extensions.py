@@ -9,7 +9,8 @@ import tensorflow as tf
 from sklearn.datasets import load_digits, make_blobs
 from sklearn.exceptions import NotFittedError
 
-from clustering_lib import KMeans, engine
+from clustering_lib import KMeans, core
+from clustering_lib.core import compile as compile_policy
 from clustering_lib.kmeans import DegenerateCentersWarning, InconsistentDistancesWarning
 
 
@@ -169,13 +170,14 @@ def test_fixed_features_on_few_features_and_partial_init():
     np.testing.assert_array_equal(model.cluster_centers_[:, 0], model.init_centers_[:, 0])
 
 
-@pytest.mark.parametrize("sparse_input", [False, True])
-def test_relocated_empty_cluster_keeps_its_fixed_coordinate(sparse_input):
+@pytest.mark.parametrize("mode", ["eager", "graph", "xla", "sparse"])
+def test_relocated_empty_cluster_keeps_its_fixed_coordinate(mode):
     X = np.array([[0.0, 0.0], [0.1, 0.0], [0.2, 0.0], [5.0, 0.0], [5.1, 0.0], [9.0, 5.0]])
     init = np.array([[0.0, 0.0], [5.0, 0.0], [100.0, 7.0]])
-    points = sp.csr_matrix(X) if sparse_input else tf.constant(X)
-    result = engine.run_lloyd(points, tf.ones([6], tf.float64), tf.constant(init),
-                              max_iter=300, tol=0.0, fixed_mask=[False, True])
+    points = sp.csr_matrix(X) if mode == "sparse" else tf.constant(X)
+    with compile_policy.forced(None if mode == "sparse" else mode):
+        result = core.run_lloyd(points, tf.ones([6], tf.float64), tf.constant(init),
+                                max_iter=300, tol=0.0, fixed_mask=[False, True])
     # Centre 2 starts empty and takes the farthest point, (9, 5), except its y = 7.
     np.testing.assert_allclose(result.centers.numpy(), [[0.1, 0.0], [5.05, 0.0], [9.0, 7.0]])
     np.testing.assert_array_equal(result.labels.numpy(), [0, 0, 0, 1, 1, 2])
@@ -185,8 +187,8 @@ def test_no_fixed_feature_is_the_default_path(blobs7):
     X, _ = blobs7
     points, weights = tf.constant(X[:300]), tf.ones([300], tf.float64)
     init = tf.constant(X[:10])
-    default = engine.run_lloyd(points, weights, init, max_iter=300, tol=0.0)
-    empty = engine.run_lloyd(points, weights, init, max_iter=300, tol=0.0,
+    default = core.run_lloyd(points, weights, init, max_iter=300, tol=0.0)
+    empty = core.run_lloyd(points, weights, init, max_iter=300, tol=0.0,
                              fixed_mask=np.zeros(7, bool))
     np.testing.assert_array_equal(default.centers.numpy(), empty.centers.numpy())
     a = KMeans(10, random_state=0).fit(X)

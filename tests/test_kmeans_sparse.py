@@ -10,9 +10,8 @@ from sklearn.cluster import kmeans_plusplus
 from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.metrics import adjusted_rand_score
 
-from clustering_lib import KMeans, MiniBatchKMeans, engine, make_topic_documents
-
-sparse_engine = engine.sparse
+from clustering_lib import KMeans, MiniBatchKMeans, core, make_topic_documents
+from clustering_lib.core import sparse as sparse_engine
 
 
 def _sparse_data(dtype=np.float64, n_samples=600, n_features=40, seed=0):
@@ -200,3 +199,22 @@ def test_minibatch_partial_fit_on_sparse_matches_scikit_learn():
     np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, rtol=1e-10)
     np.testing.assert_array_equal(ours.labels_, ref.labels_)
     np.testing.assert_allclose(ours.inertia_, ref.inertia_, rtol=1e-10)
+
+
+def test_sparse_passes_are_traced_once_per_dtype():
+    # Fits of every size and number of clusters reuse the same graphs: a second sweep over
+    # new sizes traces nothing.
+    def sweep(sizes):
+        for n_samples, n_clusters in sizes:
+            X = _sparse_data(seed=n_samples, n_samples=n_samples, n_features=20 + n_clusters)
+            for tol in (0.0, 1e-2):  # strict and tolerance stops end differently
+                model = KMeans(n_clusters, random_state=0, n_init=2, tol=tol).fit(X)
+            model.transform(X), model.predict(X)
+
+    sweep([(80, 2), (300, 5)])
+    before = core.compile_counts()
+    sweep([(120, 3), (700, 9), (1000, 4)])
+    after = core.compile_counts()
+    traced = {name: after[name] - before.get(name, 0) for name in after}
+    assert {"sparse_iteration", "sparse_kmeans_plusplus", "sparse_distances"} <= set(after)
+    assert all(count == 0 for name, count in traced.items() if name.startswith("sparse_"))

@@ -11,8 +11,9 @@ from sklearn.datasets import make_blobs
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.estimator_checks import check_estimator
 
-from clustering_lib import KMeans, engine
+from clustering_lib import KMeans, core
 from clustering_lib import minibatch as minibatch_module
+from clustering_lib.core import sparse
 from clustering_lib.datasets import load_mnist
 from clustering_lib.minibatch import MiniBatchKMeans, MiniBatchStep
 
@@ -190,7 +191,7 @@ def test_number_of_steps_and_early_stopping(blobs):
 
 def test_n_init_auto_follows_scikit_learn(blobs, monkeypatch):
     calls = {"random": 0, "k-means++": 0}
-    real_random, real_plusplus = engine.random_init_indices, engine.kmeans_plusplus_indices
+    real_random, real_plusplus = core.random_init_indices, core.kmeans_plusplus_indices
 
     def counting_random(*args, **kwargs):
         calls["random"] += 1
@@ -200,8 +201,8 @@ def test_n_init_auto_follows_scikit_learn(blobs, monkeypatch):
         calls["k-means++"] += 1
         return real_plusplus(*args, **kwargs)
 
-    monkeypatch.setattr(engine, "random_init_indices", counting_random)
-    monkeypatch.setattr(engine, "kmeans_plusplus_indices", counting_plusplus)
+    monkeypatch.setattr(core, "random_init_indices", counting_random)
+    monkeypatch.setattr(core, "kmeans_plusplus_indices", counting_plusplus)
     assert MiniBatchKMeans(6, init="random", max_iter=1, random_state=0).fit(blobs)._n_init == 3
     assert MiniBatchKMeans(6, max_iter=1, random_state=0).fit(blobs)._n_init == 1
     assert MiniBatchKMeans(6, n_init=4, max_iter=1, random_state=0).fit(blobs)._n_init == 4
@@ -436,7 +437,7 @@ def test_step_update_matches_the_reference_rule(sparse_batch):
     weights = rng.uniform(0.5, 2.0, 40)
     step = MiniBatchStep(centers, random_state=np.random.RandomState(0), reassignment_ratio=0.0,
                          counts=counts)
-    data = engine.sparse.as_sparse_rows(sp.csr_matrix(batch)) if sparse_batch else tf.constant(
+    data = sparse.as_sparse_rows(sp.csr_matrix(batch)) if sparse_batch else tf.constant(
         batch)
     result = step.update(data, tf.constant(weights))
     expected_centers, expected_counts, expected_inertia = _reference_update(
@@ -456,7 +457,7 @@ def test_step_reassigns_low_counts_to_batch_points(sparse_batch):
     counts = np.array([50.0, 1.0, 40.0, 0.0])
     step = MiniBatchStep(centers, random_state=np.random.RandomState(3), reassignment_ratio=0.1,
                          counts=counts)
-    data = engine.sparse.as_sparse_rows(sp.csr_matrix(batch)) if sparse_batch else tf.constant(
+    data = sparse.as_sparse_rows(sp.csr_matrix(batch)) if sparse_batch else tf.constant(
         batch)
     result = step.update(data, tf.ones([10], tf.float64))
     assert result.n_reassigned == 2  # centres 1 and 3: counts 1 and 0 < 0.1 * 56

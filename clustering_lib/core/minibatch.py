@@ -22,16 +22,13 @@ arrays given to ``partial_fit``.
 from __future__ import annotations
 
 import functools
-import sys
 from typing import Any, NamedTuple
 
 import numpy as np
 import tensorflow as tf
 
-try:  # inside the clustering_lib.core package
-    from . import sparse
-except ImportError:  # pragma: no cover - loaded by file path before the package exists
-    sparse = sys.modules["clustering_lib.core_sparse_preview"]
+from . import kernels, sparse
+from .compile import count_trace
 
 __all__ = ["MiniBatchStep", "StepResult", "minibatch_update"]
 
@@ -54,18 +51,14 @@ class StepResult(NamedTuple):
 # The compiled update
 # --------------------------------------------------------------------------- #
 def _dense_assign(points, weights, centers):
-    """Labels, squared distances, per-cluster float64 sums of w x and of w."""
-    n_clusters = tf.shape(centers)[0]
-    point_norms = tf.reduce_sum(tf.square(points), axis=1)
-    scores = tf.reduce_sum(tf.square(centers), axis=1) - 2.0 * tf.matmul(
-        points, centers, transpose_b=True
+    """Labels, squared distances, per-cluster float64 sums of w x and of w (the dense
+    engine's block kernels: a batch is one block)."""
+    labels, distances = kernels.nearest_center(
+        points, tf.reduce_sum(tf.square(points), axis=1), centers,
+        tf.reduce_sum(tf.square(centers), axis=1),
     )
-    labels = tf.argmin(scores, axis=1, output_type=tf.int32)
-    distances = tf.maximum(point_norms + tf.reduce_min(scores, axis=1), 0.0)
-    weighted = tf.cast(points * weights[:, None], tf.float64)
-    sums = tf.math.unsorted_segment_sum(weighted, labels, n_clusters)
-    totals = tf.math.unsorted_segment_sum(tf.cast(weights, tf.float64), labels, n_clusters)
-    return labels, tf.cast(distances, tf.float64), sums, totals
+    totals = kernels.cluster_sums(points, weights, labels, tf.shape(centers)[0])
+    return labels, tf.cast(distances, tf.float64), totals[:, :-1], totals[:, -1]
 
 
 def _sparse_assign(rows, weights, centers):
@@ -120,6 +113,7 @@ def minibatch_update(batch, weights, centers, counts, reassign, candidates, rati
         clusters, 1.0 if some count is zero after the step (else 0.0), and the number of
         centres reassigned.
     """
+    count_trace("minibatch_update")
     if isinstance(batch, sparse.SparseRows):
         labels, distances, sums, totals = _sparse_assign(batch, weights, centers)
         n_batch = tf.shape(batch.row_splits)[0] - 1
@@ -155,6 +149,7 @@ def minibatch_update(batch, weights, centers, counts, reassign, candidates, rati
 
 def _sampled_update(data, rows, weights, centers, counts, reassign, candidates, ratio):
     """:func:`minibatch_update` on the rows ``rows`` of ``data``, gathered in the same graph."""
+    count_trace("minibatch_sampled_update")
     if isinstance(data, sparse.SparseRows):
         ragged_values = tf.RaggedTensor.from_row_splits(data.values, data.row_splits,
                                                         validate=False)

@@ -37,6 +37,10 @@ import numpy as np
 import scipy.sparse as sp
 import tensorflow as tf
 
+from . import kernels
+from .compile import count_trace
+from .lloyd import IterationInfo, LloydResult
+
 __all__ = [
     "IterationInfo",
     "LloydResult",
@@ -75,29 +79,6 @@ class SparseRows(NamedTuple):
     @property
     def dtype(self) -> tf.DType:
         return self.values.dtype
-
-
-class LloydResult(NamedTuple):
-    """``(centers, labels, inertia, n_iter)`` of one Lloyd run."""
-
-    centers: tf.Tensor
-    labels: tf.Tensor
-    inertia: tf.Tensor
-    n_iter: int
-
-
-class IterationInfo(NamedTuple):
-    """What a callback of :func:`run_lloyd` learns after each iteration (as the dense
-    engine's): the inertia of the iteration's labels against the centres they were
-    assigned to, the squared centre shift summed over clusters, how many labels
-    changed, why the run stops (None, "strict" or "tol") and the new centres."""
-
-    iteration: int
-    inertia: float
-    center_shift: float
-    n_changed: int
-    converged: str | None
-    centers: tf.Tensor
 
 
 def is_sparse(points: Any) -> bool:
@@ -264,52 +245,37 @@ def _assign_pass(rows: SparseRows, weights, centers, block_rows, with_sums):
 
 def _lloyd_update(rows: SparseRows, weights, centers, labels, distances, sums, totals,
                   spherical, fixed_mask):
-    """The M-step: relocate empty clusters, average, and return the new centres and the
-    squared centre shift summed over clusters."""
+    """The M-step: relocate empty clusters and average (the dense engine's kernels), and
+    return the new centres and the squared centre shift summed over clusters."""
     n_clusters = tf.shape(centers)[0]
     sums = tf.reshape(sums, [n_clusters, -1])
-    empty = tf.equal(totals, 0.0)
-    n_empty = tf.reduce_sum(tf.cast(empty, tf.int32))
 
     def relocate():
-        # The j-th empty cluster (in index order) takes the j-th farthest point.
+        # The farthest points, in decreasing order of distance, densified.
         _, farthest = tf.math.top_k(distances, k=n_clusters)
-        rank = tf.maximum(tf.cumsum(tf.cast(empty, tf.int32)) - 1, 0)
-        donors = tf.gather(farthest, rank)
-        weight = tf.where(empty, tf.cast(tf.gather(weights, donors), tf.float64), 0.0)
-        moved = rows_as_dense(rows, tf.cast(donors, tf.int64), tf.float64) * weight[:, None]
-        origin = tf.gather(labels, donors)
-        new_sums = sums - tf.math.unsorted_segment_sum(moved, origin, n_clusters)
-        new_totals = totals - tf.math.unsorted_segment_sum(weight, origin, n_clusters)
-        return (
-            tf.where(empty[:, None], moved, new_sums),
-            tf.where(empty, weight, new_totals),
+        donors = rows_as_dense(rows, tf.cast(farthest, tf.int64), tf.float64)
+        return kernels.relocate_empty_clusters(
+            donors, tf.gather(weights, farthest), tf.gather(labels, farthest), sums, totals
         )
 
     sums, totals = tf.cond(
-        tf.logical_and(n_empty > 0, tf.reduce_max(distances) > 0.0),
+        tf.logical_and(tf.reduce_any(tf.equal(totals, 0.0)), tf.reduce_max(distances) > 0.0),
         relocate,
         lambda: (sums, totals),
     )
-    means = tf.math.divide_no_nan(sums, totals[:, None])
-    heaviest = tf.gather(means, tf.argmax(totals))
-    means = tf.where((totals > 0.0)[:, None], means, heaviest[None, :])
-    new_centers = tf.cast(means, centers.dtype)
+    new_centers = kernels.average_centers(sums, totals, centers.dtype)
     new_centers = tf.cond(
-        spherical, lambda: _unit_rows(new_centers, centers), lambda: new_centers
+        spherical, lambda: kernels.unit_rows(new_centers, centers), lambda: new_centers
     )
     new_centers = tf.where(fixed_mask[None, :], centers, new_centers)
-    shift = tf.reduce_sum(tf.square(tf.cast(new_centers - centers, tf.float64)))
-    return new_centers, shift
-
-
-def _unit_rows(rows, fallback):
-    norms = tf.norm(rows, axis=1, keepdims=True)
-    return tf.where(norms > 0, rows / tf.where(norms > 0, norms, 1.0), fallback)
+    # As scikit-learn computes it: each centre's shift, squared, in the data's dtype.
+    shift = tf.reduce_sum(tf.square(tf.norm(new_centers - centers, axis=1)))
+    return new_centers, tf.cast(shift, tf.float64)
 
 
 def _iteration(rows, weights, centers, labels_old, block_rows, spherical, fixed_mask):
     """One Lloyd iteration: E-step and M-step."""
+    count_trace("sparse_iteration")
     labels, distances, sums, totals, inertia = _assign_pass(
         rows, weights, centers, block_rows, with_sums=True
     )
@@ -321,6 +287,7 @@ def _iteration(rows, weights, centers, labels_old, block_rows, spherical, fixed_
 
 
 def _final_pass(rows, weights, centers, block_rows):
+    count_trace("sparse_final")
     labels, distances, _, _, inertia = _assign_pass(
         rows, weights, centers, block_rows, with_sums=False
     )
@@ -329,6 +296,7 @@ def _final_pass(rows, weights, centers, block_rows):
 
 def _inertia_pass(rows, weights, centers, labels, block_rows):
     """``sum w ||x - c_label||^2`` (float64) for given labels."""
+    count_trace("sparse_inertia")
     n_samples = tf.shape(rows.row_splits, out_type=tf.int64)[0] - 1
     n_blocks = _n_blocks(n_samples, block_rows)
 
@@ -398,6 +366,7 @@ def _distance_pass(rows: SparseRows, centers, block_rows):
     differences on the stored values, plus the centre's coordinates outside them, which
     are taken as exactly zero when the centre has no nonzero coordinate there.
     """
+    count_trace("sparse_distances")
     n_samples = tf.shape(rows.row_splits, out_type=tf.int64)[0] - 1
     centers = tf.cast(centers, tf.float64)
     center_norms = tf.reduce_sum(tf.square(centers), axis=1)
@@ -455,6 +424,7 @@ def _distance_pass(rows: SparseRows, centers, block_rows):
 
 
 def _sums_pass(rows: SparseRows, weights, labels, n_clusters, block_rows):
+    count_trace("sparse_sums")
     n_samples = tf.shape(rows.row_splits, out_type=tf.int64)[0] - 1
     n_blocks = _n_blocks(n_samples, block_rows)
 
@@ -482,6 +452,7 @@ def _sums_pass(rows: SparseRows, weights, labels, n_clusters, block_rows):
 # --------------------------------------------------------------------------- #
 def _kmeans_plusplus_loop(rows: SparseRows, weights, first_index, uniforms, block_rows):
     """Greedy k-means++ from pre-drawn uniforms (one row per further centre), in float64."""
+    count_trace("sparse_kmeans_plusplus")
     n_samples = tf.shape(rows.row_splits, out_type=tf.int64)[0] - 1
     n_clusters = tf.shape(uniforms)[0] + 1
     weights64 = tf.cast(weights, tf.float64)

@@ -1,0 +1,68 @@
+"""The k-means core: pure TensorFlow, tensors in and tensors out, no scikit-learn estimators.
+
+Where things are:
+
+* :mod:`.validation`: arrays and tensors in, clear ``ValueError``/``TypeError`` out.
+* :mod:`.kernels`: the arithmetic on one block of points (nearest centre, float64
+  per-cluster sums, means, relocation of empty clusters).
+* :mod:`.compile`: the compile policy: eager, one traced graph, or XLA kernels of fixed
+  block shape, chosen by the size of the problem; nothing recompiles per number of
+  points, and XLA once per bucket of k.
+* :mod:`.passes`: passes over the data block by block (memory O(block x k)).
+* :mod:`.lloyd`: Lloyd's algorithm, one pass per iteration, scikit-learn's stopping
+  rule and empty-cluster relocation.
+* :mod:`.seeding`: k-means++ and random initial centres.
+* :mod:`.assignment`: the public E- and M-step functions.
+
+The functions exported here come in two kinds: those taking any array-like
+(:func:`assign`, :func:`lloyd`, :func:`kmeans_plusplus`, ...) check their input and
+say what is wrong; those the estimators call (:func:`run_lloyd`,
+:func:`nearest_centers`, :func:`center_distances`, :func:`kmeans_plusplus_indices`,
+...) take checked input and only compute.
+"""
+
+from .assignment import (
+    assign,
+    center_distances,
+    cluster_sums,
+    nearest_centers,
+    pairwise_squared_distances,
+    update_centroids,
+)
+from .compile import compile_counts
+from .kernels import cluster_means, unit_rows
+from .lloyd import IterationInfo, LloydResult, lloyd, lloyd_steps, run_lloyd
+from .seeding import kmeans_plusplus, kmeans_plusplus_indices, random_init, random_init_indices
+from .validation import (
+    as_float_tensor,
+    check_n_clusters,
+    check_random_state,
+    check_same_features,
+    sample_weight_tensor,
+)
+
+__all__ = [
+    "IterationInfo",
+    "LloydResult",
+    "as_float_tensor",
+    "assign",
+    "center_distances",
+    "check_n_clusters",
+    "check_random_state",
+    "check_same_features",
+    "cluster_means",
+    "cluster_sums",
+    "compile_counts",
+    "kmeans_plusplus",
+    "kmeans_plusplus_indices",
+    "lloyd",
+    "lloyd_steps",
+    "nearest_centers",
+    "pairwise_squared_distances",
+    "random_init",
+    "random_init_indices",
+    "run_lloyd",
+    "sample_weight_tensor",
+    "unit_rows",
+    "update_centroids",
+]

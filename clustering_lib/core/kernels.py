@@ -1,0 +1,165 @@
+"""The arithmetic of k-means on one block of points: TensorFlow ops, no validation.
+
+Everything here works on tensors that the public functions have already checked, and
+on one block of rows at a time (the passes in :mod:`.passes` feed the blocks). The
+functions are plain Python over TensorFlow ops, so the same code runs eagerly, inside
+a traced graph, or compiled by XLA: :mod:`.compile` decides which.
+
+Conventions: ``points`` (b, d) and ``centers`` (k, d) share a float dtype; labels are
+int32; per-cluster sums are float64 whatever the data's dtype, so that adding up many
+blocks loses nothing (a float32 count stops at 2**24).
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+__all__ = [
+    "average_centers",
+    "cluster_means",
+    "cluster_sums",
+    "nearest_center",
+    "nearest_center_few_features",
+    "relocate_empty_clusters",
+    "residual_inertia",
+    "squared_distances",
+    "unit_rows",
+]
+
+
+def squared_distances(points: tf.Tensor, centers: tf.Tensor) -> tf.Tensor:
+    """``||x - c||^2`` for every pair, as ``||x||^2 - 2 x.c + ||c||^2``, clipped at zero."""
+    point_norms = tf.reduce_sum(tf.square(points), axis=1, keepdims=True)
+    center_norms = tf.reduce_sum(tf.square(centers), axis=1)
+    cross = tf.matmul(points, centers, transpose_b=True)
+    return tf.maximum(point_norms - 2.0 * cross + center_norms, 0.0)
+
+
+def nearest_center(
+    points: tf.Tensor, point_norms: tf.Tensor, centers: tf.Tensor, center_norms: tf.Tensor
+) -> tuple[tf.Tensor, tf.Tensor]:
+    """Label of the nearest centre and the squared distance to it, for each point.
+
+    ``||x||^2`` is the same for every centre, so the nearest one minimises
+    ``||c||^2 - 2 x.c`` (scikit-learn's Lloyd loop does the same); the norm is added
+    back to the row minima only. A centre whose norm is ``+inf`` is never chosen,
+    which is how padded (unused) centres are masked. Ties go to the lowest index.
+    """
+    scores = center_norms - 2.0 * tf.matmul(points, centers, transpose_b=True)
+    labels = tf.argmin(scores, axis=1, output_type=tf.int32)
+    return labels, tf.maximum(point_norms + tf.reduce_min(scores, axis=1), 0.0)
+
+
+def nearest_center_few_features(
+    points: tf.Tensor, point_norms: tf.Tensor, centers: tf.Tensor, center_norms: tf.Tensor
+) -> tuple[tf.Tensor, tf.Tensor]:
+    """:func:`nearest_center` for very few features, as one fused elementwise loop.
+
+    Needs static numbers of features and centres. With 3 features (pixels) a matrix
+    product does almost no arithmetic per byte it writes, and a row-wise minimum
+    over the (b, k) scores is a second slow pass. Instead the scores are formed
+    centre by centre as a running minimum: the Python loop runs once, while tracing,
+    and XLA fuses the chain into one loop over the points that keeps the best score
+    and its index in registers. Ties keep the lowest index, as ``argmin`` does.
+    """
+    n_centers, n_features = centers.shape
+    step = -2.0 * centers
+    columns = [points[:, j] for j in range(n_features)]
+
+    def score(center):
+        total = center_norms[center]
+        for j in range(n_features):
+            total = total + columns[j] * step[center, j]
+        return total
+
+    best = score(0)
+    labels = tf.zeros_like(best, dtype=tf.int32)
+    for center in range(1, n_centers):
+        candidate = score(center)
+        closer = candidate < best
+        best = tf.where(closer, candidate, best)
+        labels = tf.where(closer, center, labels)
+    return labels, tf.maximum(point_norms + best, 0.0)
+
+
+def cluster_sums(
+    points: tf.Tensor, weights: tf.Tensor, labels: tf.Tensor, n_clusters
+) -> tf.Tensor:
+    """Per-cluster ``[sum w x, sum w]`` of one block, shape (k, d + 1), in float64.
+
+    The block is converted to float64 before it is added up, so the sums are exact
+    to float64 rounding however many points a cluster holds.
+    """
+    weighted = tf.concat([points * weights[:, None], weights[:, None]], axis=1)
+    return tf.math.unsorted_segment_sum(tf.cast(weighted, tf.float64), labels, n_clusters)
+
+
+def residual_inertia(
+    points: tf.Tensor, weights: tf.Tensor, centers: tf.Tensor, labels: tf.Tensor
+) -> tf.Tensor:
+    """``sum w ||x - c_label||^2`` of one block, from the differences, in float64."""
+    residuals = tf.cast(points - tf.gather(centers, labels), tf.float64)
+    return tf.reduce_sum(tf.cast(weights, tf.float64) * tf.reduce_sum(tf.square(residuals), 1))
+
+
+def cluster_means(sums: tf.Tensor, totals: tf.Tensor, fallback: tf.Tensor) -> tf.Tensor:
+    """``sums / totals`` row by row, in the dtype of ``fallback``; empty rows keep ``fallback``.
+
+    The (float64) sums and totals are rounded to that dtype before the division, as
+    scikit-learn divides in the data's dtype: centres then agree bit for bit whenever
+    the sums are exact in both (integer-valued data, for instance).
+    """
+    means = tf.math.divide_no_nan(
+        tf.cast(sums, fallback.dtype), tf.cast(totals, fallback.dtype)[:, None]
+    )
+    return tf.where((totals > 0)[:, None], means, fallback)
+
+
+def average_centers(sums: tf.Tensor, totals: tf.Tensor, dtype: tf.DType) -> tf.Tensor:
+    """The M-step's centres from float64 sums and totals, scikit-learn's way.
+
+    A cluster of positive weight gets its mean. A cluster still without weight after
+    the relocation (its donor weighed nothing, or relocating was pointless because
+    every point sits on its centre) is put where scikit-learn 1.9 puts it: on the
+    cluster of largest weight, whose row it copies in index order, that is its mean
+    when that cluster comes first and its (not yet divided) sum otherwise.
+    """
+    sums, totals = tf.cast(sums, dtype), tf.cast(totals, dtype)
+    # Multiplied by the reciprocal, as scikit-learn does, for the same rounding.
+    means = sums * tf.math.divide_no_nan(tf.ones_like(totals), totals)[:, None]
+    heaviest = tf.argmax(totals, output_type=tf.int32)
+    after = tf.range(tf.shape(totals)[0]) > heaviest
+    copied = tf.where(after[:, None], means[heaviest][None, :], sums[heaviest][None, :])
+    return tf.where((totals > 0)[:, None], means, copied)
+
+
+def unit_rows(rows: tf.Tensor, fallback: tf.Tensor) -> tf.Tensor:
+    """Scale each row to unit length; a zero row is replaced by the ``fallback`` row."""
+    norms = tf.norm(rows, axis=1, keepdims=True)
+    return tf.where(norms > 0, rows / tf.where(norms > 0, norms, 1.0), fallback)
+
+
+def relocate_empty_clusters(
+    donors: tf.Tensor,
+    donor_weights: tf.Tensor,
+    donor_labels: tf.Tensor,
+    sums: tf.Tensor,
+    totals: tf.Tensor,
+) -> tuple[tf.Tensor, tf.Tensor]:
+    """Give each empty cluster one of the points farthest from its centre.
+
+    scikit-learn's rule: the j-th empty cluster (in index order) takes the j-th
+    farthest point, which leaves its old cluster. ``donors`` are the (up to k)
+    farthest points in decreasing order of distance, with their weights and labels;
+    ``sums`` (k, d) and ``totals`` (k,) are float64.
+    """
+    n_clusters = tf.shape(sums)[0]
+    empty = tf.equal(totals, 0.0)
+    rank = tf.cumsum(tf.cast(empty, tf.int32)) - 1
+    slot = tf.minimum(tf.maximum(rank, 0), tf.shape(donors)[0] - 1)
+    weight = tf.where(empty, tf.cast(tf.gather(donor_weights, slot), tf.float64), 0.0)
+    moved = tf.cast(tf.gather(donors, slot), tf.float64) * weight[:, None]
+    origin = tf.gather(donor_labels, slot)
+    sums = sums - tf.math.unsorted_segment_sum(moved, origin, n_clusters)
+    totals = totals - tf.math.unsorted_segment_sum(weight, origin, n_clusters)
+    return tf.where(empty[:, None], moved, sums), tf.where(empty, weight, totals)

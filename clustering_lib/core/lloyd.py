@@ -1,0 +1,312 @@
+"""Lloyd's algorithm: the iteration driver over the block passes of :mod:`.passes`.
+
+Each iteration is one pass over the data (labels, float64 per-cluster sums and
+inertia, block by block), then the M-step on the k x d sums: empty clusters are
+relocated as scikit-learn does, centres become the means, and the stopping rule is
+scikit-learn's (labels unchanged, or the squared centre shift summed over clusters at
+most ``tol``). The loop over iterations is Python: an iteration costs one call of a
+compiled kernel per block plus a handful of small ops on k x d tensors, and it can
+print progress or call back between iterations.
+
+The data is never copied as a whole: a NumPy array (or memory map) is read block by
+block, and the centring that keeps the expanded distance formula accurate is applied
+to each block as it is read (``offset``).
+"""
+
+from __future__ import annotations
+
+import numbers
+import sys
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import numpy as np
+import scipy.sparse
+import tensorflow as tf
+
+from . import compile as compile_policy
+from . import kernels, passes
+from .validation import (
+    as_float_tensor,
+    check_n_clusters,
+    check_same_features,
+    sample_weight_tensor,
+)
+
+__all__ = ["IterationInfo", "LloydResult", "lloyd", "lloyd_steps", "run_lloyd"]
+
+
+class LloydResult(NamedTuple):
+    """``(centers, labels, inertia, n_iter)`` returned by :func:`lloyd`."""
+
+    centers: tf.Tensor
+    labels: tf.Tensor
+    inertia: tf.Tensor
+    n_iter: int
+
+
+class IterationInfo(NamedTuple):
+    """What a callback of :func:`run_lloyd` learns after each iteration.
+
+    ``inertia`` is that of the iteration's labels against the centres they were
+    assigned to (scikit-learn's verbose output prints the same); ``center_shift`` the
+    squared shift of the centres summed over clusters; ``n_changed`` how many labels
+    changed; ``converged`` is None, ``"strict"`` or ``"tol"``.
+    """
+
+    iteration: int
+    inertia: float
+    center_shift: float
+    n_changed: int
+    converged: str | None
+    centers: tf.Tensor
+
+
+def _verbose_printer(tol: float) -> Callable[[IterationInfo], None]:
+    """scikit-learn's per-iteration lines, on ``sys.stdout``."""
+
+    def show(info: IterationInfo) -> None:
+        print(f"Iteration {info.iteration}, inertia {info.inertia}.", file=sys.stdout)
+        if info.converged == "strict":
+            print(f"Converged at iteration {info.iteration}: strict convergence.")
+        elif info.converged == "tol":
+            print(
+                f"Converged at iteration {info.iteration}: center shift "
+                f"{info.center_shift} within tolerance {tol}."
+            )
+
+    return show
+
+
+def _m_step(points, weights, offset, centers, assignment, plan, spherical, fixed_mask):
+    """New centres from the per-cluster sums, after relocating empty clusters.
+
+    scikit-learn's rule: the j-th empty cluster (in index order) takes the j-th point
+    farthest from its centre, measured from the differences; nothing is relocated
+    when every point sits on its centre.
+    """
+    sums, totals = assignment.sums, assignment.totals
+    empty = tf.equal(totals, 0.0)
+    n_empty = int(tf.math.count_nonzero(empty))
+    if n_empty:
+        _, distances = passes.label_pass(points, offset, centers, plan)
+        if float(tf.reduce_max(distances)) > 0.0:
+            _, farthest = tf.math.top_k(distances, k=n_empty)
+            farthest = farthest.numpy()
+            donors = tf.cast(_rows(points, farthest), centers.dtype) - offset
+            sums, totals = kernels.relocate_empty_clusters(
+                donors,
+                tf.gather(weights, farthest),
+                tf.gather(assignment.labels, farthest),
+                sums,
+                totals,
+            )
+    new_centers = kernels.average_centers(sums, totals, centers.dtype)
+    if spherical:
+        new_centers = kernels.unit_rows(new_centers, centers)
+    if fixed_mask is not None:
+        new_centers = tf.where(fixed_mask[None, :], centers, new_centers)
+    return new_centers
+
+
+def _rows(points: Any, indices: np.ndarray) -> Any:
+    """The rows ``indices`` of an array or tensor."""
+    if isinstance(points, np.ndarray):
+        return points[indices]
+    return tf.gather(points, indices)
+
+
+def lloyd_steps(
+    points: tf.Tensor, weights: tf.Tensor, centers: tf.Tensor, max_iter: Any
+) -> tuple[tf.Tensor, tf.Tensor]:
+    """Lloyd's algorithm as TensorFlow ops, for use inside a traced function.
+
+    For small batches inside a training step (deep clustering): the whole loop is one
+    ``tf.while_loop`` over unblocked kernels, with empty clusters relocated as in
+    :func:`run_lloyd` and a stop as soon as no label changes. No validation, no
+    gradient through the loop. Returns ``(centers, labels)``.
+    """
+    points = tf.stop_gradient(points)
+    n_clusters = tf.shape(centers)[0]
+    point_norms = tf.reduce_sum(tf.square(points), axis=1)
+
+    def step(centers, labels_old):
+        labels, distances = kernels.nearest_center(
+            points, point_norms, centers, tf.reduce_sum(tf.square(centers), axis=1)
+        )
+        totals = kernels.cluster_sums(points, weights, labels, n_clusters)
+        sums, weights_in = totals[:, :-1], totals[:, -1]
+        _, farthest = tf.math.top_k(distances, k=tf.minimum(n_clusters, tf.shape(points)[0]))
+        sums, weights_in = tf.cond(
+            tf.reduce_any(tf.equal(weights_in, 0.0)),
+            lambda: kernels.relocate_empty_clusters(
+                tf.gather(points, farthest), tf.gather(weights, farthest),
+                tf.gather(labels, farthest), sums, weights_in,
+            ),
+            lambda: (sums, weights_in),
+        )
+        new_centers = kernels.average_centers(sums, weights_in, centers.dtype)
+        return tf.ensure_shape(new_centers, centers.shape), labels
+
+    def body(i, centers, labels_old, changed):
+        new_centers, labels = step(centers, labels_old)
+        return i + 1, new_centers, labels, tf.reduce_any(tf.not_equal(labels, labels_old))
+
+    labels_init = tf.fill([tf.shape(points)[0]], -1)
+    _, centers, labels, _ = tf.while_loop(
+        lambda i, centers, labels, changed: tf.logical_and(i < max_iter, changed),
+        body,
+        (tf.constant(0), centers, labels_init, tf.constant(True)),
+    )
+    return centers, labels
+
+
+def run_lloyd(
+    points: Any,
+    weights: Any,
+    centers: Any,
+    *,
+    max_iter: int,
+    tol: float,
+    offset: Any = None,
+    spherical: bool = False,
+    fixed_mask: Any = None,
+    verbose: int = 0,
+    callback: Callable[[IterationInfo], None] | None = None,
+) -> LloydResult:
+    """Lloyd's algorithm on checked input (see :func:`lloyd` for the checks).
+
+    Parameters
+    ----------
+    points : float ndarray or tf.Tensor of shape (n_samples, n_features)
+        Read block by block, never copied as a whole.
+    weights : float ndarray or tf.Tensor of shape (n_samples,)
+        Non-negative, same dtype as ``points``.
+    centers : array-like of shape (n_clusters, n_features)
+        Initial centres, in the frame of ``points``.
+    max_iter : int
+    tol : float
+        Absolute tolerance on the squared centre shift summed over clusters.
+    offset : array-like of shape (n_features,), optional
+        Subtracted from every block before the arithmetic (the data's mean, as
+        scikit-learn centres its data); results are returned in the frame of
+        ``points``. Distances do not change; rounding does, for the better.
+    spherical : bool, default=False
+        Scale updated centres back to unit length (spherical k-means).
+    fixed_mask : boolean array-like of shape (n_features,), optional
+        Columns on which every centre keeps its initial coordinates.
+    verbose : int, default=0
+        Print scikit-learn's per-iteration lines.
+    callback : callable, optional
+        Called with an :class:`IterationInfo` after every iteration.
+
+    Returns
+    -------
+    LloydResult
+    """
+    if scipy.sparse.issparse(points):
+        from . import sparse
+
+        return sparse.run_lloyd(
+            points, weights, centers, max_iter=max_iter, tol=tol, spherical=spherical,
+            fixed_mask=fixed_mask, verbose=verbose, callback=callback,
+        )
+    dtype = tf.as_dtype(points.dtype)
+    n_samples, n_features = points.shape
+    centers = tf.convert_to_tensor(centers, dtype)
+    offset_tensor = (
+        tf.zeros([n_features], dtype) if offset is None else tf.convert_to_tensor(offset, dtype)
+    )
+    centers = centers - offset_tensor
+    if fixed_mask is not None:
+        fixed_mask = tf.convert_to_tensor(np.asarray(fixed_mask, dtype=bool))
+        if not bool(tf.reduce_any(fixed_mask)):
+            fixed_mask = None
+    plan = compile_policy.plan(n_samples, n_features, int(centers.shape[0]))
+    listeners = [callback] if callback is not None else []
+    if verbose:
+        listeners.insert(0, _verbose_printer(tol))
+
+    labels_old = None
+    strict = False
+    n_iter = 0
+    for iteration in range(max_iter):
+        assignment = passes.assignment_pass(points, weights, offset_tensor, centers, plan)
+        new_centers = _m_step(
+            points, weights, offset_tensor, centers, assignment, plan, spherical, fixed_mask
+        )
+        n_changed = (
+            n_samples if labels_old is None
+            else int(tf.math.count_nonzero(assignment.labels != labels_old))
+        )
+        strict = n_changed == 0
+        # As scikit-learn computes it (each centre's shift, squared, in the data's dtype),
+        # so that both stop at the same iteration.
+        shift = float(tf.reduce_sum(tf.square(tf.norm(new_centers - centers, axis=1))))
+        converged = "strict" if strict else ("tol" if shift <= tol else None)
+        centers = new_centers
+        labels_old = assignment.labels
+        n_iter = iteration + 1
+        for listener in listeners:
+            listener(
+                IterationInfo(iteration, float(assignment.inertia), shift, n_changed,
+                              converged, centers + offset_tensor)
+            )
+        if converged:
+            break
+
+    labels, inertia = passes.final_pass(points, weights, offset_tensor, centers, plan)
+    if strict:
+        labels = labels_old
+    return LloydResult(centers + offset_tensor, labels, inertia, n_iter)
+
+
+def lloyd(
+    points: Any,
+    initial_centers: Any,
+    max_iter: int = 300,
+    tol: float = 0.0,
+    sample_weight: Any = None,
+    spherical: bool = False,
+    verbose: int = 0,
+) -> LloydResult:
+    """Run Lloyd's algorithm from given centres.
+
+    Parameters
+    ----------
+    points : array-like of shape (n_samples, n_features)
+    initial_centers : array-like of shape (n_clusters, n_features)
+    max_iter : int, default=300
+    tol : float, default=0.0
+        Absolute tolerance on the squared centre shift summed over clusters (the
+        :class:`KMeans` estimator scales its relative ``tol`` into this).
+    sample_weight : array-like of shape (n_samples,), optional
+    spherical : bool, default=False
+        Scale every updated centre back to unit length (spherical k-means). Meant
+        for unit-length points, where the nearest centre is the most cosine-similar.
+    verbose : int, default=0
+        Print the inertia of every iteration, as scikit-learn's ``verbose=1`` does.
+
+    Returns
+    -------
+    LloydResult
+        ``(centers, labels, inertia, n_iter)``, also available as attributes.
+    """
+    points = as_float_tensor(points, "points")
+    centers = as_float_tensor(initial_centers, "initial_centers", dtype=points.dtype)
+    check_same_features(points, centers)
+    check_n_clusters(centers.shape[0], points.shape[0])
+    if isinstance(max_iter, bool) or not isinstance(max_iter, numbers.Integral) or max_iter < 1:
+        raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}.")
+    if (
+        isinstance(tol, bool)
+        or not isinstance(tol, numbers.Real)
+        or not np.isfinite(tol)
+        or tol < 0
+    ):
+        raise ValueError(f"tol must be a finite number >= 0, got {tol!r}.")
+    weights = sample_weight_tensor(sample_weight, points.shape[0], points.dtype)
+    return run_lloyd(
+        points, weights, centers, max_iter=int(max_iter), tol=float(tol),
+        spherical=bool(spherical), verbose=verbose,
+    )

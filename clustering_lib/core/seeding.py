@@ -1,0 +1,225 @@
+"""Initial centres: greedy k-means++ and uniform random rows.
+
+Both draw their random numbers from a NumPy ``RandomState`` in scikit-learn's order, so
+the same ``random_state`` picks the same rows. k-means++ runs as one loop over the
+centres (eager for small data, otherwise one graph traced once per dtype); the
+distances of the candidates are computed block by block, so memory stays O(n) for
+any number of points, and the sampling distribution is a float64 cumulative sum, so
+that every row can be drawn however many there are.
+"""
+
+from __future__ import annotations
+
+import functools
+import numbers
+from typing import Any
+
+import numpy as np
+import scipy.sparse
+import tensorflow as tf
+
+from . import compile as compile_policy
+from . import kernels
+from .validation import (
+    as_float_tensor,
+    check_n_clusters,
+    check_random_state,
+    sample_weight_tensor,
+)
+
+__all__ = [
+    "kmeans_plusplus",
+    "kmeans_plusplus_indices",
+    "random_init",
+    "random_init_indices",
+]
+
+#: Rows per block when scoring the candidates of k-means++ against every point.
+SEEDING_BLOCK_ROWS = 2**18
+
+
+def _distances64(centers, points):
+    """Squared distances in float64 (scikit-learn upcasts float32 here too)."""
+    return kernels.squared_distances(tf.cast(centers, tf.float64), tf.cast(points, tf.float64))
+
+
+def _candidate_potentials(points, weights, closest, candidates, block_rows):
+    """``sum_i w_i min(closest_i, ||x_i - c_t||^2)`` for each candidate ``c_t`` (float64)."""
+    n_samples = tf.shape(points, out_type=tf.int64)[0]
+    block_rows = tf.constant(block_rows, tf.int64)
+    n_blocks = (n_samples + block_rows - 1) // block_rows
+
+    def body(block, total):
+        start = block * block_rows
+        size = tf.minimum(block_rows, n_samples - start)
+        rows = tf.slice(points, tf.stack([start, 0]), tf.stack([size, -1]))
+        distances = tf.minimum(
+            _distances64(candidates, rows), tf.slice(closest, [start], [size])[None, :]
+        )
+        weighted = distances * tf.cast(tf.slice(weights, [start], [size]), tf.float64)[None, :]
+        return block + 1, total + tf.reduce_sum(weighted, axis=1)
+
+    start_total = tf.zeros([tf.shape(candidates)[0]], tf.float64)
+    return tf.while_loop(
+        lambda block, _: block < n_blocks, body, (tf.constant(0, tf.int64), start_total)
+    )[1]
+
+
+def _kmeans_plusplus_loop(points, weights, first_index, uniforms, block_rows=SEEDING_BLOCK_ROWS):
+    """Greedy k-means++ given pre-drawn random numbers (one row per further centre)."""
+    compile_policy.count_trace("kmeans_plusplus")
+    n_samples = tf.shape(points, out_type=tf.int64)[0]
+    n_clusters = tf.shape(uniforms)[0] + 1
+    weights64 = tf.cast(weights, tf.float64)
+    closest = _distances64(tf.gather(points, first_index[None]), points)[0]
+    potential = tf.reduce_sum(closest * weights64)
+    indices = tf.TensorArray(tf.int64, size=n_clusters).write(0, first_index)
+
+    def body(center, closest, potential, indices):
+        cumulative = tf.cumsum(closest * weights64)
+        targets = uniforms[center - 1] * potential
+        candidates = tf.searchsorted(cumulative, targets, side="left", out_type=tf.int64)
+        candidates = tf.minimum(candidates, n_samples - 1)
+        candidate_points = tf.gather(points, candidates)
+        potentials = _candidate_potentials(points, weights, closest, candidate_points, block_rows)
+        best = tf.argmin(potentials, output_type=tf.int32)
+        best_distances = _distances64(candidate_points[best][None, :], points)[0]
+        return (
+            center + 1,
+            tf.minimum(closest, best_distances),
+            potentials[best],
+            indices.write(center, candidates[best]),
+        )
+
+    _, _, _, indices = tf.while_loop(
+        lambda center, *_: center < n_clusters,
+        body,
+        (tf.constant(1), closest, potential, indices),
+    )
+    return indices.stack()
+
+
+@functools.cache
+def _kmeans_plusplus_graph(dtype: tf.DType):
+    """The k-means++ loop as one graph for any number of points and centres."""
+    signature = [
+        tf.TensorSpec([None, None], dtype),
+        tf.TensorSpec([None], dtype),
+        tf.TensorSpec([], tf.int64),
+        tf.TensorSpec([None, None], tf.float64),
+    ]
+    return tf.function(_kmeans_plusplus_loop, input_signature=signature)
+
+
+def kmeans_plusplus_indices(
+    points: Any,
+    n_clusters: int,
+    rng: np.random.RandomState,
+    weights: Any,
+    n_local_trials: int | None = None,
+) -> np.ndarray:
+    """Rows chosen by greedy k-means++ on checked input (see :func:`kmeans_plusplus`).
+
+    ``points`` is a float tensor or array (n, d), ``weights`` non-negative with a
+    positive entry; ``rng`` a ``RandomState``. Returns int64 row indices.
+    """
+    if scipy.sparse.issparse(points):
+        from . import sparse
+
+        return sparse.kmeans_plusplus_indices(points, n_clusters, rng, weights, n_local_trials)
+    points = tf.convert_to_tensor(points)
+    weights = tf.convert_to_tensor(weights, points.dtype)
+    if n_local_trials is None:
+        n_local_trials = 2 + int(np.log(n_clusters))
+    probabilities = weights.numpy().astype(np.float64)
+    first = rng.choice(points.shape[0], p=probabilities / probabilities.sum())
+    # Drawn one centre at a time, in scikit-learn's order, so the streams agree.
+    uniforms = np.empty((n_clusters - 1, n_local_trials))
+    for row in uniforms:
+        row[:] = rng.uniform(size=n_local_trials)
+    mode = compile_policy.seeding_mode(points.shape[0], n_clusters, SEEDING_BLOCK_ROWS)
+    loop = _kmeans_plusplus_loop if mode == "eager" else _kmeans_plusplus_graph(points.dtype)
+    indices = loop(points, weights, tf.constant(first, tf.int64), tf.constant(uniforms))
+    return indices.numpy()
+
+
+def random_init_indices(
+    points: Any, n_clusters: int, rng: np.random.RandomState, weights: Any
+) -> np.ndarray:
+    """``n_clusters`` distinct rows drawn with probability proportional to the weights."""
+    probabilities = np.asarray(weights, dtype=np.float64)
+    if np.count_nonzero(probabilities) < n_clusters:
+        raise ValueError(
+            f"init='random' needs at least n_clusters={n_clusters} points of positive weight."
+        )
+    return rng.choice(
+        len(probabilities), size=n_clusters, replace=False,
+        p=probabilities / probabilities.sum(),
+    ).astype(np.int64)
+
+
+def kmeans_plusplus(
+    points: Any,
+    n_clusters: int,
+    random_state: Any = None,
+    sample_weight: Any = None,
+    n_local_trials: int | None = None,
+) -> tuple[tf.Tensor, tf.Tensor]:
+    """Choose initial centres by greedy k-means++, as scikit-learn does.
+
+    The first centre is a point drawn with probability proportional to its weight.
+    Each further centre is the best of ``n_local_trials`` candidates, each drawn with
+    probability proportional to its weight times its squared distance to the
+    nearest centre chosen so far; the best candidate is the one that lowers the
+    potential (the inertia of the centres so far) the most.
+
+    The random numbers come from a NumPy ``RandomState`` drawn in scikit-learn's
+    order, so with the same ``random_state`` and float64 data both choose the same
+    centres (barring exact ties).
+
+    Parameters
+    ----------
+    points : array-like of shape (n_samples, n_features)
+    n_clusters : int
+    random_state : int, RandomState instance or None
+    sample_weight : array-like of shape (n_samples,), optional
+    n_local_trials : int, optional
+        Candidates per centre; ``2 + int(log(n_clusters))`` by default.
+
+    Returns
+    -------
+    centers : tf.Tensor of shape (n_clusters, n_features)
+    indices : tf.Tensor of int64, shape (n_clusters,)
+        Row of ``points`` each centre was taken from.
+    """
+    points = as_float_tensor(points, "points")
+    n_samples = points.shape[0]
+    n_clusters = check_n_clusters(n_clusters, n_samples)
+    weights = sample_weight_tensor(sample_weight, n_samples, points.dtype)
+    if n_local_trials is not None and (
+        isinstance(n_local_trials, bool)
+        or not isinstance(n_local_trials, numbers.Integral)
+        or n_local_trials < 1
+    ):
+        raise ValueError(f"n_local_trials must be a positive integer, got {n_local_trials!r}.")
+    indices = kmeans_plusplus_indices(
+        points, n_clusters, check_random_state(random_state), weights, n_local_trials
+    )
+    return tf.gather(points, indices), tf.constant(indices)
+
+
+def random_init(
+    points: Any, n_clusters: int, random_state: Any = None, sample_weight: Any = None
+) -> tuple[tf.Tensor, tf.Tensor]:
+    """Choose ``n_clusters`` distinct points at random (weighted) as initial centres.
+
+    Returns
+    -------
+    centers : tf.Tensor of shape (n_clusters, n_features)
+    indices : tf.Tensor of int64, shape (n_clusters,)
+    """
+    points = as_float_tensor(points, "points")
+    n_clusters = check_n_clusters(n_clusters, points.shape[0])
+    weights = sample_weight_tensor(sample_weight, points.shape[0], points.dtype)
+    indices = random_init_indices(points, n_clusters, check_random_state(random_state), weights)
+    return tf.gather(points, indices), tf.constant(indices)

@@ -1,0 +1,198 @@
+"""The k-means engine: compile policy, blocked passes and exact sums, against scikit-learn.
+
+The engine may run a computation eagerly, as one traced graph or with XLA kernels of
+fixed block shape (``clustering_lib.core.compile``). These tests force each mode, and
+blocks small enough that every pass has several (the last one overlapping the one
+before under XLA), and check that the results are scikit-learn's; they count traces
+and compilations; and they check the float64 accumulation at 20 million points.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sklearn.cluster import KMeans as SklearnKMeans
+from sklearn.cluster import kmeans_plusplus as sklearn_kmeans_plusplus
+from sklearn.datasets import load_digits, make_blobs
+
+import clustering_lib as cl
+from clustering_lib import core
+from clustering_lib.core import compile as compile_policy
+
+MODES = [("eager", None), ("eager", 64), ("graph", None), ("graph", 64), ("xla", 64)]
+
+
+def _traces() -> dict[str, int]:
+    return dict(compile_policy.compile_counts())
+
+
+def _new_traces(before: dict[str, int]) -> int:
+    after = compile_policy.compile_counts()
+    return sum(after.get(name, 0) - before.get(name, 0) for name in after)
+
+
+# --------------------------------------------------------------------------- #
+# The same results in every mode and block size
+# --------------------------------------------------------------------------- #
+@pytest.mark.parametrize(("mode", "block_rows"), MODES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_every_mode_gives_scikit_learns_fit(mode, block_rows, dtype):
+    X, _ = make_blobs(n_samples=1000, centers=5, n_features=3, cluster_std=2.0, random_state=0)
+    X = X.astype(dtype)
+    weights = np.random.default_rng(0).uniform(0.0, 2.0, len(X)).astype(dtype)
+    weights[::11] = 0.0
+    init = X[[3, 50, 400, 700, 999, 123, 8]]
+    reference = SklearnKMeans(7, init=init, n_init=1, tol=0.0).fit(X, sample_weight=weights)
+    with compile_policy.forced(mode, block_rows):
+        model = cl.KMeans(7, init=init, n_init=1, tol=0.0).fit(X, sample_weight=weights)
+    agreement = np.mean(model.labels_ == reference.labels_)
+    assert agreement >= (1.0 if dtype == np.float64 else 0.999)
+    rtol = 1e-9 if dtype == np.float64 else 1e-4
+    np.testing.assert_allclose(model.inertia_, reference.inertia_, rtol=rtol)
+    np.testing.assert_allclose(model.cluster_centers_, reference.cluster_centers_,
+                               rtol=rtol, atol=rtol)
+    assert model.n_iter_ == reference.n_iter_
+
+
+@pytest.mark.parametrize("n_clusters", [7, 8, 9, 12, 13, 16, 17])
+def test_xla_at_the_edges_of_the_cluster_buckets(n_clusters):
+    """Padded centres never win a point and never count as empty clusters."""
+    X, _ = make_blobs(n_samples=2000, centers=10, n_features=5, random_state=1)
+    init = X[:n_clusters]
+    reference = SklearnKMeans(n_clusters, init=init, n_init=1, tol=0.0).fit(X)
+    with compile_policy.forced("xla", 512):
+        result = cl.lloyd(X, init)
+    np.testing.assert_array_equal(result.labels.numpy(), reference.labels_)
+    np.testing.assert_allclose(float(result.inertia), reference.inertia_, rtol=1e-9)
+    assert result.n_iter == reference.n_iter_
+
+
+def test_xla_fused_kernel_for_pixels_matches_scikit_learn():
+    rng = np.random.default_rng(2)
+    pixels = rng.random((6000, 3))
+    init = pixels[:20]
+    reference = SklearnKMeans(20, init=init, n_init=1, tol=0.0, max_iter=30).fit(pixels)
+    with compile_policy.forced("xla", 1024):
+        assert compile_policy.plan(len(pixels), 3, 20).few_features
+        model = cl.KMeans(20, init=init, n_init=1, tol=0.0, max_iter=30).fit(pixels)
+    np.testing.assert_array_equal(model.labels_, reference.labels_)
+    np.testing.assert_allclose(model.inertia_, reference.inertia_, rtol=1e-9)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    n_samples=st.integers(20, 400),
+    n_features=st.integers(1, 6),
+    n_clusters=st.integers(1, 9),
+    block_rows=st.sampled_from([None, 7, 16, 64]),
+    mode=st.sampled_from(["eager", "graph"]),
+    zero_weights=st.booleans(),
+    duplicates=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_property_same_fit_as_scikit_learn_in_float64(
+    n_samples, n_features, n_clusters, block_rows, mode, zero_weights, duplicates, seed
+):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n_samples, n_features)) * rng.uniform(0.5, 5.0, n_features)
+    if duplicates:
+        X[n_samples // 2:] = X[: n_samples - n_samples // 2]
+    weights = rng.uniform(0.5, 2.0, n_samples)
+    if zero_weights:
+        weights[rng.random(n_samples) < 0.3] = 0.0
+        weights[0] = 1.0
+    init = X[rng.choice(n_samples, n_clusters, replace=False)]
+    reference = SklearnKMeans(n_clusters, init=init, n_init=1, tol=0.0).fit(
+        X, sample_weight=weights
+    )
+    with compile_policy.forced(mode, block_rows):
+        model = cl.KMeans(n_clusters, init=init, n_init=1, tol=0.0).fit(X, sample_weight=weights)
+    np.testing.assert_array_equal(model.labels_, reference.labels_)
+    np.testing.assert_allclose(model.inertia_, reference.inertia_, rtol=1e-7, atol=1e-9)
+    assert model.n_iter_ == reference.n_iter_
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    n_samples=st.integers(50, 600),
+    n_clusters=st.integers(2, 8),
+    block_rows=st.sampled_from([None, 32, 100]),
+    seed=st.integers(0, 2**16),
+)
+def test_property_float32_labels_agree_with_scikit_learn(n_samples, n_clusters, block_rows, seed):
+    X, _ = make_blobs(n_samples=n_samples, centers=n_clusters, n_features=4, random_state=seed)
+    X = X.astype(np.float32)
+    init = X[:n_clusters]
+    reference = SklearnKMeans(n_clusters, init=init, n_init=1, tol=0.0).fit(X)
+    with compile_policy.forced("graph", block_rows):
+        model = cl.KMeans(n_clusters, init=init, n_init=1, tol=0.0).fit(X)
+    assert np.mean(model.labels_ == reference.labels_) >= 0.999
+    np.testing.assert_allclose(model.inertia_, reference.inertia_, rtol=1e-4)
+
+
+# --------------------------------------------------------------------------- #
+# The compile policy
+# --------------------------------------------------------------------------- #
+def test_small_fits_run_eagerly_and_trace_nothing():
+    digits = load_digits().data
+    before = _traces()
+    for k in range(2, 13):
+        cl.KMeans(k, random_state=0).fit(digits)
+    for n in np.linspace(200, 2000, 10).astype(int):
+        X, _ = make_blobs(n_samples=n, centers=3, random_state=int(n))
+        cl.KMeans(3, random_state=0).fit(X)
+    assert _new_traces(before) == 0
+
+
+def test_graph_mode_traces_once_for_every_size_and_k():
+    cl.KMeans(3, random_state=0, n_init=1).fit(np.random.default_rng(0).normal(size=(300, 5)))
+    with compile_policy.forced("graph"):
+        cl.KMeans(2, random_state=0).fit(np.random.default_rng(1).normal(size=(50, 5)))
+        before = _traces()
+        for k in range(2, 13):
+            cl.KMeans(k, random_state=0).fit(load_digits().data)
+        for n in np.linspace(200, 2000, 10).astype(int):
+            X, _ = make_blobs(n_samples=n, centers=3, n_features=5, random_state=int(n))
+            cl.KMeans(3, random_state=0).fit(X)
+    assert _new_traces(before) == 0
+
+
+def test_xla_compiles_once_per_bucket_of_k_and_never_per_n():
+    digits = load_digits().data
+    with compile_policy.forced("xla", 256):
+        before = _traces()
+        for k in range(2, 13):
+            core.lloyd(digits, digits[:k], max_iter=3)
+        # k = 2..8 share the bucket 8, 9..12 the bucket 12: two shapes, and for each one
+        # kernel for the iterations and one for the final labels.
+        assert _new_traces(before) == 4
+        before = _traces()
+        for n in np.linspace(300, 1797, 10).astype(int):
+            core.lloyd(digits[:n], digits[:10], max_iter=3)
+        assert _new_traces(before) == 0
+
+
+# --------------------------------------------------------------------------- #
+# Exact accumulation at any size
+# --------------------------------------------------------------------------- #
+def test_cluster_sums_of_20_million_points_are_exact():
+    rng = np.random.default_rng(0)
+    n = 20_000_000
+    X = np.empty((n, 1), np.float32)
+    X[: n // 2, 0] = 1000.0 + rng.random(n // 2, dtype=np.float32)
+    X[n // 2:, 0] = -1000.0 - rng.random(n - n // 2, dtype=np.float32)
+    result = core.lloyd(X, np.array([[500.0], [-500.0]], np.float32), max_iter=5)
+    expected = [X[: n // 2, 0].astype(np.float64).mean(), X[n // 2:, 0].astype(np.float64).mean()]
+    # float64 sums: the only error left is rounding the centre to float32.
+    np.testing.assert_allclose(result.centers.numpy()[:, 0], expected, rtol=1.5e-7)
+    counts = np.bincount(result.labels.numpy(), minlength=2)
+    assert counts.tolist() == [n // 2, n - n // 2]
+
+
+def test_kmeans_plusplus_draws_from_all_of_20_million_rows():
+    """The float64 cumulative sum keeps every row reachable: scikit-learn's choices."""
+    X = np.random.default_rng(1).random((20_000_000, 1))
+    for seed in (0, 1):
+        _, expected = sklearn_kmeans_plusplus(X, 3, random_state=seed)
+        _, indices = core.kmeans_plusplus(X, 3, random_state=seed)
+        np.testing.assert_array_equal(indices.numpy(), expected)
