@@ -287,8 +287,9 @@ class BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin
 
     def _validate_X(self, X: Any, reset: bool, copy: bool = False) -> Any:
         """X as a C-ordered float64/float32 array or a CSR matrix (scikit-learn's dtype rules:
-        float32 and float64 are kept, anything else becomes float64); with
-        ``metric='cosine'``, rows scaled to unit length."""
+        float32 and float64 are kept, anything else becomes float64); a tensor becomes an
+        array, a ``tf.SparseTensor`` a CSR matrix. With ``metric='cosine'``, rows are
+        scaled to unit length."""
         if isinstance(X, tf.data.Dataset):
             raise TypeError(
                 "X must be an array, a sparse matrix or a tensor here; only "
@@ -296,6 +297,10 @@ class BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin
             )
         if isinstance(X, tf.Tensor | tf.Variable):
             X = X.numpy()
+        elif isinstance(X, tf.SparseTensor):
+            rows, columns = X.indices.numpy().T
+            X = sp.csr_matrix((X.values.numpy(), (rows, columns)),
+                              shape=tuple(X.dense_shape.numpy()))
         X = validate_data(self, X, reset=reset, accept_sparse="csr",
                           dtype=[np.float64, np.float32], order="C", copy=copy)
         if getattr(self, "metric", "euclidean") == "cosine":

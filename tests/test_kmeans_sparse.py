@@ -150,6 +150,18 @@ def test_sparse_formats_and_integer_data_are_accepted():
             counts.toarray()).labels_)
 
 
+def test_tf_sparse_tensors_are_accepted():
+    X = _sparse_data(np.float32, seed=12)
+    coo = X.tocoo()
+    tensor = tf.sparse.reorder(tf.SparseTensor(np.c_[coo.row, coo.col].astype(np.int64),
+                                               coo.data, coo.shape))
+    model = KMeans(5, random_state=0).fit(tensor)
+    reference = KMeans(5, random_state=0).fit(X)
+    np.testing.assert_array_equal(model.labels_, reference.labels_)
+    assert model.cluster_centers_.dtype == np.float32
+    np.testing.assert_array_equal(model.predict(tensor), model.labels_)
+
+
 def test_engine_functions_on_sparse_rows():
     X = _sparse_data(seed=8)
     dense = X.toarray()

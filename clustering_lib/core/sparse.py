@@ -51,7 +51,6 @@ __all__ = [
     "is_sparse",
     "kmeans_plusplus_indices",
     "nearest_centers",
-    "random_init_indices",
     "row_block",
     "rows_as_dense",
     "run_lloyd",
@@ -542,17 +541,6 @@ def cluster_sums(
     block = tf.constant(block_rows_for(n_clusters), tf.int64)
     labels = tf.cast(tf.convert_to_tensor(labels), tf.int32)
     return _compiled("sums", rows.dtype)(rows, weights, labels, tf.constant(n_clusters), block)
-
-
-def random_init_indices(
-    points: Any, n_clusters: int, rng: np.random.RandomState, weights: Any
-) -> np.ndarray:
-    """``n_clusters`` distinct rows drawn with probability proportional to their weight."""
-    probabilities = np.asarray(weights, dtype=np.float64)
-    n_samples = points.shape[0] if sp.issparse(points) else as_sparse_rows(points).n_samples
-    return rng.choice(
-        n_samples, size=n_clusters, replace=False, p=probabilities / probabilities.sum()
-    ).astype(np.int64)
 
 
 def kmeans_plusplus_indices(
