@@ -28,6 +28,9 @@ from .compile import BlockPlan, count_trace
 __all__ = [
     "AssignmentPass",
     "DataPasses",
+    "DataSource",
+    "block_kernel",
+    "padded_centers",
     "distance_pass",
     "label_pass",
 ]
@@ -141,9 +144,17 @@ _PARTS = {
 _FUNCTIONS = {"assign": _assign_block, "final": _final_block, "label": _label_block}
 
 
-def _step(name: str, plan: BlockPlan, dtype: tf.DType, n_features: int):
-    """The block kernel ``name`` for this plan: one graph for every shape, one XLA
-    kernel per block shape."""
+def block_kernel(name: str, plan: BlockPlan, dtype: tf.DType, n_features: int):
+    """The compiled kernel for one block: one graph for every shape, one XLA kernel per
+    block shape (eager: the plain function).
+
+    ``name`` is ``"assign"`` (``(points, weights, offset, centers, center_norms,
+    valid_from) -> (labels, float64 sums (k, d + 1), float64 inertia)``), ``"final"``
+    (same inputs, ``-> (labels, inertia from the differences)``) or ``"label"``
+    (``(points, offset, centers, center_norms) -> (labels, squared distances)``).
+    Centres and norms come padded by :func:`padded_centers`; the first ``valid_from``
+    rows of the block count with weight zero.
+    """
     if plan.mode == "eager":
         return functools.partial(_FUNCTIONS[name], few_features=False)
     if plan.mode == "graph":
@@ -173,7 +184,7 @@ def _blocks(n_samples: int, plan: BlockPlan):
             yield begin, end, 0
 
 
-def _padded(centers: np.ndarray, plan: BlockPlan) -> tuple[tf.Tensor, tf.Tensor]:
+def padded_centers(centers: np.ndarray, plan: BlockPlan) -> tuple[tf.Tensor, tf.Tensor]:
     """Centres padded to ``plan.padded_clusters`` rows, and their norms (+inf when padded)."""
     norms = np.einsum("ij,ij->i", centers, centers)
     extra = plan.padded_clusters - len(centers)
@@ -255,8 +266,8 @@ class DataPasses:
         n_clusters = len(centers)
         if self.plan.mode == "eager":
             return self._assign_eager(centers, with_inertia)
-        step = _step("assign", self.plan, self.dtype, self.n_features)
-        padded, norms = _padded(centers, self.plan)
+        step = block_kernel("assign", self.plan, self.dtype, self.n_features)
+        padded, norms = padded_centers(centers, self.plan)
         labels, sums, inertia = [], 0.0, 0.0
         for start, stop, valid_from in _blocks(self.n_samples, self.plan):
             block_labels, block_sums, block_inertia = step(
@@ -288,8 +299,8 @@ class DataPasses:
             residuals = self._centred - tf.gather(tf.constant(centers), labels)
             distances = tf.cast(tf.reduce_sum(tf.square(residuals), axis=1), tf.float64)
             return labels, float(tf.tensordot(self._weights64, distances, 1))
-        step = _step("final", self.plan, self.dtype, self.n_features)
-        padded, norms = _padded(centers, self.plan)
+        step = block_kernel("final", self.plan, self.dtype, self.n_features)
+        padded, norms = padded_centers(centers, self.plan)
         labels, inertia = [], 0.0
         for start, stop, valid_from in _blocks(self.n_samples, self.plan):
             block_labels, block_inertia = step(
@@ -327,8 +338,8 @@ def label_pass(
 ) -> tuple[tf.Tensor, tf.Tensor]:
     """Nearest centre of every point and the squared distance to it (from differences)."""
     centers = np.asarray(centers)
-    step = _step("label", plan, tf.as_dtype(centers.dtype), points.shape[1])
-    padded, norms = _padded(centers, plan)
+    step = block_kernel("label", plan, tf.as_dtype(centers.dtype), points.shape[1])
+    padded, norms = padded_centers(centers, plan)
     offset = _offset(offset, padded)
     labels, distances = [], []
     for start, stop, valid_from in _blocks(points.shape[0], plan):
