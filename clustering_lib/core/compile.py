@@ -168,15 +168,16 @@ EAGER_MAX_SEEDING_STEPS = 256
 
 
 def seeding_mode(n_samples: int, n_clusters: int, block_rows: int) -> str:
-    """``"eager"`` or ``"graph"`` for k-means++ (a loop of a few ops per centre and block).
+    """``"eager"`` or ``"graph"`` for k-means++ (a loop of a few ops per centre).
 
     Eager execution costs some microseconds per op and nothing else; a graph costs one
-    trace per process. A loop of a few hundred small steps is cheaper eagerly.
+    trace per process. A loop of a few hundred small steps on data that fits one block
+    is cheaper eagerly.
     """
     if _forced["mode"] is not None:
         return "eager" if _forced["mode"] == "eager" else "graph"
-    steps = n_clusters * -(-n_samples // block_rows)
-    return "eager" if steps <= EAGER_MAX_SEEDING_STEPS else "graph"
+    small = n_samples <= block_rows and n_clusters <= EAGER_MAX_SEEDING_STEPS
+    return "eager" if small else "graph"
 
 
 def _block_rows(n_features: int, n_clusters: int) -> int:

@@ -33,7 +33,7 @@ from .validation import (
     sample_weight_tensor,
 )
 
-__all__ = ["IterationInfo", "LloydResult", "lloyd", "lloyd_steps", "run_lloyd"]
+__all__ = ["IterationInfo", "LloydResult", "lloyd", "lloyd_on", "lloyd_steps", "run_lloyd"]
 
 
 class LloydResult(NamedTuple):
@@ -59,7 +59,7 @@ class IterationInfo(NamedTuple):
     center_shift: float
     n_changed: int
     converged: str | None
-    centers: tf.Tensor
+    centers: np.ndarray
 
 
 def _verbose_printer(tol: float) -> Callable[[IterationInfo], None]:
@@ -78,42 +78,57 @@ def _verbose_printer(tol: float) -> Callable[[IterationInfo], None]:
     return show
 
 
-def _m_step(points, weights, offset, centers, assignment, plan, spherical, fixed_mask):
-    """New centres from the per-cluster sums, after relocating empty clusters.
+def _relocate_empty_clusters(data, centers, assignment, sums, totals):
+    """scikit-learn's relocation, on the float64 k x d sums (in place).
 
-    scikit-learn's rule: the j-th empty cluster (in index order) takes the j-th point
-    farthest from its centre, measured from the differences; nothing is relocated
-    when every point sits on its centre.
+    The j-th empty cluster (in index order) takes the j-th point farthest from its
+    centre, measured from the differences, and that point leaves its old cluster.
+    Nothing is relocated when every point sits on its centre.
     """
-    sums, totals = assignment.sums, assignment.totals
-    empty = tf.equal(totals, 0.0)
-    n_empty = int(tf.math.count_nonzero(empty))
-    if n_empty:
-        _, distances = passes.label_pass(points, offset, centers, plan)
-        if float(tf.reduce_max(distances)) > 0.0:
-            _, farthest = tf.math.top_k(distances, k=n_empty)
-            farthest = farthest.numpy()
-            donors = tf.cast(_rows(points, farthest), centers.dtype) - offset
-            sums, totals = kernels.relocate_empty_clusters(
-                donors,
-                tf.gather(weights, farthest),
-                tf.gather(assignment.labels, farthest),
-                sums,
-                totals,
-            )
-    new_centers = kernels.average_centers(sums, totals, centers.dtype)
+    empty = np.flatnonzero(totals == 0.0)
+    farthest = data.farthest_points(centers, len(empty))
+    if farthest is None:
+        return
+    donors, weights, origins = farthest
+    weighted = donors * weights[:, None]
+    # The donors' clusters had weight, so none of them is among the empty ones.
+    np.subtract.at(sums, origins, weighted)
+    np.subtract.at(totals, origins, weights)
+    sums[empty] = weighted
+    totals[empty] = weights
+
+
+def _average_centers(sums: np.ndarray, totals: np.ndarray, dtype) -> np.ndarray:
+    """The centres from the sums, in the data's dtype, as scikit-learn computes them.
+
+    A cluster of positive weight gets its mean (the sum times the reciprocal of its
+    weight, both rounded to the data's dtype first). A cluster still without weight
+    is placed as scikit-learn 1.9 places it: it copies, in index order, the row of
+    the heaviest cluster, which is that cluster's mean when it comes first and its
+    (not yet divided) sum otherwise.
+    """
+    sums, totals = sums.astype(dtype), totals.astype(dtype)
+    positive = totals > 0
+    reciprocal = np.divide(dtype.type(1.0), totals, out=np.zeros_like(totals), where=positive)
+    centers = np.where(positive[:, None], sums * reciprocal[:, None], sums)
+    heaviest = int(np.argmax(totals))
+    after = np.arange(len(totals)) > heaviest
+    copied = np.where(after[:, None], centers[heaviest], sums[heaviest])
+    return np.where(positive[:, None], centers, copied)
+
+
+def _m_step(data, centers, assignment, spherical, fixed_mask):
+    """New centres (NumPy, data's dtype) from one assignment pass."""
+    sums, totals = assignment.sums.copy(), assignment.totals.copy()
+    if np.any(totals == 0.0):
+        _relocate_empty_clusters(data, centers, assignment, sums, totals)
+    new_centers = _average_centers(sums, totals, centers.dtype)
     if spherical:
-        new_centers = kernels.unit_rows(new_centers, centers)
+        norms = np.linalg.norm(new_centers, axis=1, keepdims=True)
+        new_centers = np.where(norms > 0, new_centers / np.where(norms > 0, norms, 1), centers)
     if fixed_mask is not None:
-        new_centers = tf.where(fixed_mask[None, :], centers, new_centers)
+        new_centers[:, fixed_mask] = centers[:, fixed_mask]
     return new_centers
-
-
-def _rows(points: Any, indices: np.ndarray) -> Any:
-    """The rows ``indices`` of an array or tensor."""
-    if isinstance(points, np.ndarray):
-        return points[indices]
-    return tf.gather(points, indices)
 
 
 def lloyd_steps(
@@ -211,18 +226,39 @@ def run_lloyd(
             points, weights, centers, max_iter=max_iter, tol=tol, spherical=spherical,
             fixed_mask=fixed_mask, verbose=verbose, callback=callback,
         )
-    dtype = tf.as_dtype(points.dtype)
+    dtype = np.dtype(tf.as_dtype(points.dtype).as_numpy_dtype)
     n_samples, n_features = points.shape
-    centers = tf.convert_to_tensor(centers, dtype)
-    offset_tensor = (
-        tf.zeros([n_features], dtype) if offset is None else tf.convert_to_tensor(offset, dtype)
-    )
-    centers = centers - offset_tensor
+    offset = np.zeros(n_features, dtype) if offset is None else np.asarray(offset, dtype)
+    centers = np.asarray(centers, dtype) - offset
     if fixed_mask is not None:
-        fixed_mask = tf.convert_to_tensor(np.asarray(fixed_mask, dtype=bool))
-        if not bool(tf.reduce_any(fixed_mask)):
+        fixed_mask = np.asarray(fixed_mask, dtype=bool)
+        if not fixed_mask.any():
             fixed_mask = None
-    plan = compile_policy.plan(n_samples, n_features, int(centers.shape[0]))
+    plan = compile_policy.plan(n_samples, n_features, len(centers))
+    data = passes.DataPasses(points, weights, offset, plan)
+    return lloyd_on(
+        data, centers, max_iter=max_iter, tol=tol, spherical=spherical,
+        fixed_mask=fixed_mask, verbose=verbose, callback=callback,
+    )
+
+
+def lloyd_on(
+    data: passes.DataSource,
+    centers: np.ndarray,
+    *,
+    max_iter: int,
+    tol: float,
+    spherical: bool = False,
+    fixed_mask: np.ndarray | None = None,
+    verbose: int = 0,
+    callback: Callable[[IterationInfo], None] | None = None,
+) -> LloydResult:
+    """Lloyd's iterations over any :class:`~.passes.DataSource` (arrays, streams, devices).
+
+    ``centers`` are in the source's working frame (``data.offset`` already
+    subtracted); the result is in the data's frame.
+    """
+    offset = data.offset_array
     listeners = [callback] if callback is not None else []
     if verbose:
         listeners.insert(0, _verbose_printer(tol))
@@ -231,34 +267,33 @@ def run_lloyd(
     strict = False
     n_iter = 0
     for iteration in range(max_iter):
-        assignment = passes.assignment_pass(points, weights, offset_tensor, centers, plan)
-        new_centers = _m_step(
-            points, weights, offset_tensor, centers, assignment, plan, spherical, fixed_mask
-        )
+        assignment = data.assign(centers, with_inertia=bool(listeners))
+        new_centers = _m_step(data, centers, assignment, spherical, fixed_mask)
         n_changed = (
-            n_samples if labels_old is None
-            else int(tf.math.count_nonzero(assignment.labels != labels_old))
+            data.n_samples if labels_old is None
+            else int(np.count_nonzero(assignment.labels != labels_old))
         )
         strict = n_changed == 0
-        # As scikit-learn computes it (each centre's shift, squared, in the data's dtype),
-        # so that both stop at the same iteration.
-        shift = float(tf.reduce_sum(tf.square(tf.norm(new_centers - centers, axis=1))))
+        # As scikit-learn computes it (each centre's shift, squared, in the data's
+        # dtype), so that both stop at the same iteration.
+        shift = float(np.sum(np.linalg.norm(new_centers - centers, axis=1) ** 2))
         converged = "strict" if strict else ("tol" if shift <= tol else None)
         centers = new_centers
         labels_old = assignment.labels
         n_iter = iteration + 1
         for listener in listeners:
-            listener(
-                IterationInfo(iteration, float(assignment.inertia), shift, n_changed,
-                              converged, centers + offset_tensor)
-            )
+            listener(IterationInfo(iteration, assignment.inertia, shift, n_changed,
+                                   converged, centers + offset))
         if converged:
             break
 
-    labels, inertia = passes.final_pass(points, weights, offset_tensor, centers, plan)
+    labels, inertia = data.final(centers)
     if strict:
         labels = labels_old
-    return LloydResult(centers + offset_tensor, labels, inertia, n_iter)
+    return LloydResult(
+        tf.constant(centers + offset), tf.constant(labels), tf.constant(inertia, tf.float64),
+        n_iter,
+    )
 
 
 def lloyd(

@@ -17,7 +17,7 @@ weight zero and their results are dropped, so every row counts once.
 from __future__ import annotations
 
 import functools
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 import tensorflow as tf
@@ -27,21 +27,22 @@ from .compile import BlockPlan, count_trace
 
 __all__ = [
     "AssignmentPass",
-    "assignment_pass",
+    "DataPasses",
+    "DataSource",
+    "block_kernel",
+    "padded_centers",
     "distance_pass",
-    "final_pass",
     "label_pass",
 ]
 
 
 class AssignmentPass(NamedTuple):
-    """What one E-step pass returns."""
+    """What one E-step pass returns (NumPy arrays)."""
 
-    labels: tf.Tensor  # (n,) int32
-    min_distances: tf.Tensor  # (n,) squared distance to the nearest centre
-    sums: tf.Tensor  # (k, d) float64, sum of w * x per cluster (in the centred frame)
-    totals: tf.Tensor  # (k,) float64, sum of w per cluster
-    inertia: tf.Tensor  # () float64, sum of w * min_distances
+    labels: np.ndarray  # (n,) int32
+    sums: np.ndarray  # (k, d) float64, sum of w * x per cluster (in the centred frame)
+    totals: np.ndarray  # (k,) float64, sum of w per cluster
+    inertia: float | None  # sum of w * squared distance, when asked for
 
 
 # --------------------------------------------------------------------------- #
@@ -63,10 +64,10 @@ def _assign_block(points, weights, offset, centers, center_norms, valid_from, fe
     count_trace("assign_block")
     points = points - offset
     weights = _masked(weights, valid_from)
-    labels, min_distances = _nearest(points, centers, center_norms, few_features)
+    labels, distances = _nearest(points, centers, center_norms, few_features)
     sums = kernels.cluster_sums(points, weights, labels, tf.shape(centers)[0])
-    inertia = tf.reduce_sum(tf.cast(weights, tf.float64) * tf.cast(min_distances, tf.float64))
-    return labels, min_distances, sums, inertia
+    inertia = tf.reduce_sum(tf.cast(weights, tf.float64) * tf.cast(distances, tf.float64))
+    return labels, sums, inertia
 
 
 def _final_block(points, weights, offset, centers, center_norms, valid_from, few_features):
@@ -143,9 +144,17 @@ _PARTS = {
 _FUNCTIONS = {"assign": _assign_block, "final": _final_block, "label": _label_block}
 
 
-def _step(name: str, plan: BlockPlan, dtype: tf.DType, n_features: int):
-    """The block kernel ``name`` for this plan: one graph for every shape, one XLA
-    kernel per block shape."""
+def block_kernel(name: str, plan: BlockPlan, dtype: tf.DType, n_features: int):
+    """The compiled kernel for one block: one graph for every shape, one XLA kernel per
+    block shape (eager: the plain function).
+
+    ``name`` is ``"assign"`` (``(points, weights, offset, centers, center_norms,
+    valid_from) -> (labels, float64 sums (k, d + 1), float64 inertia)``), ``"final"``
+    (same inputs, ``-> (labels, inertia from the differences)``) or ``"label"``
+    (``(points, offset, centers, center_norms) -> (labels, squared distances)``).
+    Centres and norms come padded by :func:`padded_centers`; the first ``valid_from``
+    rows of the block count with weight zero.
+    """
     if plan.mode == "eager":
         return functools.partial(_FUNCTIONS[name], few_features=False)
     if plan.mode == "graph":
@@ -175,15 +184,14 @@ def _blocks(n_samples: int, plan: BlockPlan):
             yield begin, end, 0
 
 
-def _padded(centers: tf.Tensor, plan: BlockPlan) -> tuple[tf.Tensor, tf.Tensor]:
+def padded_centers(centers: np.ndarray, plan: BlockPlan) -> tuple[tf.Tensor, tf.Tensor]:
     """Centres padded to ``plan.padded_clusters`` rows, and their norms (+inf when padded)."""
-    norms = tf.reduce_sum(tf.square(centers), axis=1)
-    extra = plan.padded_clusters - int(centers.shape[0])
-    if extra <= 0:
-        return centers, norms
-    centers = tf.pad(centers, [[0, extra], [0, 0]])
-    norms = tf.concat([norms, tf.fill([extra], tf.constant(np.inf, norms.dtype))], axis=0)
-    return centers, norms
+    norms = np.einsum("ij,ij->i", centers, centers)
+    extra = plan.padded_clusters - len(centers)
+    if extra > 0:
+        centers = np.concatenate([centers, np.zeros((extra, centers.shape[1]), centers.dtype)])
+        norms = np.concatenate([norms, np.full(extra, np.inf, norms.dtype)])
+    return tf.constant(centers), tf.constant(norms)
 
 
 def _offset(offset: Any, centers: tf.Tensor) -> tf.Tensor:
@@ -192,57 +200,147 @@ def _offset(offset: Any, centers: tf.Tensor) -> tf.Tensor:
     return tf.convert_to_tensor(offset, centers.dtype)
 
 
-def assignment_pass(
-    points: Any, weights: Any, offset: Any, centers: tf.Tensor, plan: BlockPlan
-) -> AssignmentPass:
-    """Labels, squared distances and per-cluster float64 sums of ``points - offset``."""
-    n_samples, n_features = points.shape
-    n_clusters = int(centers.shape[0])
-    step = _step("assign", plan, centers.dtype, n_features)
-    padded, norms = _padded(centers, plan)
-    offset = _offset(offset, centers)
-    labels, distances = [], []
-    sums, inertia = 0.0, 0.0
-    for start, stop, valid_from in _blocks(n_samples, plan):
-        block_labels, block_distances, block_sums, block_inertia = step(
-            points[start:stop], weights[start:stop], offset, padded, norms,
-            tf.constant(valid_from, tf.int32),
-        )
-        labels.append(block_labels[valid_from:])
-        distances.append(block_distances[valid_from:])
-        sums = sums + block_sums
-        inertia = inertia + block_inertia
-    sums = sums[:n_clusters]
-    return AssignmentPass(
-        _concat(labels), _concat(distances), sums[:, :-1], sums[:, -1], inertia
-    )
+class DataSource(Protocol):
+    """What Lloyd's driver (:func:`~.lloyd.lloyd_on`) needs from the data.
+
+    Implemented by :class:`DataPasses` for arrays and tensors, and by the streamed
+    sources for datasets, memory maps and several devices. Centres go in and results
+    come out as NumPy arrays in the source's working frame (``offset`` subtracted).
+    """
+
+    n_samples: int
+    offset_array: np.ndarray
+
+    def assign(self, centers: np.ndarray, with_inertia: bool = False) -> AssignmentPass:
+        """Labels of every point, float64 per-cluster sums and totals, and the inertia."""
+
+    def final(self, centers: np.ndarray) -> tuple[np.ndarray, float]:
+        """Labels under ``centers`` and the inertia computed from the differences."""
+
+    def farthest_points(
+        self, centers: np.ndarray, count: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """The ``count`` points farthest from their nearest centre, farthest first.
+
+        Returns their coordinates (float64, working frame), weights and labels; or
+        None when every point sits on its centre.
+        """
 
 
-def final_pass(
-    points: Any, weights: Any, offset: Any, centers: tf.Tensor, plan: BlockPlan
-) -> tuple[tf.Tensor, tf.Tensor]:
-    """Labels under ``centers`` and the inertia from the differences (float64)."""
-    step = _step("final", plan, centers.dtype, points.shape[1])
-    padded, norms = _padded(centers, plan)
-    offset = _offset(offset, centers)
-    labels, inertia = [], 0.0
-    for start, stop, valid_from in _blocks(points.shape[0], plan):
-        block_labels, block_inertia = step(
-            points[start:stop], weights[start:stop], offset, padded, norms,
-            tf.constant(valid_from, tf.int32),
+class DataPasses:
+    """The E-step passes over one data set, prepared once per fit.
+
+    ``points`` (n, d) float array or tensor, read block by block (never copied as a
+    whole, except in eager mode, where the data is small by definition and is kept
+    centred and augmented so that an iteration is three TensorFlow ops); ``weights``
+    (n,); ``offset`` (d,) or None, subtracted from every block. Centres go in and
+    results come out as NumPy arrays: the M-step on k x d numbers is the driver's.
+    """
+
+    def __init__(self, points: Any, weights: Any, offset: Any, plan: BlockPlan) -> None:
+        self.points = points
+        self.weights = weights
+        self.plan = plan
+        self.dtype = tf.as_dtype(points.dtype)
+        self.n_samples, self.n_features = points.shape
+        self.offset_array = (
+            np.zeros(self.n_features, self.dtype.as_numpy_dtype) if offset is None
+            else np.asarray(offset, self.dtype.as_numpy_dtype)
         )
-        labels.append(block_labels[valid_from:])
-        inertia = inertia + block_inertia
-    return _concat(labels), inertia
+        self.offset = tf.constant(self.offset_array)
+        if plan.mode == "eager":
+            centred = tf.convert_to_tensor(points, self.dtype) - self.offset
+            weights = tf.convert_to_tensor(weights, self.dtype)
+            ones = tf.ones([self.n_samples, 1], self.dtype)
+            # [x, 1] . [-2 c, ||c||^2] = ||c||^2 - 2 x.c: the scores in one product.
+            self._augmented = tf.concat([centred, ones], axis=1)
+            self._weighted = tf.cast(
+                tf.concat([centred * weights[:, None], weights[:, None]], axis=1), tf.float64
+            )
+            self._weights64 = tf.cast(weights, tf.float64)
+            self._norms = tf.reduce_sum(tf.square(centred), axis=1)
+            self._centred = centred
+
+    def assign(self, centers: np.ndarray, with_inertia: bool = False) -> AssignmentPass:
+        """Labels, per-cluster float64 sums and (optionally) inertia under ``centers``."""
+        n_clusters = len(centers)
+        if self.plan.mode == "eager":
+            return self._assign_eager(centers, with_inertia)
+        step = block_kernel("assign", self.plan, self.dtype, self.n_features)
+        padded, norms = padded_centers(centers, self.plan)
+        labels, sums, inertia = [], 0.0, 0.0
+        for start, stop, valid_from in _blocks(self.n_samples, self.plan):
+            block_labels, block_sums, block_inertia = step(
+                self.points[start:stop], self.weights[start:stop], self.offset, padded, norms,
+                tf.constant(valid_from, tf.int32),
+            )
+            labels.append(block_labels.numpy()[valid_from:])
+            sums = sums + block_sums.numpy()
+            inertia = inertia + float(block_inertia)
+        sums = sums[:n_clusters]
+        return AssignmentPass(np.concatenate(labels), sums[:, :-1], sums[:, -1], inertia)
+
+    def _assign_eager(self, centers: np.ndarray, with_inertia: bool) -> AssignmentPass:
+        norms = np.einsum("ij,ij->i", centers, centers)
+        augmented_centers = tf.constant(np.concatenate([-2.0 * centers, norms[:, None]], axis=1))
+        scores = tf.matmul(self._augmented, augmented_centers, transpose_b=True)
+        labels = tf.argmin(scores, axis=1, output_type=tf.int32)
+        sums = tf.math.unsorted_segment_sum(self._weighted, labels, len(centers)).numpy()
+        inertia = None
+        if with_inertia:
+            distances = tf.maximum(self._norms + tf.reduce_min(scores, axis=1), 0.0)
+            inertia = float(tf.tensordot(self._weights64, tf.cast(distances, tf.float64), 1))
+        return AssignmentPass(labels.numpy(), sums[:, :-1], sums[:, -1], inertia)
+
+    def final(self, centers: np.ndarray) -> tuple[np.ndarray, float]:
+        """Labels under ``centers`` and the inertia from the differences (float64)."""
+        if self.plan.mode == "eager":
+            labels = self._assign_eager(centers, False).labels
+            residuals = self._centred - tf.gather(tf.constant(centers), labels)
+            distances = tf.cast(tf.reduce_sum(tf.square(residuals), axis=1), tf.float64)
+            return labels, float(tf.tensordot(self._weights64, distances, 1))
+        step = block_kernel("final", self.plan, self.dtype, self.n_features)
+        padded, norms = padded_centers(centers, self.plan)
+        labels, inertia = [], 0.0
+        for start, stop, valid_from in _blocks(self.n_samples, self.plan):
+            block_labels, block_inertia = step(
+                self.points[start:stop], self.weights[start:stop], self.offset, padded, norms,
+                tf.constant(valid_from, tf.int32),
+            )
+            labels.append(block_labels.numpy()[valid_from:])
+            inertia += float(block_inertia)
+        return np.concatenate(labels), inertia
+
+    def farthest_points(
+        self, centers: np.ndarray, count: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """The ``count`` points farthest from their centre (see :class:`DataSource`)."""
+        labels, distances = label_pass(self.points, self.offset, centers, self.plan)
+        labels, distances = labels.numpy(), distances.numpy()
+        if distances.max() == 0.0:
+            return None
+        # The same selection as scikit-learn's, ties included.
+        farthest = np.argpartition(distances, -count)[: -count - 1 : -1]
+        rows = np.asarray(_rows(self.points, farthest), np.float64) - self.offset_array
+        weights = np.asarray(_rows(self.weights, farthest), np.float64)
+        return rows, weights, labels[farthest]
+
+
+def _rows(values: Any, indices: np.ndarray) -> np.ndarray:
+    """The rows ``indices`` of an array or tensor, as a NumPy array."""
+    if isinstance(values, np.ndarray):
+        return values[indices]
+    return tf.gather(values, indices).numpy()
 
 
 def label_pass(
-    points: Any, offset: Any, centers: tf.Tensor, plan: BlockPlan
+    points: Any, offset: Any, centers: Any, plan: BlockPlan
 ) -> tuple[tf.Tensor, tf.Tensor]:
     """Nearest centre of every point and the squared distance to it (from differences)."""
-    step = _step("label", plan, centers.dtype, points.shape[1])
-    padded, norms = _padded(centers, plan)
-    offset = _offset(offset, centers)
+    centers = np.asarray(centers)
+    step = block_kernel("label", plan, tf.as_dtype(centers.dtype), points.shape[1])
+    padded, norms = padded_centers(centers, plan)
+    offset = _offset(offset, padded)
     labels, distances = [], []
     for start, stop, valid_from in _blocks(points.shape[0], plan):
         block = step(points[start:stop], offset, padded, norms)

@@ -99,6 +99,40 @@ def _kmeans_plusplus_loop(points, weights, first_index, uniforms, block_rows=SEE
     return indices.stack()
 
 
+def _kmeans_plusplus_eager(points, weights, first_index, uniforms):
+    """The same greedy k-means++, one centre at a time from Python, for small data.
+
+    A handful of TensorFlow ops per centre and no tracing: the first fits of a
+    process cost no compilation. The draws use the float64 cumulative sum as NumPy
+    arrays (the data is small here).
+    """
+    points64 = tf.cast(points, tf.float64)
+    norms = tf.reduce_sum(tf.square(points64), axis=1)
+    weights64 = tf.cast(weights, tf.float64)
+    n_samples = int(points.shape[0])
+
+    def distances_to(rows):
+        chosen = tf.gather(points64, rows)
+        cross = tf.matmul(chosen, points64, transpose_b=True)
+        chosen_norms = tf.gather(norms, rows)[:, None]
+        return tf.maximum(chosen_norms - 2.0 * cross + norms[None, :], 0.0)
+
+    closest = distances_to([first_index])[0]
+    potential = float(tf.tensordot(closest, weights64, 1))
+    indices = [first_index]
+    for draws in uniforms:
+        cumulative = tf.cumsum(closest * weights64).numpy()
+        candidates = np.minimum(
+            np.searchsorted(cumulative, draws * potential, side="left"), n_samples - 1
+        )
+        distances = tf.minimum(distances_to(candidates), closest[None, :])
+        potentials = tf.linalg.matvec(distances, weights64).numpy()
+        best = int(np.argmin(potentials))
+        closest, potential = distances[best], float(potentials[best])
+        indices.append(int(candidates[best]))
+    return np.asarray(indices, np.int64)
+
+
 @functools.cache
 def _kmeans_plusplus_graph(dtype: tf.DType):
     """The k-means++ loop as one graph for any number of points and centres."""
@@ -138,7 +172,9 @@ def kmeans_plusplus_indices(
     for row in uniforms:
         row[:] = rng.uniform(size=n_local_trials)
     mode = compile_policy.seeding_mode(points.shape[0], n_clusters, SEEDING_BLOCK_ROWS)
-    loop = _kmeans_plusplus_loop if mode == "eager" else _kmeans_plusplus_graph(points.dtype)
+    if mode == "eager":
+        return _kmeans_plusplus_eager(points, weights, int(first), uniforms)
+    loop = _kmeans_plusplus_graph(points.dtype)
     indices = loop(points, weights, tf.constant(first, tf.int64), tf.constant(uniforms))
     return indices.numpy()
 
