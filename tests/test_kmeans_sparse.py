@@ -228,5 +228,5 @@ def test_sparse_passes_are_traced_once_per_dtype():
     sweep([(120, 3), (700, 9), (1000, 4)])
     after = core.compile_counts()
     traced = {name: after[name] - before.get(name, 0) for name in after}
-    assert {"sparse_iteration", "sparse_kmeans_plusplus", "sparse_distances"} <= set(after)
+    assert {"sparse_assign", "sparse_kmeans_plusplus", "sparse_distances"} <= set(after)
     assert all(count == 0 for name, count in traced.items() if name.startswith("sparse_"))

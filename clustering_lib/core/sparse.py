@@ -1,35 +1,32 @@
-"""k-means on sparse CSR data: the dense engine's passes, over blocks of rows.
+"""k-means on sparse CSR data: the E-step passes over blocks of rows, for core's driver.
 
-A scipy.sparse CSR matrix (``csr_matrix`` or ``csr_array``) is converted once into three
-tensors, :class:`SparseRows`: the row boundaries (``row_splits``, int64), the column of
-every stored value (``columns``, int64) and the values. Every pass walks the rows in
-blocks of ``block_rows`` inside one compiled ``tf.function`` (a ``tf.while_loop`` over the
-blocks); a block becomes a ``tf.SparseTensor``, so memory is O(block x k + nnz) and the
-data is never densified. All dimensions are ``None`` in the input signatures, so each
-function is traced once per dtype, whatever the numbers of points, features and
-clusters; no XLA.
+A scipy.sparse CSR matrix (``csr_matrix`` or ``csr_array``; other formats are converted)
+becomes three tensors once, :class:`SparseRows`: the row boundaries (``row_splits``,
+int64), the column of every stored value (``columns``, int64) and the values. Every pass
+walks the rows in blocks of ``block_rows`` inside one compiled ``tf.function`` (a
+``tf.while_loop`` over the blocks); a block becomes a ``tf.SparseTensor``, so memory is
+O(block x k + nnz) and the data is never densified. All dimensions are ``None`` in the
+input signatures, so each pass is traced once per dtype, whatever the numbers of points,
+features and clusters; no XLA.
 
-The arithmetic follows scikit-learn's sparse Lloyd loop, with no centring of the data:
+Lloyd's algorithm is core's driver (:func:`.lloyd.lloyd_on`) on a :class:`SparseSource`,
+so the M-step, scikit-learn's relocation of empty clusters, the placement of clusters
+left empty and the stopping rule are the dense engine's. The passes follow
+scikit-learn's sparse Lloyd loop, with no centring of the data:
 
 * nearest centre: the smallest ``||c||^2 - 2 x.c`` (one ``sparse_dense_matmul``);
 * squared distance to the chosen centre, from the differences on the stored values:
   ``||c||^2 + sum_j((x_j - c_j)^2 - c_j^2)`` over the stored ``j``, in float64;
-* per-cluster sums of ``w x``: one segment sum of the stored values, in float64;
-* empty clusters take the points farthest from their centres (none when every point sits
-  on its centre, as when there are more clusters than distinct points), and a cluster
-  still empty is placed on the centre of the heaviest cluster;
-* the same stopping rule: no label changed ("strict convergence"), or the squared centre
-  shift summed over clusters is at most ``tol``; then the labels are recomputed for the
-  final centres unless the convergence was strict.
+* per-cluster sums of ``w x``: one segment sum of the stored values, in float64.
 
-k-means++ draws its random numbers in scikit-learn's order, so the same ``RandomState``
-chooses the same rows as for the same data stored densely (barring exact ties).
+k-means++ draws its random numbers in scikit-learn's order and measures distances in
+float64, so the same ``RandomState`` chooses the same rows as scikit-learn does on the
+same data (barring exact ties).
 """
 
 from __future__ import annotations
 
 import functools
-import sys
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -37,13 +34,12 @@ import numpy as np
 import scipy.sparse as sp
 import tensorflow as tf
 
-from . import kernels
 from .compile import count_trace
-from .lloyd import IterationInfo, LloydResult
+from .lloyd import IterationInfo, LloydResult, lloyd_on
+from .passes import AssignmentPass
 
 __all__ = [
-    "IterationInfo",
-    "LloydResult",
+    "SparseSource",
     "SparseRows",
     "as_sparse_rows",
     "center_distances",
@@ -242,47 +238,10 @@ def _assign_pass(rows: SparseRows, weights, centers, block_rows, with_sums):
     return labels.concat(), distances.concat(), sums, totals, inertia
 
 
-def _lloyd_update(rows: SparseRows, weights, centers, labels, distances, sums, totals,
-                  spherical, fixed_mask):
-    """The M-step: relocate empty clusters and average (the dense engine's kernels), and
-    return the new centres and the squared centre shift summed over clusters."""
-    n_clusters = tf.shape(centers)[0]
-    sums = tf.reshape(sums, [n_clusters, -1])
-
-    def relocate():
-        # The farthest points, in decreasing order of distance, densified.
-        _, farthest = tf.math.top_k(distances, k=n_clusters)
-        donors = rows_as_dense(rows, tf.cast(farthest, tf.int64), tf.float64)
-        return kernels.relocate_empty_clusters(
-            donors, tf.gather(weights, farthest), tf.gather(labels, farthest), sums, totals
-        )
-
-    sums, totals = tf.cond(
-        tf.logical_and(tf.reduce_any(tf.equal(totals, 0.0)), tf.reduce_max(distances) > 0.0),
-        relocate,
-        lambda: (sums, totals),
-    )
-    new_centers = kernels.average_centers(sums, totals, centers.dtype)
-    new_centers = tf.cond(
-        spherical, lambda: kernels.unit_rows(new_centers, centers), lambda: new_centers
-    )
-    new_centers = tf.where(fixed_mask[None, :], centers, new_centers)
-    # As scikit-learn computes it: each centre's shift, squared, in the data's dtype.
-    shift = tf.reduce_sum(tf.square(tf.norm(new_centers - centers, axis=1)))
-    return new_centers, tf.cast(shift, tf.float64)
-
-
-def _iteration(rows, weights, centers, labels_old, block_rows, spherical, fixed_mask):
-    """One Lloyd iteration: E-step and M-step."""
-    count_trace("sparse_iteration")
-    labels, distances, sums, totals, inertia = _assign_pass(
-        rows, weights, centers, block_rows, with_sums=True
-    )
-    new_centers, shift = _lloyd_update(
-        rows, weights, centers, labels, distances, sums, totals, spherical, fixed_mask
-    )
-    n_changed = tf.reduce_sum(tf.cast(tf.not_equal(labels, labels_old), tf.int64))
-    return labels, new_centers, inertia, n_changed, shift
+def _assign_with_sums(rows, weights, centers, block_rows):
+    """The E-step pass of Lloyd's algorithm: labels, distances, sums, totals, inertia."""
+    count_trace("sparse_assign")
+    return _assign_pass(rows, weights, centers, block_rows, with_sums=True)
 
 
 def _final_pass(rows, weights, centers, block_rows):
@@ -291,25 +250,6 @@ def _final_pass(rows, weights, centers, block_rows):
         rows, weights, centers, block_rows, with_sums=False
     )
     return labels, distances, inertia
-
-
-def _inertia_pass(rows, weights, centers, labels, block_rows):
-    """``sum w ||x - c_label||^2`` (float64) for given labels."""
-    count_trace("sparse_inertia")
-    n_samples = tf.shape(rows.row_splits, out_type=tf.int64)[0] - 1
-    n_blocks = _n_blocks(n_samples, block_rows)
-
-    def body(block, inertia):
-        start = block * block_rows
-        stop = tf.minimum(start + block_rows, n_samples)
-        row_ids, columns, values = row_block(rows, start, stop)
-        distances = _distances_to(row_ids, columns, values, stop - start, rows.n_features,
-                                  centers, labels[start:stop])
-        block_weights = tf.cast(weights[start:stop], tf.float64)
-        return block + 1, inertia + tf.reduce_sum(block_weights * distances)
-
-    return tf.while_loop(lambda block, _: block < n_blocks, body,
-                         (tf.constant(0, tf.int64), tf.constant(0.0, tf.float64)))[1]
 
 
 def _rows_spec(dtype):
@@ -328,16 +268,12 @@ def _compiled(name: str, dtype: tf.DType):
     vector = tf.TensorSpec([None], dtype)
     matrix = tf.TensorSpec([None, None], dtype)
     scalar = tf.TensorSpec([], tf.int64)
-    if name == "iteration":
-        signature = [rows, vector, matrix, tf.TensorSpec([None], tf.int32), scalar,
-                     tf.TensorSpec([], tf.bool), tf.TensorSpec([None], tf.bool)]
-        function = _iteration
+    if name == "assign":
+        signature = [rows, vector, matrix, scalar]
+        function = _assign_with_sums
     elif name == "final":
         signature = [rows, vector, matrix, scalar]
         function = _final_pass
-    elif name == "inertia":
-        signature = [rows, vector, matrix, tf.TensorSpec([None], tf.int32), scalar]
-        function = _inertia_pass
     elif name == "distances":
         signature = [rows, matrix, scalar]
         function = _distance_pass
@@ -566,6 +502,63 @@ def kmeans_plusplus_indices(
     return indices.numpy()
 
 
+class SparseSource:
+    """CSR rows as a :class:`~.passes.DataSource`: Lloyd's driver (:func:`.lloyd.lloyd_on`)
+    runs on it exactly as on dense data (same M-step, relocation, placement of empty
+    clusters and stopping rule); only the passes differ. Sparse data is not centred.
+
+    Parameters
+    ----------
+    points : scipy.sparse matrix or SparseRows
+    weights : array-like of shape (n,)
+    n_clusters : int
+        Sets the rows per block (``block_rows_for``).
+    """
+
+    def __init__(self, points: Any, weights: Any, n_clusters: int) -> None:
+        self.rows, self.weights = _rows_and_weights(points, weights)
+        self.dtype = self.rows.dtype
+        self.n_samples = self.rows.n_samples
+        self.n_features = int(self.rows.n_features)
+        self.offset_array = np.zeros(self.n_features, self.dtype.as_numpy_dtype)
+        self.block = tf.constant(block_rows_for(n_clusters), tf.int64)
+        self._last: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def assign(self, centers: np.ndarray, with_inertia: bool = False) -> AssignmentPass:
+        labels, distances, sums, totals, inertia = _compiled("assign", self.dtype)(
+            self.rows, self.weights, tf.constant(centers, self.dtype), self.block
+        )
+        labels = labels.numpy()
+        self._last = (centers, labels, distances)  # for farthest_points on these centres
+        return AssignmentPass(labels, sums.numpy().reshape(len(centers), -1), totals.numpy(),
+                              float(inertia))
+
+    def final(self, centers: np.ndarray) -> tuple[np.ndarray, float]:
+        labels, _, inertia = _compiled("final", self.dtype)(
+            self.rows, self.weights, tf.constant(centers, self.dtype), self.block
+        )
+        return labels.numpy(), float(inertia)
+
+    def farthest_points(
+        self, centers: np.ndarray, count: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        if self._last is not None and self._last[0] is centers:
+            labels, distances = self._last[1], self._last[2]
+        else:
+            labels, distances, _ = _compiled("final", self.dtype)(
+                self.rows, self.weights, tf.constant(centers, self.dtype), self.block
+            )
+            labels = labels.numpy()
+        distances = distances.numpy()
+        if distances.max() == 0.0:
+            return None
+        # The same selection as scikit-learn's (and the dense engine's), ties included.
+        farthest = np.argpartition(distances, -count)[: -count - 1 : -1]
+        rows = rows_as_dense(self.rows, tf.constant(farthest, tf.int64), tf.float64).numpy()
+        weights = np.asarray(tf.gather(self.weights, farthest), np.float64)
+        return rows, weights, labels[farthest]
+
+
 def run_lloyd(
     points: Any,
     weights: Any,
@@ -578,66 +571,16 @@ def run_lloyd(
     verbose: int = 0,
     callback: Callable[[IterationInfo], None] | None = None,
 ) -> LloydResult:
-    """Lloyd's algorithm on sparse rows from ``centers``, with scikit-learn's rules.
+    """Lloyd's algorithm on sparse rows: core's driver on a :class:`SparseSource`.
 
-    Parameters
-    ----------
-    points : scipy.sparse matrix (CSR preferred) or SparseRows, shape (n, d)
-    weights : array-like of shape (n,)
-    centers : tf.Tensor of shape (k, d), the data's dtype
-    max_iter : int
-    tol : float
-        Absolute tolerance on the squared centre shift summed over clusters.
-    spherical : bool
-        Scale every updated centre to unit length (for unit-length rows).
-    fixed_mask : array-like of bool, shape (d,), optional
-        Columns on which every centre keeps its value in ``centers``.
-    verbose : int
-        Print scikit-learn's lines to ``sys.stdout``: "Iteration i, inertia x." and the
-        reason for stopping.
-    callback : callable, optional
-        Called with an :class:`IterationInfo` after every iteration.
-
-    Returns
-    -------
-    LloydResult
-        Centres, int32 labels, float64 inertia and the number of iterations run.
+    Parameters and result as :func:`clustering_lib.core.run_lloyd` (no ``offset``:
+    sparse data is not centred).
     """
-    rows, weights = _rows_and_weights(points, weights)
-    centers = tf.cast(tf.convert_to_tensor(centers), rows.dtype)
-    n_clusters, n_features = centers.shape
-    mask = np.zeros(n_features, bool) if fixed_mask is None else np.asarray(fixed_mask, bool)
-    block = tf.constant(block_rows_for(n_clusters), tf.int64)
-    iteration = _compiled("iteration", rows.dtype)
-    labels_old = tf.fill([rows.n_samples], -1)
-    spherical_flag, mask = tf.constant(bool(spherical)), tf.constant(mask)
-    converged = None
-    for i in range(max_iter):
-        labels, centers_new, inertia, n_changed, shift = iteration(
-            rows, weights, centers, labels_old, block, spherical_flag, mask
-        )
-        centers, labels_old = centers_new, labels
-        n_changed, shift = int(n_changed), float(shift)
-        converged = "strict" if n_changed == 0 else ("tol" if shift <= tol else None)
-        info = IterationInfo(i, float(inertia), shift, n_changed, converged, centers)
-        if verbose:
-            _print_iteration(info, tol)
-        if callback is not None:
-            callback(info)
-        if converged:
-            break
-    if converged == "strict":  # scikit-learn keeps these labels, measured on the new centres
-        inertia = _compiled("inertia", rows.dtype)(rows, weights, centers, labels, block)
-    else:  # the labels of the final centres
-        labels, _, inertia = _compiled("final", rows.dtype)(rows, weights, centers, block)
-    return LloydResult(centers, labels, inertia, i + 1)
-
-
-def _print_iteration(info: IterationInfo, tol: float) -> None:
-    """scikit-learn's lines for one iteration, on ``sys.stdout``."""
-    print(f"Iteration {info.iteration}, inertia {info.inertia}.", file=sys.stdout)
-    if info.converged == "strict":
-        print(f"Converged at iteration {info.iteration}: strict convergence.", file=sys.stdout)
-    elif info.converged == "tol":
-        print(f"Converged at iteration {info.iteration}: center shift {info.center_shift} "
-              f"within tolerance {tol}.", file=sys.stdout)
+    source = SparseSource(points, weights, len(centers))
+    centers = np.asarray(centers, source.dtype.as_numpy_dtype)
+    if fixed_mask is not None:
+        fixed_mask = np.asarray(fixed_mask, dtype=bool)
+        if not fixed_mask.any():
+            fixed_mask = None
+    return lloyd_on(source, centers, max_iter=max_iter, tol=tol, spherical=spherical,
+                    fixed_mask=fixed_mask, verbose=verbose, callback=callback)
