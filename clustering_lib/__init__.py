@@ -14,6 +14,7 @@ Layers
 - ``datasets``: MNIST (offline-friendly), digits and scikit-learn's sample images.
 - ``nmf``: :class:`NMF`, non-negative matrix factorisation by coordinate descent.
 - ``quantize``: colour quantisation of images with k-means.
+- ``streams``: data arriving in chunks: drifting blobs and a harness to replay a stream.
 - ``plotting``: the figures the notebooks share.
 """
 
@@ -76,6 +77,13 @@ from .quantize import (  # noqa: E402
     sklearn_quantize_colors,
 )
 from .reproducibility import seed_everything  # noqa: E402
+from .streams import (  # noqa: E402
+    StreamReplay,
+    StreamView,
+    centre_error,
+    make_drifting_blobs,
+    replay_stream,
+)
 
 __version__ = "0.1.0"
 
@@ -91,8 +99,11 @@ __all__ = [
     "MiniBatchKMeans",
     "NMF",
     "SoftAssignment",
+    "StreamReplay",
+    "StreamView",
     "assign",
     "batch_kmeans",
+    "centre_error",
     "cluster_accuracy",
     "compressed_bits_per_pixel",
     "contingency_matrix",
@@ -108,6 +119,7 @@ __all__ = [
     "load_digits",
     "load_mnist",
     "load_sample_image",
+    "make_drifting_blobs",
     "make_topic_documents",
     "match_labels",
     "medoid_cost",
@@ -118,6 +130,7 @@ __all__ = [
     "quantize_colors",
     "random_init",
     "relabel",
+    "replay_stream",
     "seed_cnn",
     "seed_everything",
     "sklearn_quantize_colors",

@@ -36,11 +36,14 @@ def _new_traces(before: dict[str, int]) -> int:
 # --------------------------------------------------------------------------- #
 @pytest.mark.parametrize(("mode", "block_rows"), MODES)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_every_mode_gives_scikit_learns_fit(mode, block_rows, dtype):
+@pytest.mark.parametrize("weighted", [True, False])
+def test_every_mode_gives_scikit_learns_fit(mode, block_rows, dtype, weighted):
     X, _ = make_blobs(n_samples=1000, centers=5, n_features=3, cluster_std=2.0, random_state=0)
-    X = X.astype(dtype)
+    X = X.astype(dtype) + 100.0  # far from the origin: the centring matters
     weights = np.random.default_rng(0).uniform(0.0, 2.0, len(X)).astype(dtype)
     weights[::11] = 0.0
+    if not weighted:
+        weights = None
     init = X[[3, 50, 400, 700, 999, 123, 8]]
     reference = SklearnKMeans(7, init=init, n_init=1, tol=0.0).fit(X, sample_weight=weights)
     with compile_policy.forced(mode, block_rows):

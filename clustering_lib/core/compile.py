@@ -1,25 +1,30 @@
 """The compile policy: how each k-means computation runs, decided in one place.
 
-TensorFlow can run the same ops three ways, and each wins somewhere:
+TensorFlow can run the same ops in three ways; the library uses two of them by
+default and the third on request:
 
-* **eager** (op by op from Python): no tracing and no compilation at all, about
-  10-20 microseconds of overhead per op. Best for small problems, where a whole fit
-  costs less than tracing a graph once (a first fit of 1,000 points, a sweep over k
-  on the digits).
-* **graph** (``tf.function`` with ``None`` dimensions): traced once per process, dtype
-  and variant, then reused for every number of points and clusters.
-* **XLA** (``jit_compile=True``): the fastest kernels (fused distances, arg-minimum and
-  per-cluster sums), but XLA compiles once per input *shape*. So it only ever sees
-  fixed shapes: blocks of ``block_rows`` points (the data is fed block by block; the
-  last block overlaps the one before it, with the repeated rows weighted zero) and
-  ``padded_clusters(k)`` centres (the extra centres get an infinite norm, so no point
-  joins them). A sweep over k then compiles once per bucket of k, and a sweep over n
-  not at all.
+* **eager** (op by op from Python): no tracing and no compilation at all, some
+  microseconds of overhead per op. Small problems run eagerly: an iteration is three
+  ops on data kept centred, augmented with a column of ones and in float64 (a few
+  copies, hence the size limit), so a first fit of 1,000 points or a sweep over k on
+  the digits costs no compilation.
+* **XLA** (``jit_compile=True``): everything larger. XLA compiles once per input
+  *shape*, so its kernels only ever see fixed shapes: blocks of ``block_rows`` points
+  (the data is fed block by block, the last block padded with zero-weight rows and
+  only its valid chunks visited) and ``padded_clusters(k)`` centres (the extra centres
+  get an infinite norm, so no point joins them). A sweep over n then compiles once
+  per power of two below the block size at most, and a sweep over k once per bucket
+  of k. Inside a block the kernel walks chunks of about the processor's level-2
+  cache, so distances, labels and float64 sums are computed while the chunk is in the
+  cache: one pass over memory per iteration, as scikit-learn's chunked loop does.
+* **graph** (``tf.function`` with ``None`` dimensions, traced once per process and
+  dtype): only when forced (tests compare the three), since eager execution of three
+  large ops costs the same.
 
-:func:`plan` picks the mode from the amount of work per Lloyd iteration; the
-thresholds are measured (see ``benchmarks/``). Every decision about compilation is in
-this module; :func:`compile_counts` reports how often the library has traced and
-compiled, so tests can check the policy.
+:func:`plan` decides; :func:`forced` overrides for tests and benchmarks;
+:func:`compile_counts` reports how often the library has traced and compiled, so
+tests can check the policy. The thresholds were chosen by measurement
+(``benchmarks/``).
 """
 
 from __future__ import annotations
@@ -34,7 +39,6 @@ import tensorflow as tf
 
 __all__ = [
     "EAGER_MAX_WORK",
-    "XLA_MIN_WORK",
     "BlockPlan",
     "compile_counts",
     "count_trace",
@@ -46,18 +50,24 @@ __all__ = [
 
 #: Work per Lloyd iteration (n_samples * n_clusters * n_features) up to which the
 #: computation runs eagerly: no tracing, no compilation.
-EAGER_MAX_WORK = 2**22
+EAGER_MAX_WORK = 2**24
 
-#: Work per iteration from which the per-block kernels are compiled with XLA (once per
-#: block shape and bucket of k); between the two thresholds a traced graph is used.
-XLA_MIN_WORK = 2**27
+#: Eager fits keep the data centred, augmented and in float64 (about four copies), so
+#: they are also limited in size: n_samples * n_features at most this.
+EAGER_MAX_ELEMENTS = 2**22
 
-#: Bytes of scores (block_rows x padded clusters) one block may hold.
+#: Bytes of points in one block fed to an XLA kernel (one copy of the block is made).
 BLOCK_BYTES = 2**23
 
-#: Bounds on the rows of one block.
-MIN_BLOCK_ROWS = 1024
+#: Bytes of points and scores of one chunk inside an XLA kernel: about the size of the
+#: processor's level-2 cache, so the sums read the chunk from the cache.
+CHUNK_BYTES = 2**20
+
+#: Bounds on the rows of one block, and of one chunk.
+MIN_BLOCK_ROWS = 256
 MAX_BLOCK_ROWS = 2**16
+MIN_CHUNK_ROWS = 64
+MAX_CHUNK_ROWS = 2048
 
 #: At most this many features and clusters use the fused running-minimum kernel.
 FEW_FEATURES = 4
@@ -112,12 +122,16 @@ class BlockPlan:
         Number of centres the kernels see (XLA: the bucket of k; otherwise k).
     few_features : bool
         Use the fused running-minimum kernel (XLA, at most ``FEW_FEATURES`` features).
+    chunk_rows : int
+        XLA: rows per chunk inside a block (distances, labels and sums of a chunk are
+        computed while it is in the processor's cache).
     """
 
     mode: str
     block_rows: int
     padded_clusters: int
     few_features: bool = False
+    chunk_rows: int = 0
 
 
 _forced: dict[str, int | str | None] = {"mode": None, "block_rows": None}
@@ -142,25 +156,39 @@ def forced(mode: str | None = None, block_rows: int | None = None) -> Iterator[N
 
 def plan(n_samples: int, n_features: int, n_clusters: int) -> BlockPlan:
     """Choose the execution mode and block shape for data of this size."""
-    work = n_samples * n_clusters * n_features
     mode = _forced["mode"]
     if mode is None:
-        if work <= EAGER_MAX_WORK:
-            mode = "eager"
-        elif work < XLA_MIN_WORK or n_samples < MIN_BLOCK_ROWS:
-            mode = "graph"
-        else:
-            mode = "xla"
+        small = (
+            n_samples * n_clusters * n_features <= EAGER_MAX_WORK
+            and n_samples * n_features <= EAGER_MAX_ELEMENTS
+        )
+        mode = "eager" if small else "xla"
+    forced_rows = _forced["block_rows"]
     if mode == "xla":
         padded = padded_clusters(n_clusters)
         few = n_features <= FEW_FEATURES and padded <= FEW_FEATURES_MAX_CLUSTERS
-        rows = _forced["block_rows"] or _block_rows(n_features, padded)
-        # XLA sees one block shape: a power of two no larger than the data.
-        return BlockPlan("xla", min(rows, 2 ** int(math.log2(n_samples))), padded, few)
-    rows = _forced["block_rows"] or (
-        n_samples if mode == "eager" else _block_rows(n_features, n_clusters)
-    )
+        # One block shape for every n: a power of two, at most the data rounded up.
+        rows = min(forced_rows or _pow2_below(BLOCK_BYTES // (4 * n_features)),
+                   _pow2_above(n_samples))
+        rows = max(rows, MIN_CHUNK_ROWS)
+        chunk = 2 ** int(math.log2(max(CHUNK_BYTES // (4 * (n_features + padded)), 1)))
+        chunk = min(max(MIN_CHUNK_ROWS, min(MAX_CHUNK_ROWS, chunk)), rows)
+        return BlockPlan("xla", rows, padded, few, chunk)
+    if mode == "graph":
+        rows = forced_rows or _pow2_below(BLOCK_BYTES // (4 * n_features))
+    else:
+        rows = forced_rows or n_samples
     return BlockPlan(mode, max(1, min(rows, n_samples)), n_clusters)
+
+
+def _pow2_below(value: int) -> int:
+    """The largest power of two at most ``value`` (within the block bounds)."""
+    value = max(MIN_BLOCK_ROWS, min(MAX_BLOCK_ROWS, value))
+    return 2 ** int(math.log2(value))
+
+
+def _pow2_above(value: int) -> int:
+    return 2 ** math.ceil(math.log2(max(value, 1)))
 
 
 #: k-means++ runs eagerly up to this many (centre, block) steps; beyond, as one graph.
@@ -178,10 +206,3 @@ def seeding_mode(n_samples: int, n_clusters: int, block_rows: int) -> str:
         return "eager" if _forced["mode"] == "eager" else "graph"
     small = n_samples <= block_rows and n_clusters <= EAGER_MAX_SEEDING_STEPS
     return "eager" if small else "graph"
-
-
-def _block_rows(n_features: int, n_clusters: int) -> int:
-    """Rows per block: about ``BLOCK_BYTES`` of float32 points and scores, a power of two."""
-    rows = BLOCK_BYTES // (4 * (n_clusters + n_features))
-    rows = 2 ** int(math.log2(max(rows, 1)))
-    return max(MIN_BLOCK_ROWS, min(MAX_BLOCK_ROWS, rows))

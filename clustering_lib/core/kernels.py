@@ -16,10 +16,12 @@ import tensorflow as tf
 
 __all__ = [
     "average_centers",
+    "cluster_counts_and_sums",
     "cluster_means",
     "cluster_sums",
     "nearest_center",
     "nearest_center_few_features",
+    "nearest_center_transposed",
     "relocate_empty_clusters",
     "residual_inertia",
     "squared_distances",
@@ -48,6 +50,25 @@ def nearest_center(
     scores = center_norms - 2.0 * tf.matmul(points, centers, transpose_b=True)
     labels = tf.argmin(scores, axis=1, output_type=tf.int32)
     return labels, tf.maximum(point_norms + tf.reduce_min(scores, axis=1), 0.0)
+
+
+def nearest_center_transposed(
+    points: tf.Tensor, point_norms: tf.Tensor, centers: tf.Tensor, center_norms: tf.Tensor
+) -> tuple[tf.Tensor, tf.Tensor]:
+    """:func:`nearest_center` with the scores laid out (k, b), for XLA on the CPU.
+
+    XLA's arg-minimum along the last axis is a slow, scalar reduction; along the first
+    axis both the minimum and the search for the first index that attains it run
+    vectorised over the points. Measured on 1,000,000 x 32 points and 100 centres
+    (one thread): distances 93 ms; with ``argmin`` over the last axis 221 ms, with
+    this layout 130 ms. Ties go to the lowest index.
+    """
+    n_centers = tf.shape(centers)[0]
+    scores = center_norms[:, None] - 2.0 * tf.matmul(centers, points, transpose_b=True)
+    best = tf.reduce_min(scores, axis=0)
+    index = tf.range(n_centers)[:, None]
+    labels = tf.reduce_min(tf.where(scores <= best[None, :], index, n_centers), axis=0)
+    return labels, tf.maximum(point_norms + best, 0.0)
 
 
 def nearest_center_few_features(
@@ -92,6 +113,23 @@ def cluster_sums(
     """
     weighted = tf.concat([points * weights[:, None], weights[:, None]], axis=1)
     return tf.math.unsorted_segment_sum(tf.cast(weighted, tf.float64), labels, n_clusters)
+
+
+def cluster_counts_and_sums(
+    points: tf.Tensor, valid: tf.Tensor, labels: tf.Tensor, n_clusters
+) -> tf.Tensor:
+    """:func:`cluster_sums` for unit weights: ``[sum x, count]`` of the ``valid`` rows.
+
+    Invalid rows (padding) go to an extra segment that is dropped; no multiplication
+    by weights and no concatenation of the block, which XLA does not fuse with the
+    segment sum.
+    """
+    segments = tf.where(valid, labels, n_clusters)
+    sums = tf.math.unsorted_segment_sum(tf.cast(points, tf.float64), segments, n_clusters + 1)
+    counts = tf.math.unsorted_segment_sum(
+        tf.ones_like(segments, tf.float64), segments, n_clusters + 1
+    )
+    return tf.concat([sums, counts[:, None]], axis=1)[:n_clusters]
 
 
 def residual_inertia(

@@ -341,7 +341,10 @@ def lloyd(
     ):
         raise ValueError(f"tol must be a finite number >= 0, got {tol!r}.")
     weights = sample_weight_tensor(sample_weight, points.shape[0], points.dtype)
+    # Centred block by block, as scikit-learn centres its data: distances do not change
+    # and the expanded formula loses less precision. Spherical k-means stays on the sphere.
+    offset = None if spherical else tf.reduce_mean(points, axis=0).numpy()
     return run_lloyd(
-        points, weights, centers, max_iter=int(max_iter), tol=float(tol),
+        points, weights, centers, max_iter=int(max_iter), tol=float(tol), offset=offset,
         spherical=bool(spherical), verbose=verbose,
     )

@@ -16,7 +16,10 @@ weight zero and their results are dropped, so every row counts once.
 
 from __future__ import annotations
 
+import concurrent.futures
+import dataclasses
 import functools
+import os
 from typing import Any, NamedTuple, Protocol
 
 import numpy as np
@@ -29,6 +32,7 @@ __all__ = [
     "AssignmentPass",
     "DataPasses",
     "DataSource",
+    "KernelOptions",
     "block_kernel",
     "padded_centers",
     "distance_pass",
@@ -48,43 +52,151 @@ class AssignmentPass(NamedTuple):
 # --------------------------------------------------------------------------- #
 # Block kernels
 # --------------------------------------------------------------------------- #
-def _masked(weights: tf.Tensor, valid_from: tf.Tensor) -> tf.Tensor:
-    """Weights with the first ``valid_from`` rows (already counted) set to zero."""
-    rows = tf.range(tf.shape(weights)[0])
-    return tf.where(rows >= valid_from, weights, tf.zeros_like(weights))
+def _nearest(points, point_norms, centers, center_norms, plan):
+    """Labels and squared distances (expanded formula) for one chunk of centred points."""
+    if plan.few_features:
+        return kernels.nearest_center_few_features(points, point_norms, centers, center_norms)
+    if plan.mode != "xla":
+        return kernels.nearest_center(points, point_norms, centers, center_norms)
+    return kernels.nearest_center_transposed(points, point_norms, centers, center_norms)
 
 
-def _nearest(points, centers, center_norms, few_features):
-    point_norms = tf.reduce_sum(tf.square(points), axis=1)
-    nearest = kernels.nearest_center_few_features if few_features else kernels.nearest_center
-    return nearest(points, point_norms, centers, center_norms)
+@dataclasses.dataclass(frozen=True)
+class KernelOptions:
+    """What a block kernel computes, beyond the labels (each variant compiles once).
+
+    ``centred``: subtract the offset from every chunk (data given uncentred);
+    ``weighted``: sample weights other than one (else rows count once, and padding
+    rows are excluded by position); ``inertia``: also the float64 inertia.
+    """
+
+    centred: bool = True
+    weighted: bool = True
+    inertia: bool = True
 
 
-def _assign_block(points, weights, offset, centers, center_norms, valid_from, few_features):
+def _chunks(plan: BlockPlan, n_valid, state, body):
+    """Run ``body(points_slice_start, state) -> state`` over the chunks of a block.
+
+    Under XLA a block is cut into chunks of ``plan.chunk_rows`` rows that stay in the
+    processor's cache between the distances and the sums, and only the chunks that
+    hold valid rows are visited (the trip count is a runtime value; the shapes stay
+    fixed). Otherwise the block is one chunk.
+    """
+    if plan.mode != "xla":
+        return body(0, state)
+    n_chunks = (n_valid + plan.chunk_rows - 1) // plan.chunk_rows
+    return tf.while_loop(
+        lambda i, *_: i < n_chunks,
+        lambda i, *state: (i + 1, *body(i * plan.chunk_rows, state)),
+        (tf.constant(0), *state),
+    )[1:]
+
+
+def _slice(values, start, rows):
+    """Rows ``start:start + rows`` (all when ``rows`` is None), with static sizes for XLA."""
+    if rows is None:
+        return values
+    if values.shape.rank == 1:
+        return tf.slice(values, [start], [rows])
+    # A size of -1 would hide the (static) number of columns from XLA.
+    return tf.slice(values, [start, 0], [rows, values.shape[1]])
+
+
+def _chunk_weights(weights, n_valid, start, rows, size, options):
+    """The weights of a chunk: given ones, or one for valid rows and zero for padding."""
+    if options.weighted:
+        return _slice(weights, start, rows)
+    positions = start + tf.range(size if rows is None else rows)
+    return tf.cast(positions < n_valid, weights.dtype)
+
+
+def _assign_block(points, weights, n_valid, offset, centers, center_norms, plan, options):
+    """Labels, float64 per-cluster ``[sum w x, sum w]`` and inertia of one block."""
     count_trace("assign_block")
-    points = points - offset
-    weights = _masked(weights, valid_from)
-    labels, distances = _nearest(points, centers, center_norms, few_features)
-    sums = kernels.cluster_sums(points, weights, labels, tf.shape(centers)[0])
-    inertia = tf.reduce_sum(tf.cast(weights, tf.float64) * tf.cast(distances, tf.float64))
-    return labels, sums, inertia
+    rows = plan.chunk_rows if plan.mode == "xla" else None
+    n_clusters = tf.shape(centers)[0]
+    size = tf.shape(points)[0]
+
+    def body(start, state):
+        labels_all, sums, inertia = state
+        chunk = _slice(points, start, rows)
+        if options.centred:
+            chunk = chunk - offset
+        chunk_weights = _chunk_weights(weights, n_valid, start, rows, size, options)
+        norms = tf.reduce_sum(tf.square(chunk), axis=1) if options.inertia else 0.0
+        labels, distances = _nearest(chunk, norms, centers, center_norms, plan)
+        if options.weighted:
+            sums = sums + kernels.cluster_sums(chunk, chunk_weights, labels, n_clusters)
+        else:
+            sums = sums + kernels.cluster_counts_and_sums(
+                chunk, chunk_weights > 0, labels, n_clusters
+            )
+        if options.inertia:
+            inertia = inertia + tf.reduce_sum(
+                tf.cast(chunk_weights, tf.float64) * tf.cast(distances, tf.float64)
+            )
+        if rows is None:
+            return labels, sums, inertia
+        return tf.tensor_scatter_nd_update(
+            labels_all, (start + tf.range(rows))[:, None], labels
+        ), sums, inertia
+
+    state = (
+        tf.zeros([size], tf.int32),
+        tf.zeros(tf.stack([n_clusters, tf.shape(points)[1] + 1]), tf.float64),
+        tf.constant(0.0, tf.float64),
+    )
+    return tuple(_chunks(plan, n_valid, state, body))
 
 
-def _final_block(points, weights, offset, centers, center_norms, valid_from, few_features):
+def _final_block(points, weights, n_valid, offset, centers, center_norms, plan, options):
+    """Labels and inertia from the differences (float64) of one block."""
     count_trace("final_block")
-    points = points - offset
-    weights = _masked(weights, valid_from)
-    labels, _ = _nearest(points, centers, center_norms, few_features)
-    return labels, kernels.residual_inertia(points, weights, centers, labels)
+    rows = plan.chunk_rows if plan.mode == "xla" else None
+    size = tf.shape(points)[0]
+
+    def body(start, state):
+        labels_all, inertia = state
+        chunk = _slice(points, start, rows)
+        if options.centred:
+            chunk = chunk - offset
+        labels, _ = _nearest(chunk, 0.0, centers, center_norms, plan)
+        chunk_weights = _chunk_weights(weights, n_valid, start, rows, size, options)
+        inertia = inertia + kernels.residual_inertia(chunk, chunk_weights, centers, labels)
+        if rows is None:
+            return labels, inertia
+        return tf.tensor_scatter_nd_update(
+            labels_all, (start + tf.range(rows))[:, None], labels
+        ), inertia
+
+    state = (tf.zeros([tf.shape(points)[0]], tf.int32), tf.constant(0.0, tf.float64))
+    return tuple(_chunks(plan, n_valid, state, body))
 
 
-def _label_block(points, offset, centers, center_norms, few_features):
-    """Labels and squared distances from the differences (accurate) for one block."""
+def _label_block(points, n_valid, offset, centers, center_norms, plan, options):
+    """Labels and squared distances from the differences (accurate) of one block."""
     count_trace("label_block")
-    points = points - offset
-    labels, _ = _nearest(points, centers, center_norms, few_features)
-    residuals = points - tf.gather(centers, labels)
-    return labels, tf.reduce_sum(tf.square(residuals), axis=1)
+    rows = plan.chunk_rows if plan.mode == "xla" else None
+
+    def body(start, state):
+        labels_all, distances_all = state
+        chunk = _slice(points, start, rows)
+        if options.centred:
+            chunk = chunk - offset
+        labels, _ = _nearest(chunk, 0.0, centers, center_norms, plan)
+        distances = tf.reduce_sum(tf.square(chunk - tf.gather(centers, labels)), axis=1)
+        if rows is None:
+            return labels, distances
+        where = (start + tf.range(rows))[:, None]
+        return (
+            tf.tensor_scatter_nd_update(labels_all, where, labels),
+            tf.tensor_scatter_nd_update(distances_all, where, distances),
+        )
+
+    size = tf.shape(points)[0]
+    state = (tf.zeros([size], tf.int32), tf.zeros([size], points.dtype))
+    return tuple(_chunks(plan, n_valid, state, body))
 
 
 def _distance_block(points, centers):
@@ -113,21 +225,57 @@ def _signature(plan: BlockPlan, dtype: tf.DType, n_features: int, *parts: str):
     specs = {
         "points": tf.TensorSpec([rows, features], dtype),
         "weights": tf.TensorSpec([rows], dtype),
+        "n_valid": tf.TensorSpec([], tf.int32),
         "offset": tf.TensorSpec([features], dtype),
         "centers": tf.TensorSpec([clusters, features], dtype),
         "center_norms": tf.TensorSpec([clusters], dtype),
-        "valid_from": tf.TensorSpec([], tf.int32),
     }
     return [specs[part] for part in parts]
 
 
-def _build(function, plan: BlockPlan, dtype: tf.DType, n_features: int, parts):
-    function = functools.partial(function, few_features=plan.few_features)
+_PARTS = {
+    "assign": ("points", "weights", "n_valid", "offset", "centers", "center_norms"),
+    "final": ("points", "weights", "n_valid", "offset", "centers", "center_norms"),
+    "label": ("points", "n_valid", "offset", "centers", "center_norms"),
+}
+_FUNCTIONS = {"assign": _assign_block, "final": _final_block, "label": _label_block}
+
+
+def block_kernel(
+    name: str,
+    plan: BlockPlan,
+    dtype: tf.DType,
+    n_features: int,
+    options: KernelOptions = KernelOptions(),
+):
+    """The compiled kernel for one block: one graph for every shape, one XLA kernel per
+    block shape (eager: the plain function).
+
+    ``name`` is ``"assign"`` (``(points, weights, n_valid, offset, centers,
+    center_norms) -> (labels, float64 sums (k, d + 1) = [sum w x, sum w], float64
+    inertia)``), ``"final"`` (same inputs, ``-> (labels, inertia from the
+    differences)``) or ``"label"`` (``(points, n_valid, offset, centers, center_norms)
+    -> (labels, squared distances)``). Centres and norms come padded by
+    :func:`padded_centers`. Under XLA every block has ``plan.block_rows`` rows, of
+    which the first ``n_valid`` are data; the rest must have weight zero.
+    """
     if plan.mode == "eager":
-        return function
+        return functools.partial(_FUNCTIONS[name], plan=plan, options=options)
+    if plan.mode == "graph":
+        return _compiled_kernel(name, _GRAPH_PLAN, dtype, 0, options)
+    return _compiled_kernel(name, plan, dtype, n_features, options)
+
+
+_GRAPH_PLAN = BlockPlan("graph", 0, 0)
+
+
+@functools.cache
+def _compiled_kernel(
+    name: str, plan: BlockPlan, dtype: tf.DType, n_features: int, options: KernelOptions
+):
     compiled = tf.function(
-        function,
-        input_signature=_signature(plan, dtype, n_features, *parts),
+        functools.partial(_FUNCTIONS[name], plan=plan, options=options),
+        input_signature=_signature(plan, dtype, n_features, *_PARTS[name]),
         jit_compile=plan.mode == "xla",
     )
     # One instance per plan and dtype, each traced exactly once; TensorFlow's retracing
@@ -136,52 +284,43 @@ def _build(function, plan: BlockPlan, dtype: tf.DType, n_features: int, parts):
     return compiled
 
 
-_PARTS = {
-    "assign": ("points", "weights", "offset", "centers", "center_norms", "valid_from"),
-    "final": ("points", "weights", "offset", "centers", "center_norms", "valid_from"),
-    "label": ("points", "offset", "centers", "center_norms"),
-}
-_FUNCTIONS = {"assign": _assign_block, "final": _final_block, "label": _label_block}
-
-
-def block_kernel(name: str, plan: BlockPlan, dtype: tf.DType, n_features: int):
-    """The compiled kernel for one block: one graph for every shape, one XLA kernel per
-    block shape (eager: the plain function).
-
-    ``name`` is ``"assign"`` (``(points, weights, offset, centers, center_norms,
-    valid_from) -> (labels, float64 sums (k, d + 1), float64 inertia)``), ``"final"``
-    (same inputs, ``-> (labels, inertia from the differences)``) or ``"label"``
-    (``(points, offset, centers, center_norms) -> (labels, squared distances)``).
-    Centres and norms come padded by :func:`padded_centers`; the first ``valid_from``
-    rows of the block count with weight zero.
-    """
-    if plan.mode == "eager":
-        return functools.partial(_FUNCTIONS[name], few_features=False)
-    if plan.mode == "graph":
-        return _compiled_step(name, _GRAPH_PLAN, dtype, 0)
-    return _compiled_step(name, plan, dtype, n_features)
-
-
-_GRAPH_PLAN = BlockPlan("graph", 0, 0)
-
-
-@functools.cache
-def _compiled_step(name: str, plan: BlockPlan, dtype: tf.DType, n_features: int):
-    return _build(_FUNCTIONS[name], plan, dtype, n_features, _PARTS[name])
-
-
 # --------------------------------------------------------------------------- #
 # Drivers
 # --------------------------------------------------------------------------- #
 def _blocks(n_samples: int, plan: BlockPlan):
-    """``(start, stop, valid_from)`` of each block; XLA blocks all have ``block_rows`` rows."""
-    rows = plan.block_rows
-    for begin in range(0, n_samples, rows):
-        end = min(begin + rows, n_samples)
-        if plan.mode == "xla" and end - begin < rows:
-            yield n_samples - rows, n_samples, begin - (n_samples - rows)
-        else:
-            yield begin, end, 0
+    """``(start, stop)`` of each block of ``plan.block_rows`` rows (the last may be short)."""
+    for start in range(0, n_samples, plan.block_rows):
+        yield start, min(start + plan.block_rows, n_samples)
+
+
+def _block(values: Any, start: int, stop: int, plan: BlockPlan) -> Any:
+    """Rows ``start:stop``; under XLA padded with zeros to ``plan.block_rows`` rows."""
+    block = values[start:stop]
+    missing = plan.block_rows - (stop - start)
+    if plan.mode != "xla" or missing == 0:
+        return block
+    if isinstance(block, np.ndarray):
+        padding = np.zeros((missing, *block.shape[1:]), block.dtype)
+        return np.concatenate([block, padding])
+    return tf.pad(block, [[0, missing]] + [[0, 0]] * (block.shape.rank - 1))
+
+
+def _map_blocks(function, n_samples: int, plan: BlockPlan) -> list:
+    """``function(start, stop)`` for every block, in order.
+
+    XLA kernels run on one thread each, so two blocks are processed at a time (one per
+    core, as scikit-learn runs its chunks on OpenMP threads); the results come back in
+    block order, so sums added in that order are the same on any number of cores.
+    """
+    blocks = list(_blocks(n_samples, plan))
+    if plan.mode != "xla" or len(blocks) == 1 or _THREADS == 1:
+        return [function(start, stop) for start, stop in blocks]
+    with concurrent.futures.ThreadPoolExecutor(_THREADS) as pool:
+        return list(pool.map(lambda block: function(*block), blocks))
+
+
+#: Blocks processed at once by the XLA kernels: TensorFlow's intra-op thread count.
+_THREADS = max(1, tf.config.threading.get_intra_op_parallelism_threads() or os.cpu_count() or 1)
 
 
 def padded_centers(centers: np.ndarray, plan: BlockPlan) -> tuple[tf.Tensor, tf.Tensor]:
@@ -248,6 +387,12 @@ class DataPasses:
             else np.asarray(offset, self.dtype.as_numpy_dtype)
         )
         self.offset = tf.constant(self.offset_array)
+        weight_values = weights.numpy() if isinstance(weights, tf.Tensor) else weights
+        self.options = KernelOptions(
+            centred=bool(np.any(self.offset_array != 0)),
+            weighted=not bool(np.all(np.asarray(weight_values) == 1)),
+            inertia=False,
+        )
         if plan.mode == "eager":
             centred = tf.convert_to_tensor(points, self.dtype) - self.offset
             weights = tf.convert_to_tensor(weights, self.dtype)
@@ -263,22 +408,26 @@ class DataPasses:
 
     def assign(self, centers: np.ndarray, with_inertia: bool = False) -> AssignmentPass:
         """Labels, per-cluster float64 sums and (optionally) inertia under ``centers``."""
-        n_clusters = len(centers)
         if self.plan.mode == "eager":
             return self._assign_eager(centers, with_inertia)
-        step = block_kernel("assign", self.plan, self.dtype, self.n_features)
+        options = dataclasses.replace(self.options, inertia=with_inertia)
+        kernel = block_kernel("assign", self.plan, self.dtype, self.n_features, options)
         padded, norms = padded_centers(centers, self.plan)
-        labels, sums, inertia = [], 0.0, 0.0
-        for start, stop, valid_from in _blocks(self.n_samples, self.plan):
-            block_labels, block_sums, block_inertia = step(
-                self.points[start:stop], self.weights[start:stop], self.offset, padded, norms,
-                tf.constant(valid_from, tf.int32),
+
+        def run(start, stop):
+            labels, sums, inertia = kernel(
+                _block(self.points, start, stop, self.plan),
+                _block(self.weights, start, stop, self.plan),
+                tf.constant(stop - start, tf.int32), self.offset, padded, norms,
             )
-            labels.append(block_labels.numpy()[valid_from:])
-            sums = sums + block_sums.numpy()
-            inertia = inertia + float(block_inertia)
-        sums = sums[:n_clusters]
-        return AssignmentPass(np.concatenate(labels), sums[:, :-1], sums[:, -1], inertia)
+            return labels.numpy()[: stop - start], sums.numpy(), float(inertia)
+
+        results = _map_blocks(run, self.n_samples, self.plan)
+        sums = sum(result[1] for result in results)[: len(centers)]
+        return AssignmentPass(
+            np.concatenate([result[0] for result in results]),
+            sums[:, :-1], sums[:, -1], sum(result[2] for result in results),
+        )
 
     def _assign_eager(self, centers: np.ndarray, with_inertia: bool) -> AssignmentPass:
         norms = np.einsum("ij,ij->i", centers, centers)
@@ -299,23 +448,29 @@ class DataPasses:
             residuals = self._centred - tf.gather(tf.constant(centers), labels)
             distances = tf.cast(tf.reduce_sum(tf.square(residuals), axis=1), tf.float64)
             return labels, float(tf.tensordot(self._weights64, distances, 1))
-        step = block_kernel("final", self.plan, self.dtype, self.n_features)
+        kernel = block_kernel("final", self.plan, self.dtype, self.n_features, self.options)
         padded, norms = padded_centers(centers, self.plan)
-        labels, inertia = [], 0.0
-        for start, stop, valid_from in _blocks(self.n_samples, self.plan):
-            block_labels, block_inertia = step(
-                self.points[start:stop], self.weights[start:stop], self.offset, padded, norms,
-                tf.constant(valid_from, tf.int32),
+
+        def run(start, stop):
+            labels, inertia = kernel(
+                _block(self.points, start, stop, self.plan),
+                _block(self.weights, start, stop, self.plan),
+                tf.constant(stop - start, tf.int32), self.offset, padded, norms,
             )
-            labels.append(block_labels.numpy()[valid_from:])
-            inertia += float(block_inertia)
-        return np.concatenate(labels), inertia
+            return labels.numpy()[: stop - start], float(inertia)
+
+        results = _map_blocks(run, self.n_samples, self.plan)
+        return (
+            np.concatenate([result[0] for result in results]),
+            sum(result[1] for result in results),
+        )
 
     def farthest_points(
         self, centers: np.ndarray, count: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """The ``count`` points farthest from their centre (see :class:`DataSource`)."""
-        labels, distances = label_pass(self.points, self.offset, centers, self.plan)
+        offset = self.offset if self.options.centred else None
+        labels, distances = label_pass(self.points, offset, centers, self.plan)
         labels, distances = labels.numpy(), distances.numpy()
         if distances.max() == 0.0:
             return None
@@ -338,15 +493,20 @@ def label_pass(
 ) -> tuple[tf.Tensor, tf.Tensor]:
     """Nearest centre of every point and the squared distance to it (from differences)."""
     centers = np.asarray(centers)
-    step = block_kernel("label", plan, tf.as_dtype(centers.dtype), points.shape[1])
+    options = KernelOptions(centred=offset is not None, weighted=False, inertia=False)
+    kernel = block_kernel("label", plan, tf.as_dtype(centers.dtype), points.shape[1], options)
     padded, norms = padded_centers(centers, plan)
     offset = _offset(offset, padded)
-    labels, distances = [], []
-    for start, stop, valid_from in _blocks(points.shape[0], plan):
-        block = step(points[start:stop], offset, padded, norms)
-        labels.append(block[0][valid_from:])
-        distances.append(block[1][valid_from:])
-    return _concat(labels), _concat(distances)
+
+    def run(start, stop):
+        labels, distances = kernel(
+            _block(points, start, stop, plan), tf.constant(stop - start, tf.int32),
+            offset, padded, norms,
+        )
+        return labels[: stop - start], distances[: stop - start]
+
+    results = _map_blocks(run, points.shape[0], plan)
+    return _concat([result[0] for result in results]), _concat([result[1] for result in results])
 
 
 def distance_pass(points: Any, centers: tf.Tensor, block_rows: int) -> tf.Tensor:
