@@ -14,6 +14,7 @@ Layers
 - ``nmf``: :class:`NMF`, non-negative matrix factorisation by coordinate descent.
 - ``quantize``: colour quantisation of images with k-means.
 - ``plotting``: the figures the notebooks share.
+- ``timing``: wall-clock timing of a few calls, for the notebooks' speed comparisons.
 """
 
 from ._quiet import import_tensorflow_quietly
@@ -67,14 +68,18 @@ from .minibatch import MiniBatchKMeans  # noqa: E402
 from .nmf import NMF  # noqa: E402
 from .quantize import (  # noqa: E402
     DEFAULT_SAMPLE_SIZE,
+    apply_palette,
     compressed_bits_per_pixel,
     image_mse,
     image_psnr,
     quantization_sweep,
     quantize_colors,
+    random_palette,
     sklearn_quantize_colors,
+    uniform_palette,
 )
 from .reproducibility import seed_everything  # noqa: E402
+from .timing import Timing, time_calls  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -90,6 +95,8 @@ __all__ = [
     "MiniBatchKMeans",
     "NMF",
     "SoftAssignment",
+    "Timing",
+    "apply_palette",
     "assign",
     "batch_kmeans",
     "cluster_accuracy",
@@ -116,13 +123,16 @@ __all__ = [
     "quantization_sweep",
     "quantize_colors",
     "random_init",
+    "random_palette",
     "relabel",
     "seed_cnn",
     "seed_everything",
     "sklearn_quantize_colors",
     "student_t_assignments",
     "target_distribution",
+    "time_calls",
     "train_dec",
     "train_kmeans_embedding",
+    "uniform_palette",
     "update_centroids",
 ]
