@@ -27,6 +27,7 @@ __all__ = [
     "plot_palette",
     "plot_silhouette_diagram",
     "plot_cluster_regions",
+    "plot_colour_planes",
     "plot_images",
 ]
 
@@ -274,6 +275,16 @@ def _as_unit_rgb(colours: Any) -> np.ndarray:
     return colours / 255.0 if colours.dtype == np.uint8 else colours.astype(np.float64)
 
 
+def _sample_pixels(image: Any, n_points: int, random_state: int) -> np.ndarray:
+    """Up to ``n_points`` pixels of an RGB image, drawn without replacement, in [0, 1]."""
+    image = np.asarray(image)
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"image must have shape (height, width, 3), got {image.shape}.")
+    pixels = _as_unit_rgb(image.reshape(-1, 3))
+    rng = np.random.default_rng(random_state)
+    return pixels[rng.choice(len(pixels), size=min(n_points, len(pixels)), replace=False)]
+
+
 def plot_colour_cloud(
     image: Any,
     *,
@@ -296,12 +307,7 @@ def plot_colour_cloud(
     -------
     matplotlib Axes (3-D)
     """
-    image = np.asarray(image)
-    if image.ndim != 3 or image.shape[2] != 3:
-        raise ValueError(f"image must have shape (height, width, 3), got {image.shape}.")
-    pixels = _as_unit_rgb(image.reshape(-1, 3))
-    rng = np.random.default_rng(random_state)
-    sample = pixels[rng.choice(len(pixels), size=min(n_points, len(pixels)), replace=False)]
+    sample = _sample_pixels(image, n_points, random_state)
     if ax is None:
         ax = plt.figure(figsize=(5, 4.5)).add_subplot(projection="3d")
     ax.scatter(sample[:, 0], sample[:, 1], sample[:, 2], c=sample, s=4, depthshade=False)
@@ -567,3 +573,42 @@ def plot_images(
     if suptitle:
         fig.suptitle(suptitle)
     return fig
+
+
+def plot_colour_planes(
+    image: Any,
+    *,
+    axes: Sequence[Axes] | None = None,
+    n_points: int = 1500,
+    random_state: int = 0,
+    point_size: float = 3,
+) -> Sequence[Axes]:
+    """Scatter a random sample of pixels, in their own colours, on two faces of the RGB cube.
+
+    The first panel plots green against red, the second blue against red, both from 0 to 1:
+    two flat views of the 3-D cloud that :func:`plot_colour_cloud` draws.
+
+    Parameters
+    ----------
+    image : array-like of shape (height, width, 3), uint8 or float in [0, 1]
+    axes : two matplotlib Axes, optional
+        A new figure with two panels is made when omitted.
+    n_points : int, default=1500
+        Pixels drawn at random (without replacement).
+    random_state : int, default=0
+    point_size : float, default=3
+
+    Returns
+    -------
+    the two Axes
+    """
+    sample = _sample_pixels(image, n_points, random_state)
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(6, 3), layout="constrained")
+    if len(axes) != 2:
+        raise ValueError(f"axes must be two Axes, got {len(axes)}.")
+    for ax, channel, name in zip(axes, (1, 2), ("green", "blue"), strict=True):
+        ax.scatter(sample[:, 0], sample[:, channel], c=sample, s=point_size)
+        ax.set(xlabel="red", ylabel=name, xlim=(0, 1), ylim=(0, 1), aspect="equal",
+               title=f"pixels: red and {name}")
+    return axes

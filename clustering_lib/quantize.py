@@ -404,3 +404,47 @@ def random_palette(image: Any, n_colors: int, *, random_state: Any = None) -> np
     rng = check_random_state(random_state)
     chosen = rng.choice(len(colours), size=n_colors, replace=False, p=counts / counts.sum())
     return colours[np.sort(chosen)]
+
+
+__all__ += ["palette_baselines"]
+
+
+def palette_baselines(
+    image: Any,
+    n_colors_values: list[int],
+    n_levels_values: list[int],
+    *,
+    n_draws: int = 5,
+    random_state: Any = None,
+) -> dict[str, np.ndarray]:
+    """Error of the two palettes without k-means, to compare with :func:`quantization_sweep`.
+
+    For each palette size ``k`` in ``n_colors_values``: ``n_draws`` palettes of
+    :func:`random_palette` (drawn one after the other from ``random_state``) and the
+    median of their PSNRs. For each ``m`` in ``n_levels_values``: the uniform grid of
+    ``m ** 3`` colours (:func:`uniform_palette`), its PSNR and how many of its colours the
+    repainted image uses. Every palette repaints by :func:`apply_palette`.
+
+    Returns
+    -------
+    dict of ndarray
+        ``random_psnr`` (one per ``n_colors_values``); ``grid_n_colors``, ``grid_psnr``
+        and ``grid_colors_used`` (one per ``n_levels_values``).
+    """
+    image = _check_image(image)
+    if isinstance(n_draws, bool) or not isinstance(n_draws, numbers.Integral) or n_draws < 1:
+        raise ValueError(f"n_draws must be a positive integer, got {n_draws!r}.")
+    rng = check_random_state(random_state)
+    random_psnr = [
+        np.median([image_psnr(image, apply_palette(image, random_palette(image, k,
+                                                                          random_state=rng)))
+                   for _ in range(n_draws)])
+        for k in n_colors_values
+    ]
+    grids = [apply_palette(image, uniform_palette(m, dtype=image.dtype)) for m in n_levels_values]
+    return {
+        "random_psnr": np.array(random_psnr, dtype=np.float64),
+        "grid_n_colors": np.array([m**3 for m in n_levels_values]),
+        "grid_psnr": np.array([image_psnr(image, grid) for grid in grids]),
+        "grid_colors_used": np.array([len(_unique_colours(g.reshape(-1, 3))[0]) for g in grids]),
+    }

@@ -97,3 +97,33 @@ def test_random_palette_bad_n_colors(china_small):
         cl.random_palette(china_small, n_distinct + 1)
     with pytest.raises(TypeError, match="n_colors must be an integer"):
         cl.random_palette(china_small, 2.5)
+
+
+def test_palette_baselines_match_the_palettes_they_describe(china_small):
+    baselines = cl.palette_baselines(china_small, [4, 16], [2, 3], n_draws=3, random_state=7)
+    rng = np.random.RandomState(7)
+    expected_random = [
+        np.median([cl.image_psnr(china_small, cl.apply_palette(
+            china_small, cl.random_palette(china_small, k, random_state=rng))) for _ in range(3)])
+        for k in [4, 16]
+    ]
+    np.testing.assert_allclose(baselines["random_psnr"], expected_random)
+    np.testing.assert_array_equal(baselines["grid_n_colors"], [8, 27])
+    for index, levels in enumerate([2, 3]):
+        grid = cl.apply_palette(china_small, cl.uniform_palette(levels))
+        assert baselines["grid_psnr"][index] == cl.image_psnr(china_small, grid)
+        assert baselines["grid_colors_used"][index] == len(np.unique(grid.reshape(-1, 3), axis=0))
+    assert np.all(baselines["grid_colors_used"] <= baselines["grid_n_colors"])
+
+
+def test_kmeans_palette_beats_both_baselines(china_small):
+    # The point of the baselines: k-means chooses better colours than either (same size).
+    sweep = cl.quantization_sweep(china_small, [8, 27], random_state=0)
+    baselines = cl.palette_baselines(china_small, [8, 27], [2, 3], random_state=0)
+    assert np.all(sweep["psnr"] > baselines["random_psnr"])
+    assert np.all(sweep["psnr"] > baselines["grid_psnr"])
+
+
+def test_palette_baselines_bad_n_draws(china_small):
+    with pytest.raises(ValueError, match="n_draws must be a positive integer"):
+        cl.palette_baselines(china_small, [4], [2], n_draws=0)

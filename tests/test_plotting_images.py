@@ -106,3 +106,32 @@ def test_plot_centroid_images_titles_do_not_collide(suptitle):
     if suptitle:
         assert fig._suptitle.get_window_extent(renderer).y0 >= max(
             ax.title.get_window_extent(renderer).y1 for ax in first_row)
+
+
+def test_plot_colour_planes_draws_red_against_green_and_blue():
+    from clustering_lib.plotting import plot_colour_planes
+
+    image = np.zeros((5, 4, 3), dtype=np.uint8)
+    image[..., 0] = np.arange(20).reshape(5, 4) * 10
+    image[..., 1] = 51
+    image[..., 2] = 255
+    axes = plot_colour_planes(image, n_points=8, random_state=1)
+    green, blue = (ax.collections[0].get_offsets() for ax in axes)
+    assert len(green) == 8
+    np.testing.assert_allclose(green[:, 1], 0.2)
+    np.testing.assert_allclose(blue[:, 1], 1.0)
+    np.testing.assert_array_equal(green[:, 0], blue[:, 0])  # the same pixels in both panels
+    assert set(np.round(green[:, 0] * 255).astype(int)) <= set(range(0, 200, 10))
+    colours = axes[0].collections[0].get_facecolors()[:, :3]
+    np.testing.assert_allclose(colours[:, 0], green[:, 0])
+    assert [ax.get_ylabel() for ax in axes] == ["green", "blue"]
+
+
+def test_plot_colour_planes_bad_input():
+    from clustering_lib.plotting import plot_colour_planes
+
+    with pytest.raises(ValueError, match=r"image must have shape \(height, width, 3\)"):
+        plot_colour_planes(np.zeros((4, 4)))
+    _, axes = plt.subplots(1, 3)
+    with pytest.raises(ValueError, match="axes must be two Axes"):
+        plot_colour_planes(np.zeros((4, 4, 3)), axes=axes)
