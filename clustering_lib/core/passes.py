@@ -313,14 +313,12 @@ def _map_blocks(function, n_samples: int, plan: BlockPlan) -> list:
     block order, so sums added in that order are the same on any number of cores.
     """
     blocks = list(_blocks(n_samples, plan))
-    if plan.mode != "xla" or len(blocks) == 1 or _THREADS == 1:
+    # As many at once as TensorFlow may use threads (its intra-op setting, or the cores).
+    threads = tf.config.threading.get_intra_op_parallelism_threads() or os.cpu_count() or 1
+    if plan.mode != "xla" or len(blocks) == 1 or threads == 1:
         return [function(start, stop) for start, stop in blocks]
-    with concurrent.futures.ThreadPoolExecutor(_THREADS) as pool:
+    with concurrent.futures.ThreadPoolExecutor(min(threads, len(blocks))) as pool:
         return list(pool.map(lambda block: function(*block), blocks))
-
-
-#: Blocks processed at once by the XLA kernels: TensorFlow's intra-op thread count.
-_THREADS = max(1, tf.config.threading.get_intra_op_parallelism_threads() or os.cpu_count() or 1)
 
 
 def padded_centers(centers: np.ndarray, plan: BlockPlan) -> tuple[tf.Tensor, tf.Tensor]:
