@@ -16,6 +16,7 @@ Layers
 - ``quantize``: colour quantisation of images with k-means.
 - ``streams``: data arriving in chunks: drifting blobs and a harness to replay a stream.
 - ``plotting``: the figures the notebooks share.
+- ``timing``: wall-clock timing of a few calls, for the notebooks' speed comparisons.
 """
 
 from ._quiet import import_tensorflow_quietly
@@ -69,12 +70,16 @@ from .minibatch import MiniBatchKMeans  # noqa: E402
 from .nmf import NMF  # noqa: E402
 from .quantize import (  # noqa: E402
     DEFAULT_SAMPLE_SIZE,
+    apply_palette,
     compressed_bits_per_pixel,
     image_mse,
     image_psnr,
+    palette_baselines,
     quantization_sweep,
     quantize_colors,
+    random_palette,
     sklearn_quantize_colors,
+    uniform_palette,
 )
 from .reproducibility import seed_everything  # noqa: E402
 from .streams import (  # noqa: E402
@@ -84,6 +89,7 @@ from .streams import (  # noqa: E402
     make_drifting_blobs,
     replay_stream,
 )
+from .timing import Timing, time_calls  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -101,6 +107,8 @@ __all__ = [
     "SoftAssignment",
     "StreamReplay",
     "StreamView",
+    "Timing",
+    "apply_palette",
     "assign",
     "batch_kmeans",
     "centre_error",
@@ -124,11 +132,13 @@ __all__ = [
     "match_labels",
     "medoid_cost",
     "pairwise_squared_distances",
+    "palette_baselines",
     "plotting",
     "purity",
     "quantization_sweep",
     "quantize_colors",
     "random_init",
+    "random_palette",
     "relabel",
     "replay_stream",
     "seed_cnn",
@@ -136,7 +146,9 @@ __all__ = [
     "sklearn_quantize_colors",
     "student_t_assignments",
     "target_distribution",
+    "time_calls",
     "train_dec",
     "train_kmeans_embedding",
+    "uniform_palette",
     "update_centroids",
 ]

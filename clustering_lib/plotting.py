@@ -26,6 +26,9 @@ __all__ = [
     "plot_colour_cloud",
     "plot_palette",
     "plot_silhouette_diagram",
+    "plot_cluster_regions",
+    "plot_colour_planes",
+    "plot_images",
 ]
 
 CLUSTER_CMAP = "tab10"
@@ -113,6 +116,8 @@ def plot_kmeans_steps(
     n_iterations: int = 3,
     *,
     panel_size: float = 3.0,
+    xlabel: str = "feature 0",
+    ylabel: str = "feature 1",
 ) -> Figure:
     """Draw Lloyd's algorithm as a grid: one row per iteration, E-step then M-step.
 
@@ -124,6 +129,8 @@ def plot_kmeans_steps(
     points : array-like of shape (n_samples, 2)
     initial_centers : array-like of shape (n_clusters, 2)
     n_iterations : int, default=3
+    xlabel, ylabel : str, optional
+        Axis labels of every panel.
 
     Returns
     -------
@@ -143,9 +150,11 @@ def plot_kmeans_steps(
                                                previous_centroids=centers)
         labels, new_centers = labels.numpy(), new_centers.numpy()
         plot_clusters(points, labels, centers, ax=axes[row, 0], point_size=8,
-                      title=f"iteration {row + 1}: E-step (assign)")
+                      title=f"iteration {row + 1}: E-step (assign)", xlabel=xlabel,
+                      ylabel=ylabel)
         plot_clusters(points, labels, new_centers, ax=axes[row, 1], point_size=8,
-                      title=f"iteration {row + 1}: M-step (move)")
+                      title=f"iteration {row + 1}: M-step (move)", xlabel=xlabel,
+                      ylabel=ylabel)
         for old, new in zip(centers, new_centers, strict=True):
             axes[row, 1].annotate("", xy=new, xytext=old,
                                   arrowprops={"arrowstyle": "->", "lw": 1.5})
@@ -196,8 +205,9 @@ def plot_centroid_images(
     vmin = float(np.min(centers)) if vmin is None else vmin
     vmax = float(np.max(centers)) if vmax is None else vmax
     n_rows = int(np.ceil(len(centers) / n_columns))
-    fig, axes = plt.subplots(n_rows, n_columns, figsize=(1.6 * n_columns, 1.8 * n_rows),
-                             squeeze=False)
+    # A suptitle gets its own strip, so that it does not squeeze the rows' titles together.
+    fig, axes = plt.subplots(n_rows, n_columns, squeeze=False,
+                             figsize=(1.6 * n_columns, 1.8 * n_rows + (0.4 if suptitle else 0.0)))
     for index, ax in enumerate(axes.flat):
         ax.set_xticks([])
         ax.set_yticks([])
@@ -265,6 +275,16 @@ def _as_unit_rgb(colours: Any) -> np.ndarray:
     return colours / 255.0 if colours.dtype == np.uint8 else colours.astype(np.float64)
 
 
+def _sample_pixels(image: Any, n_points: int, random_state: int) -> np.ndarray:
+    """Up to ``n_points`` pixels of an RGB image, drawn without replacement, in [0, 1]."""
+    image = np.asarray(image)
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"image must have shape (height, width, 3), got {image.shape}.")
+    pixels = _as_unit_rgb(image.reshape(-1, 3))
+    rng = np.random.default_rng(random_state)
+    return pixels[rng.choice(len(pixels), size=min(n_points, len(pixels)), replace=False)]
+
+
 def plot_colour_cloud(
     image: Any,
     *,
@@ -287,12 +307,7 @@ def plot_colour_cloud(
     -------
     matplotlib Axes (3-D)
     """
-    image = np.asarray(image)
-    if image.ndim != 3 or image.shape[2] != 3:
-        raise ValueError(f"image must have shape (height, width, 3), got {image.shape}.")
-    pixels = _as_unit_rgb(image.reshape(-1, 3))
-    rng = np.random.default_rng(random_state)
-    sample = pixels[rng.choice(len(pixels), size=min(n_points, len(pixels)), replace=False)]
+    sample = _sample_pixels(image, n_points, random_state)
     if ax is None:
         ax = plt.figure(figsize=(5, 4.5)).add_subplot(projection="3d")
     ax.scatter(sample[:, 0], sample[:, 1], sample[:, 2], c=sample, s=4, depthshade=False)
@@ -390,3 +405,210 @@ def plot_silhouette_diagram(
     ax.legend(loc="lower right")
     ax.set_title(title or f"{len(clusters)} clusters")
     return ax
+
+
+def plot_cluster_regions(
+    predict: Any,
+    points: Any,
+    labels: Any = None,
+    centers: Any = None,
+    *,
+    ax: Axes | None = None,
+    grid_size: int = 300,
+    padding: float = 0.05,
+    title: str | None = None,
+    xlabel: str = "feature 0",
+    ylabel: str = "feature 1",
+    cmap: str = CLUSTER_CMAP,
+    point_size: float = 10,
+) -> Axes:
+    """Shade the region of the plane each cluster claims, with the points on top.
+
+    ``predict`` is evaluated on a ``grid_size`` x ``grid_size`` grid covering the
+    points (and centres); for k-means the regions are the Voronoi cells of the
+    centres. Region colours match :func:`plot_clusters`'s colours for the same label.
+
+    Parameters
+    ----------
+    predict : callable
+        Maps an array of shape (m, 2) to m integer labels >= 0, e.g. ``model.predict``.
+    points : array-like of shape (n_samples, 2)
+    labels, centers : optional
+        Passed to :func:`plot_clusters`.
+    ax : matplotlib Axes, optional
+    grid_size : int, default=300
+        Grid points per axis.
+    padding : float, default=0.05
+        Margin around the data, as a fraction of its range on each axis.
+    title, xlabel, ylabel, cmap, point_size : optional
+        As in :func:`plot_clusters`.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    points = np.asarray(points, dtype=np.float64)
+    if points.ndim != 2 or points.shape[1] != 2 or len(points) == 0:
+        raise ValueError(f"points must have shape (n_samples, 2), got {points.shape}.")
+    if not callable(predict):
+        raise TypeError(f"predict must be callable (e.g. model.predict), got {predict!r}.")
+    if isinstance(grid_size, bool) or not isinstance(grid_size, int) or grid_size < 2:
+        raise ValueError(f"grid_size must be an integer >= 2, got {grid_size!r}.")
+    extent_points = points if centers is None else np.vstack([points, np.asarray(centers)])
+    low, high = extent_points.min(axis=0), extent_points.max(axis=0)
+    margin = padding * np.where(high > low, high - low, 1.0)
+    low, high = low - margin, high + margin
+    xs = np.linspace(low[0], high[0], grid_size)
+    ys = np.linspace(low[1], high[1], grid_size)
+    grid = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
+    regions = np.asarray(predict(grid))
+    if regions.shape != (len(grid),) or regions.dtype.kind not in "iu" or regions.min() < 0:
+        raise ValueError(
+            f"predict must return {len(grid)} integer labels >= 0 for {len(grid)} points, got "
+            f"an array of shape {regions.shape} and dtype {regions.dtype}."
+        )
+    regions = regions.reshape(grid_size, grid_size)
+    top_label = int(regions.max()) if labels is None else max(int(regions.max()),
+                                                               int(np.max(labels)))
+    n_colours = max(top_label + 1, 10)
+    ax = _axes(ax)
+    ax.imshow(regions, origin="lower", extent=(low[0], high[0], low[1], high[1]), cmap=cmap,
+              vmin=0, vmax=n_colours - 1, alpha=0.25, interpolation="nearest", aspect="auto")
+    if regions.min() != regions.max():
+        ax.contour(xs, ys, regions, levels=np.arange(regions.max()) + 0.5, colors="0.3",
+                   linewidths=0.8)
+    plot_clusters(points, labels, centers, ax=ax, title=title, xlabel=xlabel, ylabel=ylabel,
+                  cmap=cmap, point_size=point_size)
+    ax.set_xlim(low[0], high[0])
+    ax.set_ylim(low[1], high[1])
+    return ax
+
+
+def plot_images(
+    images: Sequence[Any],
+    titles: Sequence[str] | None = None,
+    *,
+    n_columns: int | None = None,
+    panel_size: float = 3.0,
+    cmap: str = "gray",
+    vmin: float | None = None,
+    vmax: float | None = None,
+    interpolation: str = "antialiased",
+    colorbar_label: str | None = None,
+    suptitle: str | None = None,
+) -> Figure:
+    """Show photographs (and single-channel maps) side by side, without axes ticks.
+
+    RGB images are drawn as they are; single-channel images (2-D arrays, e.g. an
+    error map) are drawn with ``cmap`` on one scale shared by all of them.
+
+    Parameters
+    ----------
+    images : sequence of arrays
+        Each of shape (height, width, 3), uint8 or float in [0, 1], or (height, width).
+    titles : sequence of str, optional
+        One per image.
+    n_columns : int, optional
+        Panels per row; all in one row by default.
+    panel_size : float, default=3.0
+        Width of each panel in inches; the height follows the tallest image's aspect.
+    cmap : str, default="gray"
+        Colour map of the single-channel images.
+    vmin, vmax : float, optional
+        Ends of their shared scale; by default their smallest and largest values.
+    interpolation : str, default="antialiased"
+        Passed to ``imshow``; "nearest" shows the pixels of a zoomed crop as blocks.
+    colorbar_label : str, optional
+        Add one colour bar, with this label, for the single-channel images.
+    suptitle : str, optional
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    images = [np.asarray(image) for image in images]
+    if not images:
+        raise ValueError("images must hold at least one image.")
+    for index, image in enumerate(images):
+        if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3)) or image.size == 0:
+            raise ValueError(
+                f"images[{index}] must have shape (height, width, 3) or (height, width), got "
+                f"{image.shape}."
+            )
+    if titles is not None and len(titles) != len(images):
+        raise ValueError(f"titles has {len(titles)} entries for {len(images)} images.")
+    n_columns = len(images) if n_columns is None else n_columns
+    if isinstance(n_columns, bool) or not isinstance(n_columns, int) or n_columns < 1:
+        raise ValueError(f"n_columns must be a positive integer, got {n_columns!r}.")
+    maps = [image for image in images if image.ndim == 2]
+    if maps:
+        vmin = float(min(np.min(m) for m in maps)) if vmin is None else vmin
+        vmax = float(max(np.max(m) for m in maps)) if vmax is None else vmax
+    n_rows = int(np.ceil(len(images) / n_columns))
+    aspect = max(image.shape[0] / image.shape[1] for image in images)
+    title_room = 0.3 if titles is not None else 0.0
+    fig, axes = plt.subplots(
+        n_rows, n_columns, squeeze=False, layout="constrained",
+        figsize=(panel_size * n_columns, n_rows * (panel_size * aspect + title_room)
+                 + (0.4 if suptitle else 0.0)),
+    )
+    map_axes, mappable = [], None
+    for index, ax in enumerate(axes.flat):
+        if index >= len(images):
+            ax.axis("off")
+            continue
+        image = images[index]
+        if image.ndim == 2:
+            mappable = ax.imshow(image, cmap=cmap, vmin=vmin, vmax=vmax,
+                                 interpolation=interpolation)
+            map_axes.append(ax)
+        else:
+            ax.imshow(image, interpolation=interpolation)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if titles is not None:
+            ax.set_title(titles[index], fontsize=10)
+    if colorbar_label is not None and mappable is not None:
+        fig.colorbar(mappable, ax=map_axes, label=colorbar_label, shrink=0.9)
+    if suptitle:
+        fig.suptitle(suptitle)
+    return fig
+
+
+def plot_colour_planes(
+    image: Any,
+    *,
+    axes: Sequence[Axes] | None = None,
+    n_points: int = 1500,
+    random_state: int = 0,
+    point_size: float = 3,
+) -> Sequence[Axes]:
+    """Scatter a random sample of pixels, in their own colours, on two faces of the RGB cube.
+
+    The first panel plots green against red, the second blue against red, both from 0 to 1:
+    two flat views of the 3-D cloud that :func:`plot_colour_cloud` draws.
+
+    Parameters
+    ----------
+    image : array-like of shape (height, width, 3), uint8 or float in [0, 1]
+    axes : two matplotlib Axes, optional
+        A new figure with two panels is made when omitted.
+    n_points : int, default=1500
+        Pixels drawn at random (without replacement).
+    random_state : int, default=0
+    point_size : float, default=3
+
+    Returns
+    -------
+    the two Axes
+    """
+    sample = _sample_pixels(image, n_points, random_state)
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(6, 3), layout="constrained")
+    if len(axes) != 2:
+        raise ValueError(f"axes must be two Axes, got {len(axes)}.")
+    for ax, channel, name in zip(axes, (1, 2), ("green", "blue"), strict=True):
+        ax.scatter(sample[:, 0], sample[:, channel], c=sample, s=point_size)
+        ax.set(xlabel="red", ylabel=name, xlim=(0, 1), ylim=(0, 1), aspect="equal",
+               title=f"pixels: red and {name}")
+    return axes

@@ -282,3 +282,163 @@ def quantization_sweep(
     columns = zip(*rows, strict=True)
     return {name: np.array(values) for name, values in
             zip(("n_colors", "mse", "psnr", "bits_per_pixel"), columns, strict=True)}
+
+
+# --------------------------------------------------------------------------- #
+# Fixed palettes: baselines for the k-means palette, and repainting with any palette
+# --------------------------------------------------------------------------- #
+__all__ += ["apply_palette", "random_palette", "uniform_palette"]
+
+
+def _check_palette(palette: Any, image_dtype: np.dtype) -> np.ndarray:
+    """A palette in the scale and dtype of an image of ``image_dtype``."""
+    palette = np.asarray(palette)
+    if palette.ndim != 2 or palette.shape[1] != 3 or len(palette) == 0:
+        raise ValueError(f"palette must have shape (n_colors, 3), got {palette.shape}.")
+    if palette.dtype.kind not in "uif":
+        raise TypeError(f"palette must hold numbers, got dtype {palette.dtype}.")
+    if not np.isfinite(palette).all():
+        raise ValueError("palette contains NaN or infinity.")
+    if image_dtype == np.uint8:
+        if palette.min() < 0 or palette.max() > 255 or np.any(palette != np.rint(palette)):
+            raise ValueError(
+                "for a uint8 image, palette must hold integers from 0 to 255, got values from "
+                f"{palette.min():g} to {palette.max():g}."
+            )
+        return palette.astype(np.uint8)
+    if palette.min() < 0 or palette.max() > 1:
+        raise ValueError(
+            "for a floating-point image, palette must lie in [0, 1], got values from "
+            f"{palette.min():g} to {palette.max():g}."
+        )
+    return palette.astype(image_dtype)
+
+
+def apply_palette(image: Any, palette: Any) -> np.ndarray:
+    """Repaint every pixel with its nearest palette colour (Euclidean distance in RGB).
+
+    This is the repainting step of :func:`quantize_colors`, for a palette chosen in
+    any other way (a regular grid, random pixels, another image's palette).
+
+    Parameters
+    ----------
+    image : array-like of shape (height, width, 3)
+        uint8 values in 0-255, or floats in [0, 1].
+    palette : array-like of shape (n_colors, 3)
+        In the image's scale: integers 0-255 for a uint8 image, floats in [0, 1] otherwise.
+
+    Returns
+    -------
+    ndarray of the image's shape and dtype; every pixel is one of the palette's colours.
+    """
+    image = _check_image(image)
+    palette = _check_palette(palette, image.dtype)
+    scale = 255.0 if image.dtype == np.uint8 else 1.0
+    float_dtype = np.float64 if image.dtype == np.float64 else np.float32
+    labels = _nearest_palette_colour(image.reshape(-1, 3).astype(float_dtype) / scale,
+                                     palette.astype(float_dtype) / scale)
+    return palette[labels].reshape(image.shape)
+
+
+def uniform_palette(n_levels: int, dtype: Any = np.uint8) -> np.ndarray:
+    """The regular grid of ``n_levels ** 3`` colours, ignoring any image.
+
+    Each channel takes ``n_levels`` equally spaced values from 0 to the maximum
+    (255 for uint8, 1.0 for floats), as in a fixed "web-safe" style palette.
+
+    Parameters
+    ----------
+    n_levels : int, at least 2
+    dtype : uint8, float32 or float64, default=uint8
+
+    Returns
+    -------
+    ndarray of shape (n_levels ** 3, 3)
+        Ordered with red varying slowest and blue fastest.
+    """
+    if isinstance(n_levels, bool) or not isinstance(n_levels, numbers.Integral) or n_levels < 2:
+        raise ValueError(f"n_levels must be an integer >= 2, got {n_levels!r}.")
+    dtype = np.dtype(dtype)
+    if dtype not in (np.uint8, np.float32, np.float64):
+        raise TypeError(f"dtype must be uint8, float32 or float64, got {dtype}.")
+    levels = np.linspace(0.0, 1.0, n_levels)
+    if dtype == np.uint8:
+        levels = np.rint(levels * 255.0)
+    grid = np.stack(np.meshgrid(levels, levels, levels, indexing="ij"), axis=-1)
+    return grid.reshape(-1, 3).astype(dtype)
+
+
+def random_palette(image: Any, n_colors: int, *, random_state: Any = None) -> np.ndarray:
+    """``n_colors`` distinct colours of the image, drawn at random in proportion to their pixels.
+
+    A palette that follows where the pixels are, without any fitting: the baseline that
+    scikit-learn's colour-quantisation example compares k-means with (a random sample
+    of pixels), except that the colours drawn are distinct.
+
+    Parameters
+    ----------
+    image : array-like of shape (height, width, 3), uint8 or float in [0, 1]
+    n_colors : int
+        From 1 to the number of distinct colours in the image.
+    random_state : int, RandomState instance or None, default=None
+
+    Returns
+    -------
+    ndarray of shape (n_colors, 3), the image's dtype and scale
+    """
+    image = _check_image(image)
+    if isinstance(n_colors, bool) or not isinstance(n_colors, numbers.Integral):
+        raise TypeError(f"n_colors must be an integer, got {n_colors!r}.")
+    colours, _, counts = _unique_colours(image.reshape(-1, 3))
+    if not 1 <= n_colors <= len(colours):
+        raise ValueError(
+            f"n_colors must be from 1 to the number of distinct colours in the image "
+            f"({len(colours)}), got {n_colors}."
+        )
+    rng = check_random_state(random_state)
+    chosen = rng.choice(len(colours), size=n_colors, replace=False, p=counts / counts.sum())
+    return colours[np.sort(chosen)]
+
+
+__all__ += ["palette_baselines"]
+
+
+def palette_baselines(
+    image: Any,
+    n_colors_values: list[int],
+    n_levels_values: list[int],
+    *,
+    n_draws: int = 5,
+    random_state: Any = None,
+) -> dict[str, np.ndarray]:
+    """Error of the two palettes without k-means, to compare with :func:`quantization_sweep`.
+
+    For each palette size ``k`` in ``n_colors_values``: ``n_draws`` palettes of
+    :func:`random_palette` (drawn one after the other from ``random_state``) and the
+    median of their PSNRs. For each ``m`` in ``n_levels_values``: the uniform grid of
+    ``m ** 3`` colours (:func:`uniform_palette`), its PSNR and how many of its colours the
+    repainted image uses. Every palette repaints by :func:`apply_palette`.
+
+    Returns
+    -------
+    dict of ndarray
+        ``random_psnr`` (one per ``n_colors_values``); ``grid_n_colors``, ``grid_psnr``
+        and ``grid_colors_used`` (one per ``n_levels_values``).
+    """
+    image = _check_image(image)
+    if isinstance(n_draws, bool) or not isinstance(n_draws, numbers.Integral) or n_draws < 1:
+        raise ValueError(f"n_draws must be a positive integer, got {n_draws!r}.")
+    rng = check_random_state(random_state)
+    random_psnr = [
+        np.median([image_psnr(image, apply_palette(image, random_palette(image, k,
+                                                                          random_state=rng)))
+                   for _ in range(n_draws)])
+        for k in n_colors_values
+    ]
+    grids = [apply_palette(image, uniform_palette(m, dtype=image.dtype)) for m in n_levels_values]
+    return {
+        "random_psnr": np.array(random_psnr, dtype=np.float64),
+        "grid_n_colors": np.array([m**3 for m in n_levels_values]),
+        "grid_psnr": np.array([image_psnr(image, grid) for grid in grids]),
+        "grid_colors_used": np.array([len(_unique_colours(g.reshape(-1, 3))[0]) for g in grids]),
+    }

@@ -3,15 +3,17 @@
 A pass feeds the points to a compiled kernel in blocks of ``plan.block_rows`` rows
 and adds up what each block returns (per-cluster sums in float64, inertia in float64)
 or concatenates it (labels, distances). Memory is O(block x k) for the kernels plus
-O(n) for labels: never an n x k matrix, and never a copy of the whole data. The
-points may be a NumPy array (a memory map too), whose blocks are views, or a tensor.
+O(n) for labels: never an n x k matrix, and never a copy of the whole data (one
+block at a time is copied into TensorFlow). The points may be a NumPy array (a memory
+map too), whose blocks are views, or a tensor.
 
-The kernels are built by :func:`assign_step`, :func:`final_step`, :func:`label_step`
-and :func:`distance_step`, once per plan (see :mod:`.compile`): plain Python run
-eagerly, a graph traced once with ``None`` dimensions, or XLA compiled for one fixed
-block shape. A block that would be shorter than ``block_rows`` under XLA is taken to
-end at the last row instead, overlapping the block before; its first rows are given
-weight zero and their results are dropped, so every row counts once.
+:func:`block_kernel` builds the kernels, once per plan and variant (see
+:mod:`.compile`): plain Python run eagerly, a graph traced once with ``None``
+dimensions, or XLA compiled for one fixed block shape. Under XLA the last, shorter
+block is padded with zero-weight rows and only its chunks that hold data are visited.
+:class:`DataPasses` is the in-memory :class:`DataSource` that Lloyd's driver uses;
+small data (eager plans) is kept centred and augmented there, so that an iteration
+is three operations.
 """
 
 from __future__ import annotations
@@ -34,9 +36,9 @@ __all__ = [
     "DataSource",
     "KernelOptions",
     "block_kernel",
-    "padded_centers",
     "distance_pass",
     "label_pass",
+    "padded_centers",
 ]
 
 
@@ -313,14 +315,12 @@ def _map_blocks(function, n_samples: int, plan: BlockPlan) -> list:
     block order, so sums added in that order are the same on any number of cores.
     """
     blocks = list(_blocks(n_samples, plan))
-    if plan.mode != "xla" or len(blocks) == 1 or _THREADS == 1:
+    # As many at once as TensorFlow may use threads (its intra-op setting, or the cores).
+    threads = tf.config.threading.get_intra_op_parallelism_threads() or os.cpu_count() or 1
+    if plan.mode != "xla" or len(blocks) == 1 or threads == 1:
         return [function(start, stop) for start, stop in blocks]
-    with concurrent.futures.ThreadPoolExecutor(_THREADS) as pool:
+    with concurrent.futures.ThreadPoolExecutor(min(threads, len(blocks))) as pool:
         return list(pool.map(lambda block: function(*block), blocks))
-
-
-#: Blocks processed at once by the XLA kernels: TensorFlow's intra-op thread count.
-_THREADS = max(1, tf.config.threading.get_intra_op_parallelism_threads() or os.cpu_count() or 1)
 
 
 def padded_centers(centers: np.ndarray, plan: BlockPlan) -> tuple[tf.Tensor, tf.Tensor]:

@@ -102,33 +102,36 @@ def _kmeans_plusplus_loop(points, weights, first_index, uniforms, block_rows=SEE
 def _kmeans_plusplus_eager(points, weights, first_index, uniforms):
     """The same greedy k-means++, one centre at a time from Python, for small data.
 
-    A handful of TensorFlow ops per centre and no tracing: the first fits of a
-    process cost no compilation. The draws use the float64 cumulative sum as NumPy
-    arrays (the data is small here).
+    The distances of the candidates to every point, the only part that grows with n
+    times d, are one TensorFlow matrix product per centre (float64, the points
+    augmented once with their squared norms); the draws, the potentials and the choice
+    of the best candidate are NumPy work on vectors of length n. No tracing.
     """
-    points64 = tf.cast(points, tf.float64)
-    norms = tf.reduce_sum(tf.square(points64), axis=1)
-    weights64 = tf.cast(weights, tf.float64)
-    n_samples = int(points.shape[0])
+    points64 = np.asarray(points, np.float64)
+    norms = np.einsum("ij,ij->i", points64, points64)
+    # [x, ||x||^2, 1] . [-2 c, 1, ||c||^2] = ||x - c||^2
+    augmented = tf.constant(np.column_stack([points64, norms, np.ones(len(norms))]))
+    weights64 = np.asarray(weights, np.float64)
+    n_samples = len(points64)
 
     def distances_to(rows):
-        chosen = tf.gather(points64, rows)
-        cross = tf.matmul(chosen, points64, transpose_b=True)
-        chosen_norms = tf.gather(norms, rows)[:, None]
-        return tf.maximum(chosen_norms - 2.0 * cross + norms[None, :], 0.0)
+        chosen = points64[rows]
+        factors = np.column_stack([-2.0 * chosen, np.ones(len(rows)), norms[rows]])
+        distances = tf.matmul(tf.constant(factors), augmented, transpose_b=True).numpy()
+        return np.maximum(distances, 0.0)
 
     closest = distances_to([first_index])[0]
-    potential = float(tf.tensordot(closest, weights64, 1))
+    potential = closest @ weights64
     indices = [first_index]
     for draws in uniforms:
-        cumulative = tf.cumsum(closest * weights64).numpy()
+        cumulative = np.cumsum(closest * weights64)
         candidates = np.minimum(
             np.searchsorted(cumulative, draws * potential, side="left"), n_samples - 1
         )
-        distances = tf.minimum(distances_to(candidates), closest[None, :])
-        potentials = tf.linalg.matvec(distances, weights64).numpy()
+        distances = np.minimum(distances_to(candidates), closest)
+        potentials = distances @ weights64
         best = int(np.argmin(potentials))
-        closest, potential = distances[best], float(potentials[best])
+        closest, potential = distances[best], potentials[best]
         indices.append(int(candidates[best]))
     return np.asarray(indices, np.int64)
 
