@@ -4,6 +4,7 @@ Layers
 ------
 - ``core``: pure TensorFlow functions (assignment, centroid update, k-means++,
   the compiled Lloyd loop), tensors in and tensors out.
+- ``base``: what the k-means estimators share (one table of parameter constraints).
 - ``kmeans``: :class:`KMeans`, a scikit-learn-compatible estimator on top of core.
 - ``minibatch``: :class:`MiniBatchKMeans`, streaming k-means (``partial_fit``, tf.data).
 - ``kmedoids``: :class:`KMedoids`, k-medoids on features or on a distance matrix.

@@ -1,47 +1,42 @@
-"""A scikit-learn-compatible k-means estimator on top of :mod:`clustering_lib.core`.
+"""A scikit-learn-compatible k-means estimator on top of the TensorFlow core.
 
-The estimator is a thin layer: it validates parameters and input the way
-scikit-learn's ``KMeans`` does (same names, meanings and messages), converts the
-data to a tensor once, and runs the compiled TensorFlow kernels of ``core``.
+The estimator is a thin layer: it validates parameters and input the way scikit-learn's
+``KMeans`` does (same names, meanings, dtype rules and messages), converts the data to a
+tensor once (or, for a sparse CSR matrix, to the engine's sparse rows), and runs the
+compiled Lloyd loop of the core.
 
 Beyond scikit-learn it offers partially given initial centres (NaN in an ``init``
-array), coordinates held fixed during the fit (``fixed_features``) and
-:meth:`KMeans.inverse_transform`, which recovers points from their distances to the
-centres.
+array), coordinates held fixed during the fit (``fixed_features``), spherical k-means
+(``metric='cosine'``) and :meth:`KMeans.inverse_transform`, which recovers points from
+their distances to the centres.
 """
 
 from __future__ import annotations
 
 import numbers
 import warnings
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
+import scipy.sparse as sp
 import tensorflow as tf
-from sklearn.base import (
-    BaseEstimator,
-    ClassNamePrefixFeaturesOutMixin,
-    ClusterMixin,
-    TransformerMixin,
-)
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_array,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import check_array, check_is_fitted
 
 from . import core
+from .base import BaseKMeans, Options, check_sample_weight, is_array_init, progress_callback
 
 __all__ = ["DegenerateCentersWarning", "InconsistentDistancesWarning", "KMeans"]
 
-_DTYPES = [np.float32, np.float64]
+_DTYPES = [np.float64, np.float32]
 
 # Relative error (on distances, against the largest distance of the row) above which
 # KMeans.inverse_transform warns that the given distances fit no point.
 _INVERSE_RTOL = {np.dtype(np.float64): 1e-3, np.dtype(np.float32): 1e-2}
+
+# Rows per block when completing a partially given init (masked distances to the centres).
+_COMPLETION_BLOCK_ROWS = 4096
 
 
 class DegenerateCentersWarning(RuntimeWarning):
@@ -57,67 +52,6 @@ class InconsistentDistancesWarning(RuntimeWarning):
 
     The returned points then only approximate the distances (least squares).
     """
-
-
-def _resolve_init(estimator: Any, auto_runs_without_plusplus: int) -> tuple[int, bool]:
-    """Check ``init`` and ``n_init`` of a k-means estimator, as scikit-learn does.
-
-    Returns the number of runs and whether ``init`` is an explicit array. ``n_init='auto'``
-    means one run for k-means++ or an array and ``auto_runs_without_plusplus`` otherwise;
-    an explicit array with more runs warns and runs once.
-    """
-    init = estimator.init
-    init_is_array = not isinstance(init, str) and not callable(init)
-    if isinstance(init, str) and init not in ("k-means++", "random"):
-        raise ValueError(
-            f"init must be 'k-means++', 'random', a callable or an array, got {init!r}."
-        )
-    n_init = estimator.n_init
-    if isinstance(n_init, str):
-        if n_init != "auto":
-            raise ValueError(f"n_init must be 'auto' or an integer >= 1, got {n_init!r}.")
-        n_init = 1 if init_is_array or init == "k-means++" else auto_runs_without_plusplus
-    elif isinstance(n_init, bool) or not isinstance(n_init, numbers.Integral) or n_init < 1:
-        raise ValueError(f"n_init must be 'auto' or an integer >= 1, got {n_init!r}.")
-    if init_is_array and n_init != 1:
-        warnings.warn(
-            "Explicit initial center position passed: performing only one init in "
-            f"{type(estimator).__name__} instead of n_init={n_init}.",
-            RuntimeWarning,
-            stacklevel=4,
-        )
-        n_init = 1
-    return int(n_init), init_is_array
-
-
-def _check_init_shape(centers: np.ndarray, n_clusters: int, n_features: int) -> None:
-    """An explicit or callable init must have shape (n_clusters, n_features)."""
-    if centers.shape != (n_clusters, n_features):
-        raise ValueError(
-            f"The shape of the initial centers {centers.shape} does not match "
-            f"(n_clusters, n_features) = ({n_clusters}, {n_features})."
-        )
-
-
-def _check_params(estimator: KMeans, n_samples: int) -> tuple[int, bool]:
-    """Validate hyper-parameters; return the number of runs and whether init is an array."""
-    n_clusters = estimator.n_clusters
-    if isinstance(n_clusters, bool) or not isinstance(n_clusters, numbers.Integral):
-        raise TypeError(f"n_clusters must be an integer, got {n_clusters!r}.")
-    if n_clusters < 1:
-        raise ValueError(f"n_clusters must be >= 1, got {n_clusters}.")
-    if n_samples < n_clusters:
-        raise ValueError(f"n_samples={n_samples} should be >= n_clusters={n_clusters}.")
-    max_iter = estimator.max_iter
-    if isinstance(max_iter, bool) or not isinstance(max_iter, numbers.Integral) or max_iter < 1:
-        raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}.")
-    tol = estimator.tol
-    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not tol >= 0:
-        raise ValueError(f"tol must be a number >= 0, got {tol!r}.")
-
-    if estimator.metric not in ("euclidean", "cosine"):
-        raise ValueError(f"metric must be 'euclidean' or 'cosine', got {estimator.metric!r}.")
-    return _resolve_init(estimator, auto_runs_without_plusplus=10)
 
 
 def _check_fixed_features(
@@ -168,25 +102,13 @@ def _check_fixed_features(
     return mask
 
 
-def _check_init_array(
-    centers: Any, n_clusters: int, n_features: int, dtype: np.dtype, metric: str
-) -> np.ndarray:
-    """Validate an explicit init (NaN allowed); return it as a new ``dtype`` array."""
-    if isinstance(centers, tf.Tensor | tf.Variable):
-        centers = centers.numpy()
-    centers = np.asarray(centers)
-    _check_init_shape(centers, n_clusters, n_features)
-    if centers.dtype.kind not in "biuf":
-        raise TypeError(
-            f"init must hold real numbers (NaN for an unknown coordinate), got an array "
-            f"of dtype {centers.dtype}."
-        )
-    centers = centers.astype(dtype)
+def _check_partial_init(centers: np.ndarray, metric: str) -> None:
+    """NaN marks an unknown coordinate: every row needs a known one; not with 'cosine'."""
     if np.isinf(centers).any():
         raise ValueError("init contains infinity; NaN marks an unknown coordinate.")
     unknown = np.isnan(centers)
     if not unknown.any():
-        return centers
+        return
     if metric == "cosine":
         raise ValueError(
             "init contains NaN (a partially given centre), which metric='cosine' does "
@@ -200,35 +122,52 @@ def _check_init_array(
             f"ha{'ve' if len(empty_rows) > 1 else 's'} no known coordinate (all NaN); "
             "give at least one coordinate of every centre."
         )
-    return centers
+
+
+def _masked_labels(X: Any, known: np.ndarray, offsets: np.ndarray, x_mean: np.ndarray | None):
+    """Nearest centre of every row of X in that centre's known coordinates.
+
+    With the mask ``M`` of known entries and ``m`` the centres with zeros for NaN (both
+    relative to ``x_mean`` for dense X), the squared distances are
+    ``x^2 @ M.T - 2 x @ m.T + sum(m^2)``, block by block of rows.
+    """
+    mask = known.astype(X.dtype)
+    offset_norms = np.sum(np.square(offsets), axis=1)
+    labels = []
+    for start in range(0, X.shape[0], _COMPLETION_BLOCK_ROWS):
+        block = X[start:start + _COMPLETION_BLOCK_ROWS]
+        if sp.issparse(block):
+            squares, cross = block.multiply(block) @ mask.T, block @ offsets.T
+        else:
+            block = tf.constant(block - x_mean)
+            squares = tf.matmul(tf.square(block), tf.constant(mask), transpose_b=True)
+            cross = tf.matmul(block, tf.constant(offsets), transpose_b=True)
+        distances = np.asarray(squares) - 2.0 * np.asarray(cross) + offset_norms
+        labels.append(np.argmin(distances, axis=1))
+    return np.concatenate(labels).astype(np.int32)
 
 
 def _complete_partial_centers(
-    centers: np.ndarray, points: tf.Tensor, x_mean: np.ndarray, weights: tf.Tensor
+    centers: np.ndarray, X: Any, x_mean: np.ndarray | None, sample_weight: np.ndarray
 ) -> np.ndarray:
-    """Fill the NaN coordinates of ``centers`` from the data.
+    """Fill the NaN coordinates of ``centers`` (in the data's frame) from the data.
 
-    Each point goes to the centre nearest in that centre's known coordinates: with the
-    mask ``M`` of known entries and ``m`` the centres with zeros for NaN, the squared
-    distances are ``x^2 @ M.T - 2 x @ m.T + sum(m^2)`` for all points and centres at
-    once. An unknown coordinate then becomes the weighted mean of that coordinate over
-    the centre's points. ``centers`` is in the data's frame, ``points`` and ``x_mean``
-    are the mean-centred data and its mean; the known entries are returned unchanged.
+    Each point goes to the centre nearest in that centre's known coordinates (centres
+    may know different coordinates); an unknown coordinate then becomes the weighted
+    mean of that coordinate over the centre's points. The known entries are returned
+    unchanged. ``x_mean``: the mean of dense X, subtracted block by block for accurate
+    distances (None for sparse X).
     """
     n_clusters = centers.shape[0]
     known = ~np.isnan(centers)
-    offsets = np.where(known, centers - x_mean, 0.0).astype(centers.dtype)
-    mask = tf.constant(known.astype(centers.dtype))
-    offsets = tf.constant(offsets)
-    distances = (
-        tf.matmul(tf.square(points), mask, transpose_b=True)
-        - 2.0 * tf.matmul(points, offsets, transpose_b=True)
-        + tf.reduce_sum(tf.square(offsets), axis=1)
-    )
-    labels = tf.argmin(distances, axis=1, output_type=tf.int32)
-    sums, totals = core.cluster_sums(points, weights, labels, n_clusters)
-    means = tf.math.divide_no_nan(sums, totals[:, None]).numpy() + x_mean
-    starved = np.flatnonzero((totals.numpy() <= 0) & ~known.all(axis=1)).tolist()
+    origin = 0.0 if x_mean is None else x_mean
+    offsets = np.where(known, centers - origin, 0.0).astype(centers.dtype)
+    labels = _masked_labels(X, known, offsets, x_mean)
+    sums, totals = core.cluster_sums(X, sample_weight, labels, n_clusters)
+    totals = totals.numpy()
+    means = np.divide(sums.numpy(), totals[:, None], out=np.zeros(centers.shape),
+                      where=totals[:, None] > 0)
+    starved = np.flatnonzero((totals <= 0) & ~known.all(axis=1)).tolist()
     if starved:
         several = len(starved) > 1
         rows = ", ".join(map(str, starved))
@@ -251,96 +190,13 @@ def _same_clustering(labels_a: np.ndarray, labels_b: np.ndarray, n_clusters: int
     return bool(np.array_equal(mapping[labels_a], labels_b))
 
 
-class _CentreModelMixin:
-    """``predict``, ``transform`` and ``score`` from ``cluster_centers_``.
-
-    Shared by the k-means estimators (:class:`KMeans`, ``MiniBatchKMeans``); an
-    estimator with ``metric='cosine'`` gets cosine distances. Subclasses provide
-    ``_validate_X(X, reset)``.
-    """
-
-    def _check_test_data(self, X: Any) -> np.ndarray:
-        check_is_fitted(self)
-        return self._validate_X(X, reset=False)
-
-    def _centers_tensor(self, dtype) -> tf.Tensor:
-        return tf.constant(self.cluster_centers_.astype(dtype, copy=False))
-
-    def predict(self, X: Any) -> np.ndarray:
-        """Index of the nearest cluster centre for each sample.
-
-        Parameters
-        ----------
-        X : array-like or tf.Tensor of shape (n_samples, n_features)
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples,)
-        """
-        X = self._check_test_data(X)
-        labels, _ = core.nearest_centers(X, self._centers_tensor(X.dtype))
-        return labels.numpy()
-
-    def transform(self, X: Any) -> np.ndarray:
-        """Distance from each sample to each cluster centre.
-
-        Euclidean distances, or cosine distances ``1 - cos`` with ``metric='cosine'``.
-
-        Parameters
-        ----------
-        X : array-like or tf.Tensor of shape (n_samples, n_features)
-
-        Returns
-        -------
-        distances : ndarray of shape (n_samples, n_clusters)
-        """
-        X = self._check_test_data(X)
-        return self._transform(X)
-
-    def _transform(self, X: np.ndarray) -> np.ndarray:
-        squared = core.center_distances(X, self._centers_tensor(X.dtype), squared=True)
-        if getattr(self, "metric", "euclidean") == "cosine":
-            return (squared / 2.0).numpy()  # unit vectors: ||x - c||^2 = 2 (1 - cos)
-        return tf.sqrt(squared).numpy()
-
-    def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
-        """Opposite of the (weighted) inertia of ``X`` on the fitted centres.
-
-        Parameters
-        ----------
-        X : array-like or tf.Tensor of shape (n_samples, n_features)
-        y : Ignored
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        score : float
-            ``-sum(w * squared distance to nearest centre)`` (cosine distance with
-            ``metric='cosine'``); higher is better.
-        """
-        X = self._check_test_data(X)
-        sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
-        _, distances = core.nearest_centers(X, self._centers_tensor(X.dtype))
-        if getattr(self, "metric", "euclidean") == "cosine":
-            distances = distances / 2.0
-        return -float(tf.reduce_sum(distances * sample_weight))
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
-
-
-class KMeans(
-    _CentreModelMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
-    BaseEstimator
-):
+class KMeans(BaseKMeans):
     """K-means clustering in TensorFlow, with scikit-learn's interface.
 
-    Lloyd's algorithm runs as one compiled TensorFlow loop; the parameters,
-    attributes, stopping rule, empty-cluster handling and k-means++ seeding follow
-    :class:`sklearn.cluster.KMeans`, so the same initial centres give the same
-    labels.
+    Lloyd's algorithm runs as compiled TensorFlow passes; the parameters, attributes,
+    stopping rule, empty-cluster handling, k-means++ seeding, dtype rules and messages
+    follow :class:`sklearn.cluster.KMeans`, so the same initial centres give the same
+    labels. Dense arrays, tensors and sparse CSR matrices are accepted.
 
     Parameters
     ----------
@@ -350,7 +206,8 @@ class KMeans(
             (n_clusters, n_features), default='k-means++'
         How to choose the initial centres: greedy k-means++; ``n_clusters``
         distinct observations at random; ``init(X, n_clusters, random_state)``
-        returning an array; or the centres themselves.
+        returning an array (called on X as given; scikit-learn passes dense X
+        mean-centred); or the centres themselves.
 
         An array (or the callable's result) may be partially given: NaN marks an
         unknown coordinate. Each point is then assigned to the centre nearest in
@@ -373,14 +230,28 @@ class KMeans(
         Relative tolerance: a run stops when the squared shift of the centres,
         summed over clusters, is at most ``tol`` times the mean variance of the
         features (or when no label changes).
+    verbose : int, default=0
+        1: print scikit-learn's lines ("Initialization complete", "Iteration i,
+        inertia x." and why the run stopped). 2 or more: a progress bar per run
+        (``keras.utils.Progbar``, one step per iteration, with the inertia) when the
+        output is interactive (a notebook or a terminal), else the same lines as 1.
     random_state : int, RandomState instance or None, default=None
         Seed for the initialisation. An int gives identical results on every run.
+    copy_x : bool, default=True
+        Accepted for scikit-learn compatibility; X is never modified or copied in
+        either case (dense X is centred block by block as the engine reads it, where
+        scikit-learn centres a copy of X, or X itself with ``copy_x=False``).
+    algorithm : {'lloyd', 'elkan'}, default='lloyd'
+        Both run the same exact Lloyd iterations. Elkan's algorithm skips distance
+        computations with triangle-inequality bounds but gives the same result as
+        Lloyd's; on a matrix-product engine the skipped work does not pay for the
+        bookkeeping, so 'elkan' is accepted and runs Lloyd's loop.
     metric : {'euclidean', 'cosine'}, default='euclidean'
         'cosine' runs spherical k-means: the rows of X are scaled to unit length
         (a row of zeros is an error), points join the centre of largest cosine
         similarity, and centres are scaled back to unit length after every update.
         ``transform`` then returns cosine distances ``1 - cos`` and ``inertia_`` is
-        their (weighted) sum.
+        their (weighted) sum. Works on sparse X too (TF-IDF text).
     fixed_features : list of int or None, default=None
         Indices of features whose centre coordinates stay at their initial values
         for the whole fit, whatever ``init`` chose them to be (given, completed
@@ -394,12 +265,12 @@ class KMeans(
     Attributes
     ----------
     cluster_centers_ : ndarray of shape (n_clusters, n_features)
-        Coordinates of the cluster centres.
+        Coordinates of the cluster centres, of X's dtype (float64 for integer X).
     labels_ : ndarray of shape (n_samples,)
         Label of each training point.
     inertia_ : float
         Sum of (weighted) squared distances of the points to their centre (with
-        ``metric='cosine'``, of cosine distances).
+        ``metric='cosine'``, of cosine distances), accumulated in float64.
     n_iter_ : int
         Number of Lloyd iterations of the kept run.
     init_centers_ : ndarray of shape (n_clusters, n_features)
@@ -424,6 +295,16 @@ class KMeans(
     [[1.0, 2.0], [10.0, 2.0]]
     """
 
+    parameter_constraints: ClassVar[dict[str, list]] = {
+        **BaseKMeans.parameter_constraints,
+        "copy_x": ["boolean"],
+        "algorithm": [Options(frozenset({"lloyd", "elkan"}))],
+        "metric": [Options(frozenset({"euclidean", "cosine"}))],
+        "fixed_features": ["array-like", None],
+    }
+    default_n_init: ClassVar[int] = 10
+    allows_nan_init: ClassVar[bool] = True
+
     def __init__(
         self,
         n_clusters: int = 8,
@@ -432,7 +313,10 @@ class KMeans(
         n_init: str | int = "auto",
         max_iter: int = 300,
         tol: float = 1e-4,
+        verbose: int = 0,
         random_state: Any = None,
+        copy_x: bool = True,
+        algorithm: str = "lloyd",
         metric: str = "euclidean",
         fixed_features: list[int] | None = None,
     ) -> None:
@@ -441,55 +325,52 @@ class KMeans(
         self.n_init = n_init
         self.max_iter = max_iter
         self.tol = tol
+        self.verbose = verbose
         self.random_state = random_state
+        self.copy_x = copy_x
+        self.algorithm = algorithm
         self.metric = metric
         self.fixed_features = fixed_features
 
     # ------------------------------------------------------------------ #
-    def _validate_X(self, X: Any, reset: bool) -> np.ndarray:
-        if isinstance(X, tf.Tensor | tf.Variable):
-            X = X.numpy()
-        X = validate_data(self, X, reset=reset, dtype=_DTYPES, order="C")
-        if self.metric == "cosine":
-            norms = np.linalg.norm(X, axis=1, keepdims=True)
-            n_zero = int(np.count_nonzero(norms == 0))
-            if n_zero:
-                raise ValueError(
-                    f"X has {n_zero} row(s) of zero length; metric='cosine' needs every "
-                    "row to have a direction."
-                )
-            X = X / norms
-        return X
+    def _check_params_vs_input(self, X: Any) -> None:
+        super()._check_params_vs_input(X)
+        self._algorithm = self.algorithm
+        if self._algorithm == "elkan" and self.n_clusters == 1:
+            warnings.warn(
+                "algorithm='elkan' doesn't make sense for a single cluster. Using 'lloyd' "
+                "instead.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            self._algorithm = "lloyd"
 
-    def _initial_centers(self, X, points, x_mean, weights, rng, init_is_array) -> np.ndarray:
+    def _initial_centers(self, X, x_mean, sample_weight, rng, init) -> np.ndarray:
         """Initial centres for one run, in the frame of ``X`` (NaN coordinates filled).
 
-        ``X`` is the validated data as given, ``points`` the same data centred by
-        ``x_mean``; k-means++ and random seeding return rows of ``X`` itself, so the
-        coordinates they choose are exact data values.
+        k-means++ and 'random' return rows of ``X`` itself, so the coordinates they
+        choose are exact data values. ``x_mean``: dense X's mean (None for sparse X).
         """
-        init = self.init
-        if init_is_array or callable(init):
-            centers = init if init_is_array else init(X, self.n_clusters, random_state=rng)
-            centers = _check_init_array(
-                centers, self.n_clusters, X.shape[1], X.dtype, self.metric
-            )
-            if np.isnan(centers).any():
-                centers = _complete_partial_centers(centers, points, x_mean, weights)
-            return centers
-        if init == "k-means++":
-            indices = core.kmeans_plusplus_indices(points, self.n_clusters, rng, weights)
-        else:
-            indices = core.random_init_indices(points, self.n_clusters, rng, weights)
-        return X[indices]
+        if isinstance(init, str):
+            indices = self._seed_indices(X, init, self.n_clusters, rng, sample_weight)
+            centers = X[indices]
+            return centers.toarray() if sp.issparse(centers) else np.array(centers)
+        if callable(init):
+            init = self._init_centroids(X, None, init, rng, sample_weight)
+            init = np.array(init, dtype=X.dtype, order="C")
+        _check_partial_init(init, self.metric)
+        if np.isnan(init).any():
+            init = _complete_partial_centers(init, X, x_mean, sample_weight)
+        return init
 
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> KMeans:
         """Compute k-means clustering.
 
         Parameters
         ----------
-        X : array-like or tf.Tensor of shape (n_samples, n_features)
-            Training data. float32 and float64 are kept; other types become float32.
+        X : {array-like, sparse matrix} or tf.Tensor of shape (n_samples, n_features)
+            Training data. float32 and float64 are kept, other types become float64;
+            a sparse matrix is used as CSR (not centred, not densified).
         y : Ignored
             Not used, present for API consistency.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -501,32 +382,39 @@ class KMeans(
         self : KMeans
             Fitted estimator.
         """
+        self._validate_params()
         X = self._validate_X(X, reset=True)
-        n_init, init_is_array = _check_params(self, X.shape[0])
+        self._check_params_vs_input(X)
         fixed_mask = _check_fixed_features(self.fixed_features, X.shape[1], self.metric)
-        sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
+        sample_weight = check_sample_weight(sample_weight, X)
         rng = check_random_state(self.random_state)
+        init = self.init
+        if is_array_init(init):
+            init = self._check_init_array(init, X, allow_nan=True)
 
-        # The tolerance is relative to the mean feature variance. Centring the data
-        # leaves distances unchanged and lets the expanded distance formula lose less
-        # precision. Both are computed in NumPy exactly as scikit-learn does, so that
-        # the two implementations stop at the same iteration.
-        tol = float(np.mean(np.var(X, axis=0)) * self.tol) if self.tol > 0 else 0.0
         spherical = self.metric == "cosine"
-        # Spherical k-means works on the unit sphere itself: no centring there.
-        x_mean = np.zeros(X.shape[1], X.dtype) if spherical else X.mean(axis=0)
-        points = tf.constant(X - x_mean)
-        weights = tf.constant(sample_weight)
+        # The engine subtracts the mean of dense data block by block (scikit-learn centres
+        # its data too): distances do not change, and the expanded distance formula loses
+        # less precision. Spherical k-means works on the unit sphere itself, and sparse
+        # data is never centred.
+        x_mean = None if sp.issparse(X) or spherical else X.mean(axis=0)
 
         best = None
-        for _ in range(n_init):
-            init_centers = self._initial_centers(X, points, x_mean, weights, rng, init_is_array)
-            centers = tf.constant(init_centers - x_mean)
+        for _ in range(self._n_init):
+            init_centers = self._initial_centers(X, x_mean, sample_weight, rng, init)
+            if self.verbose:
+                print("Initialization complete")
             if spherical:
-                centers = core.unit_rows(centers, centers)
-                init_centers = centers.numpy()  # x_mean is zero here
-            result = core.run_lloyd(points, weights, centers, max_iter=self.max_iter, tol=tol,
-                                    spherical=spherical, fixed_mask=fixed_mask)
+                init_centers = core.unit_rows(tf.constant(init_centers),
+                                                tf.constant(init_centers)).numpy()
+            progress = progress_callback(self.verbose, self.max_iter)
+            result = core.run_lloyd(
+                X, sample_weight, init_centers, max_iter=self.max_iter, tol=self._tol,
+                offset=x_mean, spherical=spherical, fixed_mask=fixed_mask,
+                verbose=int(bool(self.verbose) and progress is None), callback=progress,
+            )
+            if progress is not None:
+                progress.finish()
             labels = result.labels.numpy()
             # On unit vectors ||x - c||^2 = 2 (1 - cos): half is the cosine distance.
             inertia = float(result.inertia) / (2.0 if spherical else 1.0)
@@ -545,9 +433,9 @@ class KMeans(
                 ConvergenceWarning,
                 stacklevel=2,
             )
-        centers = (centers + x_mean).astype(X.dtype, copy=False)
+        centers = centers.astype(X.dtype, copy=False)
         if fixed_mask is not None:
-            # The loop kept them at init - x_mean; adding x_mean back may round.
+            # The engine kept them at init - x_mean; adding x_mean back may round.
             centers[:, fixed_mask] = init_centers[:, fixed_mask]
         self.cluster_centers_ = centers
         self.init_centers_ = init_centers
@@ -556,15 +444,6 @@ class KMeans(
         self.inertia_ = inertia
         self.n_iter_ = n_iter
         return self
-
-    def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
-        """Fit, then return the training labels (``labels_``)."""
-        return self.fit(X, sample_weight=sample_weight).labels_
-
-    def fit_transform(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
-        """Fit, then return the distances of the training data to the centres."""
-        self.fit(X, sample_weight=sample_weight)
-        return self._transform(self._validate_X(X, reset=False))
 
     def inverse_transform(self, distances: Any) -> np.ndarray:
         """Points whose Euclidean distances to the centres are ``distances``.

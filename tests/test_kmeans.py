@@ -11,7 +11,8 @@ from sklearn.datasets import load_digits, make_blobs
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import check_estimator
 
-from clustering_lib import KMeans
+from clustering_lib import KMeans, base, core
+from clustering_lib.base import InvalidParameterError
 
 # The only checks scikit-learn itself expects its own KMeans to fail
 # (sklearn/utils/_test_common/instance_generator.py, PER_ESTIMATOR_XFAIL_CHECKS).
@@ -95,8 +96,6 @@ def test_random_init_with_restarts_matches_scikit_learn(blobs):
 
 def test_n_init_auto_follows_scikit_learn(blobs, monkeypatch):
     X, _ = blobs
-    from clustering_lib import core
-
     calls = []
     original = core.run_lloyd
 
@@ -105,9 +104,9 @@ def test_n_init_auto_follows_scikit_learn(blobs, monkeypatch):
         return original(*args, **kwargs)
 
     monkeypatch.setattr(core, "run_lloyd", counting)
-    KMeans(3, random_state=0).fit(X)
+    assert KMeans(3, random_state=0).fit(X)._n_init == 1
     assert len(calls) == 1  # k-means++ -> 1 run
-    KMeans(3, init="random", random_state=0).fit(X)
+    assert KMeans(3, init="random", random_state=0).fit(X)._n_init == 10
     assert len(calls) == 1 + 10  # random -> 10 runs
 
 
@@ -213,16 +212,31 @@ def test_bad_data_raises(X, error, message):
 @pytest.mark.parametrize(
     ("params", "error", "message"),
     [
-        ({"n_clusters": 0}, ValueError, "n_clusters must be >= 1"),
+        ({"n_clusters": 0}, ValueError,
+         r"The 'n_clusters' parameter of KMeans must be an int in the range \[1, inf\)\. "
+         "Got 0 instead."),
         ({"n_clusters": 11}, ValueError, "n_samples=10 should be >= n_clusters=11"),
-        ({"n_clusters": 2.5}, TypeError, "n_clusters must be an integer"),
-        ({"init": "kmeans"}, ValueError, "init must be"),
-        ({"init": np.ones((3, 2))}, ValueError, r"initial centers \(3, 2\)"),
-        ({"init": np.ones((2, 5))}, ValueError, r"initial centers \(2, 5\)"),
-        ({"n_init": 0}, ValueError, "n_init"),
-        ({"n_init": "many"}, ValueError, "n_init"),
-        ({"max_iter": 0}, ValueError, "max_iter"),
-        ({"tol": -1}, ValueError, "tol"),
+        ({"n_clusters": 2.5}, TypeError, "'n_clusters' parameter of KMeans must be an int"),
+        ({"n_clusters": True}, TypeError, "'n_clusters' parameter of KMeans must be an int"),
+        ({"init": "kmeans"}, ValueError,
+         r"'init' parameter of KMeans must be a str among \{'k-means\+\+', 'random'\}, a "
+         "callable or an array-like. Got 'kmeans' instead."),
+        ({"init": np.ones((3, 2))}, ValueError,
+         r"initial centers \(3, 2\) does not match the number of clusters 2"),
+        ({"init": np.ones((2, 5))}, ValueError,
+         r"initial centers \(2, 5\) does not match the number of features of the data 2"),
+        ({"n_init": 0}, ValueError, r"'n_init' parameter of KMeans must be a str among "
+         r"\{'auto'\} or an int in the range \[1, inf\)"),
+        ({"n_init": "many"}, ValueError, "'n_init' parameter"),
+        ({"max_iter": 0}, ValueError, "'max_iter' parameter"),
+        ({"tol": -1}, ValueError, r"'tol' parameter of KMeans must be a float in the range "
+         r"\[0, inf\)"),
+        ({"tol": float("nan")}, ValueError, "'tol' parameter"),
+        ({"algorithm": "auto"}, ValueError, r"'algorithm' parameter of KMeans must be a str "
+         r"among \{'elkan', 'lloyd'\}"),
+        ({"copy_x": 1}, TypeError, "'copy_x' parameter of KMeans must be a bool"),
+        ({"verbose": -1}, ValueError, "'verbose' parameter"),
+        ({"random_state": "seed"}, ValueError, "'random_state' parameter"),
     ],
 )
 def test_bad_parameters_raise(params, error, message):
@@ -311,5 +325,105 @@ def test_cosine_rejects_zero_rows():
 
 
 def test_unknown_metric():
-    with pytest.raises(ValueError, match="metric must be"):
+    with pytest.raises(ValueError, match=r"'metric' parameter of KMeans must be a str among "
+                                         r"\{'cosine', 'euclidean'\}"):
         KMeans(2, metric="manhattan").fit(np.eye(3))
+
+
+# --------------------------------------------------------------------------- #
+# scikit-learn parity: parameters, dtypes, algorithm, verbose, copy_x, precision
+# --------------------------------------------------------------------------- #
+def test_invalid_parameter_error_is_both_value_and_type_error():
+    X = np.random.default_rng(0).normal(size=(10, 2))
+    with pytest.raises(InvalidParameterError) as caught:
+        KMeans(n_clusters="two").fit(X)
+    assert isinstance(caught.value, ValueError) and isinstance(caught.value, TypeError)
+    assert str(caught.value) == (
+        "The 'n_clusters' parameter of KMeans must be an int in the range [1, inf). "
+        "Got 'two' instead."
+    )
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, np.uint8, bool])
+def test_integer_and_boolean_input_is_clustered_in_float64(dtype, blobs):
+    X = np.round(blobs[0]).astype(dtype) if dtype is not bool else blobs[0] > 0
+    ours = KMeans(4, random_state=0).fit(X)
+    ref = SklearnKMeans(4, random_state=0).fit(X)
+    assert ours.cluster_centers_.dtype == ref.cluster_centers_.dtype == np.float64
+    assert ours.transform(X).dtype == np.float64
+    np.testing.assert_allclose(ours.inertia_, ref.inertia_, rtol=1e-8, atol=1e-9)
+
+
+def test_list_input_is_float64_and_float32_is_kept():
+    X = [[0, 0], [0, 1], [10, 10], [10, 11]]
+    assert KMeans(2, random_state=0).fit(X).cluster_centers_.dtype == np.float64
+    X32 = np.asarray(X, dtype=np.float32)
+    assert KMeans(2, random_state=0).fit(X32).cluster_centers_.dtype == np.float32
+
+
+def test_algorithm_elkan_runs_lloyds_iterations(digits):
+    lloyd = KMeans(10, random_state=0, algorithm="lloyd").fit(digits)
+    elkan = KMeans(10, random_state=0, algorithm="elkan").fit(digits)
+    np.testing.assert_array_equal(elkan.labels_, lloyd.labels_)
+    np.testing.assert_array_equal(elkan.cluster_centers_, lloyd.cluster_centers_)
+    assert elkan.n_iter_ == lloyd.n_iter_
+    with pytest.warns(RuntimeWarning, match="algorithm='elkan' doesn't make sense"):
+        KMeans(1, algorithm="elkan").fit(digits[:50])
+
+
+def test_verbose_prints_scikit_learns_lines(blobs, capsys):
+    X, _ = blobs
+    init = X[:4]
+    SklearnKMeans(4, init=init, n_init=1, verbose=1).fit(X)
+    expected = capsys.readouterr().out.splitlines()
+    KMeans(4, init=init, n_init=1, verbose=1).fit(X)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(expected) > 3
+    assert lines[0] == expected[0] == "Initialization complete"
+    for ours, ref in zip(lines[1:-1], expected[1:-1], strict=True):
+        head, value = ours.rstrip(".").rsplit(" ", 1)
+        ref_head, ref_value = ref.rstrip(".").rsplit(" ", 1)
+        assert head == ref_head  # "Iteration i, inertia"
+        np.testing.assert_allclose(float(value), float(ref_value), rtol=1e-9)
+    assert lines[-1] == expected[-1]  # "Converged at iteration i: strict convergence."
+
+
+def test_verbose_2_shows_a_progress_bar_where_output_is_interactive(blobs, capsys, monkeypatch):
+    X, _ = blobs
+    KMeans(4, random_state=0, verbose=2).fit(X)  # captured output is not interactive
+    assert "Iteration 0, inertia" in capsys.readouterr().out
+    monkeypatch.setattr(base, "is_interactive", lambda: True)
+    model = KMeans(4, random_state=0, verbose=2).fit(X)
+    out = capsys.readouterr().out
+    assert "Iteration 0" not in out
+    assert f"{model.n_iter_}/300" in out and "inertia:" in out
+
+
+@pytest.mark.parametrize("copy_x", [True, False])
+def test_copy_x_never_modifies_the_data(blobs, copy_x):
+    X = blobs[0] + 1000.0
+    before = X.copy()
+    model = KMeans(4, random_state=0, copy_x=copy_x).fit(X)
+    np.testing.assert_array_equal(X, before)
+    np.testing.assert_allclose(model.inertia_, SklearnKMeans(4, random_state=0).fit(X).inertia_,
+                               rtol=1e-8)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_transform_is_exact_at_a_centre_and_accurate_in_float32(digits, dtype):
+    X = (digits * 1000.0 + 5000.0).astype(dtype)  # large norms: the expansion cancels
+    model = KMeans(10, random_state=0).fit(X)
+    at_centres = model.transform(model.cluster_centers_)
+    np.testing.assert_array_equal(np.diag(at_centres), 0.0)
+    assert at_centres.dtype == dtype
+    exact = np.sqrt(((X.astype(np.float64)[:, None, :]
+                      - model.cluster_centers_.astype(np.float64)[None]) ** 2).sum(axis=2))
+    np.testing.assert_allclose(model.transform(X), exact, rtol=1e-6 if dtype == np.float32
+                               else 1e-12, atol=1e-3 if dtype == np.float32 else 1e-9)
+
+
+def test_float32_inertia_is_accumulated_in_float64(digits):
+    X = np.tile(digits, (20, 1)).astype(np.float32)  # 36,000 rows
+    model = KMeans(10, random_state=0, max_iter=5).fit(X)
+    exact = ((X.astype(np.float64) - model.cluster_centers_[model.labels_]) ** 2).sum()
+    np.testing.assert_allclose(model.inertia_, exact, rtol=1e-6)

@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 import tensorflow as tf
 from sklearn.datasets import load_digits, make_blobs
 from sklearn.exceptions import NotFittedError
@@ -169,14 +170,14 @@ def test_fixed_features_on_few_features_and_partial_init():
     np.testing.assert_array_equal(model.cluster_centers_[:, 0], model.init_centers_[:, 0])
 
 
-@pytest.mark.parametrize("mode", ["eager", "graph", "xla"])
+@pytest.mark.parametrize("mode", ["eager", "graph", "xla", "sparse"])
 def test_relocated_empty_cluster_keeps_its_fixed_coordinate(mode):
     X = np.array([[0.0, 0.0], [0.1, 0.0], [0.2, 0.0], [5.0, 0.0], [5.1, 0.0], [9.0, 5.0]])
     init = np.array([[0.0, 0.0], [5.0, 0.0], [100.0, 7.0]])
-    points, weights = tf.constant(X), tf.ones([6], tf.float64)
-    with compile_policy.forced(mode):
-        result = core.run_lloyd(points, weights, tf.constant(init), max_iter=300, tol=0.0,
-                                fixed_mask=[False, True])
+    points = sp.csr_matrix(X) if mode == "sparse" else tf.constant(X)
+    with compile_policy.forced(None if mode == "sparse" else mode):
+        result = core.run_lloyd(points, tf.ones([6], tf.float64), tf.constant(init),
+                                max_iter=300, tol=0.0, fixed_mask=[False, True])
     # Centre 2 starts empty and takes the farthest point, (9, 5), except its y = 7.
     np.testing.assert_allclose(result.centers.numpy(), [[0.1, 0.0], [5.05, 0.0], [9.0, 7.0]])
     np.testing.assert_array_equal(result.labels.numpy(), [0, 0, 0, 1, 1, 2])
@@ -188,7 +189,7 @@ def test_no_fixed_feature_is_the_default_path(blobs7):
     init = tf.constant(X[:10])
     default = core.run_lloyd(points, weights, init, max_iter=300, tol=0.0)
     empty = core.run_lloyd(points, weights, init, max_iter=300, tol=0.0,
-                           fixed_mask=np.zeros(7, bool))
+                             fixed_mask=np.zeros(7, bool))
     np.testing.assert_array_equal(default.centers.numpy(), empty.centers.numpy())
     a = KMeans(10, random_state=0).fit(X)
     b = KMeans(10, random_state=0, fixed_features=[]).fit(X)
@@ -203,8 +204,8 @@ def test_no_fixed_feature_is_the_default_path(blobs7):
         ([-1], ValueError, "fixed_features must lie in"),
         ([0.5], TypeError, "fixed_features must hold integer"),
         ([True], TypeError, "fixed_features must hold integer"),
-        (1, TypeError, "fixed_features must be None or a list"),
-        ("0", TypeError, "fixed_features must be None or a list"),
+        (1, TypeError, "The 'fixed_features' parameter of KMeans must be an array-like or None"),
+        ("0", TypeError, "The 'fixed_features' parameter of KMeans must be an array-like or None"),
     ],
 )
 def test_bad_fixed_features_raise(fixed_features, error, message):

@@ -1,0 +1,522 @@
+"""The shared base of the k-means estimators: one table of parameter constraints, input
+validation, initial centres, and the methods that only need ``cluster_centers_``.
+
+:class:`BaseKMeans` is what :class:`~clustering_lib.KMeans` and
+:class:`~clustering_lib.MiniBatchKMeans` have in common, as scikit-learn's ``_BaseKMeans``
+is for its two estimators. Each estimator declares its parameters once, in
+``parameter_constraints`` (a dict from name to a list of accepted kinds: an
+:class:`Interval`, :class:`Options`, ``"array-like"``, ``"boolean"``, ``"verbose"``,
+``"random_state"``, ``callable`` or ``None``), and :func:`validate_parameters` checks them
+all at the start of ``fit``. A value that fits none of its constraints raises
+:class:`InvalidParameterError` (both a ValueError and a TypeError) with scikit-learn's
+message shape: "The 'n_clusters' parameter of KMeans must be an int in the range [1, inf).
+Got 0 instead."
+
+Why not scikit-learn's own machinery? ``Interval``, ``StrOptions``, ``validate_params`` and
+``_fit_context`` live in the private module ``sklearn.utils._param_validation`` (and
+``BaseEstimator._validate_params`` is private too): they can change in any release
+without notice. The hundred lines below give the same behaviour on public ground.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import numbers
+import warnings
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import numpy as np
+import scipy.sparse as sp
+import tensorflow as tf
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    ClusterMixin,
+    TransformerMixin,
+)
+from sklearn.preprocessing import normalize
+from sklearn.utils.sparsefuncs import mean_variance_axis
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from . import core
+
+__all__ = [
+    "BaseKMeans",
+    "progress_callback",
+    "Interval",
+    "InvalidParameterError",
+    "Options",
+    "check_sample_weight",
+    "is_interactive",
+    "validate_parameters",
+]
+
+
+# --------------------------------------------------------------------------- #
+# Parameter constraints
+# --------------------------------------------------------------------------- #
+class InvalidParameterError(ValueError, TypeError):
+    """A hyper-parameter has a value its constraints do not allow.
+
+    Both a ValueError and a TypeError, as scikit-learn's error of the same name, so that
+    code catching either keeps working.
+    """
+
+
+@dataclasses.dataclass(frozen=True)
+class Interval:
+    """Numbers of ``kind`` (``numbers.Integral`` or ``numbers.Real``) between two bounds.
+
+    ``None`` is an open end; ``closed`` is "left", "right", "both" or "neither". Booleans
+    are not numbers here, and NaN is in no interval.
+    """
+
+    kind: type
+    left: float | None
+    right: float | None
+    closed: str = "left"
+
+    def is_satisfied_by(self, value: Any) -> bool:
+        if isinstance(value, bool | np.bool_) or not isinstance(value, self.kind):
+            return False
+        if self.kind is numbers.Real and np.isnan(value):
+            return False
+        if self.left is not None:
+            if value < self.left or (value == self.left and self.closed in ("right", "neither")):
+                return False
+        if self.right is not None:
+            if value > self.right or (value == self.right and self.closed in ("left", "neither")):
+                return False
+        return True
+
+    def __str__(self) -> str:
+        kind = "an int" if self.kind is numbers.Integral else "a float"
+        left = "-inf" if self.left is None else self.left
+        right = "inf" if self.right is None else self.right
+        opening = "[" if self.closed in ("left", "both") and self.left is not None else "("
+        closing = "]" if self.closed in ("right", "both") and self.right is not None else ")"
+        return f"{kind} in the range {opening}{left}, {right}{closing}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Options:
+    """One of a set of strings."""
+
+    options: frozenset[str]
+
+    def is_satisfied_by(self, value: Any) -> bool:
+        return isinstance(value, str) and value in self.options
+
+    def __str__(self) -> str:
+        return "a str among {" + ", ".join(repr(o) for o in sorted(self.options)) + "}"
+
+
+_NAMED_CONSTRAINTS: dict[Any, tuple[Callable[[Any], bool], str]] = {
+    "array-like": (
+        lambda v: not isinstance(v, str) and (hasattr(v, "__array__") or hasattr(v, "__len__")
+                                               or hasattr(v, "shape")),
+        "an array-like",
+    ),
+    "boolean": (lambda v: isinstance(v, bool | np.bool_), "a bool"),
+    "verbose": (
+        lambda v: isinstance(v, bool | np.bool_)
+        or (isinstance(v, numbers.Integral) and v >= 0),
+        "an int in the range [0, inf) or a bool",
+    ),
+    "random_state": (
+        lambda v: v is None
+        or isinstance(v, np.random.RandomState)
+        or (isinstance(v, numbers.Integral) and not isinstance(v, bool | np.bool_)
+            and 0 <= v <= 2**32 - 1),
+        "an int in the range [0, 4294967295], a numpy.random.RandomState or None",
+    ),
+    callable: (callable, "a callable"),
+    None: (lambda v: v is None, "None"),
+}
+
+
+def _satisfies(constraint: Any, value: Any) -> bool:
+    if isinstance(constraint, Interval | Options):
+        return constraint.is_satisfied_by(value)
+    return _NAMED_CONSTRAINTS[constraint][0](value)
+
+
+def _describe(constraint: Any) -> str:
+    if isinstance(constraint, Interval | Options):
+        return str(constraint)
+    return _NAMED_CONSTRAINTS[constraint][1]
+
+
+def validate_parameters(
+    params: dict[str, Any], constraints: dict[str, list], caller: str
+) -> None:
+    """Check every parameter named in ``constraints`` against its list of constraints.
+
+    Raises
+    ------
+    InvalidParameterError
+        For the first parameter that satisfies none of its constraints, saying what
+        would be accepted.
+    """
+    for name, accepted in constraints.items():
+        value = params[name]
+        if any(_satisfies(constraint, value) for constraint in accepted):
+            continue
+        descriptions = [_describe(constraint) for constraint in accepted]
+        if len(descriptions) > 1:
+            expected = f"{', '.join(descriptions[:-1])} or {descriptions[-1]}"
+        else:
+            expected = descriptions[0]
+        raise InvalidParameterError(
+            f"The {name!r} parameter of {caller} must be {expected}. Got {value!r} instead."
+        )
+
+
+# --------------------------------------------------------------------------- #
+# Small shared checks
+# --------------------------------------------------------------------------- #
+def check_sample_weight(sample_weight: Any, X: Any) -> np.ndarray:
+    """Sample weights as a new float array of X's dtype: ones by default, else checked
+    (one finite, non-negative weight per row, not all zero)."""
+    n_samples = X.shape[0]
+    if sample_weight is None:
+        return np.ones(n_samples, dtype=X.dtype)
+    if isinstance(sample_weight, numbers.Number):
+        return np.full(n_samples, sample_weight, dtype=X.dtype)
+    weights = check_array(sample_weight, ensure_2d=False, dtype=X.dtype, copy=True,
+                          input_name="sample_weight")
+    if weights.ndim != 1:
+        raise ValueError(f"sample_weight must be 1-D, got shape {weights.shape}.")
+    if weights.shape[0] != n_samples:
+        raise ValueError(
+            f"sample_weight.shape == ({weights.shape[0]},), expected ({n_samples},)!"
+        )
+    if np.any(weights < 0):
+        raise ValueError("Negative values in data passed to sample_weight")
+    if not np.any(weights > 0):
+        raise ValueError("Sample weights must contain at least one non-zero number.")
+    return weights
+
+
+class Progress:
+    """A ``keras.utils.Progbar``, advanced by the engine's callback after each iteration
+    (anything with ``iteration`` and ``inertia`` attributes)."""
+
+    def __init__(self, target: int, unit_name: str) -> None:
+        import keras
+
+        self.bar = keras.utils.Progbar(target, stateful_metrics=["inertia"],
+                                       unit_name=unit_name)
+        self.done = 0
+
+    def __call__(self, info: Any) -> None:
+        self.done = info.iteration + 1
+        self.bar.update(self.done, [("inertia", info.inertia)])
+
+    def finish(self) -> None:
+        """Close the bar where the run stopped (often before its target)."""
+        self.bar.update(self.done, finalize=True)
+
+
+def progress_callback(verbose: int, target: int, unit_name: str = "iteration") -> Progress | None:
+    """For ``verbose >= 2`` in a notebook or a terminal, a :class:`Progress` of ``target``
+    steps; None otherwise.
+
+    ``verbose=1`` (and ``verbose >= 2`` where the output is not interactive) prints
+    scikit-learn's lines instead: the estimators ask the engine for lines only when this
+    returns None.
+    """
+    if verbose < 2 or not is_interactive():
+        return None
+    return Progress(target, unit_name)
+
+
+def is_interactive() -> bool:
+    """Whether standard output is a terminal or a Jupyter kernel's (a notebook)."""
+    import sys
+
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if getattr(shell, "kernel", None) is not None:
+        return True
+    return hasattr(sys.stdout, "isatty") and sys.stdout.isatty()
+
+
+def is_array_init(init: Any) -> bool:
+    """Whether ``init`` gives the centres themselves (not a name or a callable)."""
+    return not isinstance(init, str) and not callable(init)
+
+
+# --------------------------------------------------------------------------- #
+# The base estimator
+# --------------------------------------------------------------------------- #
+class BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
+    """What :class:`KMeans` and :class:`MiniBatchKMeans` share.
+
+    Subclasses set ``parameter_constraints`` (extending this class's table) and
+    ``default_n_init`` (the number of runs ``n_init='auto'`` means for 'random' or a
+    callable init), and call, in ``fit``: :meth:`_validate_params`, :meth:`_validate_X`
+    and :meth:`_check_params_vs_input`. They then have ``_n_init`` and ``_tol`` (the
+    absolute tolerance) as scikit-learn's estimators do.
+    """
+
+    parameter_constraints: ClassVar[dict[str, list]] = {
+        "n_clusters": [Interval(numbers.Integral, 1, None, closed="left")],
+        "init": [Options(frozenset({"k-means++", "random"})), callable, "array-like"],
+        "n_init": [
+            Options(frozenset({"auto"})),
+            Interval(numbers.Integral, 1, None, closed="left"),
+        ],
+        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "random_state": ["random_state"],
+    }
+    default_n_init: ClassVar[int] = 10
+    #: Whether an explicit or callable init may leave coordinates to the data (NaN).
+    allows_nan_init: ClassVar[bool] = False
+
+    # ------------------------------------------------------------------ #
+    # Validation
+    # ------------------------------------------------------------------ #
+    def _validate_params(self) -> None:
+        validate_parameters(
+            self.get_params(deep=False), self.parameter_constraints, type(self).__name__
+        )
+
+    def _validate_X(self, X: Any, reset: bool, copy: bool = False) -> Any:
+        """X as a C-ordered float64/float32 array or a CSR matrix (scikit-learn's dtype rules:
+        float32 and float64 are kept, anything else becomes float64); a tensor becomes an
+        array, a ``tf.SparseTensor`` a CSR matrix. With ``metric='cosine'``, rows are
+        scaled to unit length."""
+        if isinstance(X, tf.data.Dataset):
+            raise TypeError(
+                "X must be an array, a sparse matrix or a tensor here; only "
+                "MiniBatchKMeans.fit accepts a tf.data.Dataset."
+            )
+        if isinstance(X, tf.Tensor | tf.Variable):
+            X = X.numpy()
+        elif isinstance(X, tf.SparseTensor):
+            rows, columns = X.indices.numpy().T
+            X = sp.csr_matrix((X.values.numpy(), (rows, columns)),
+                              shape=tuple(X.dense_shape.numpy()))
+        X = validate_data(self, X, reset=reset, accept_sparse="csr",
+                          dtype=[np.float64, np.float32], order="C", copy=copy)
+        if getattr(self, "metric", "euclidean") == "cosine":
+            X = _unit_length_rows(X)
+        return X
+
+    def _check_test_data(self, X: Any) -> Any:
+        check_is_fitted(self)
+        return self._validate_X(X, reset=False)
+
+    def _check_params_vs_input(self, X: Any) -> None:
+        """Checks that need the data; sets ``_n_init`` and ``_tol``."""
+        n_samples = X.shape[0]
+        if n_samples < self.n_clusters:
+            raise ValueError(
+                f"n_samples={n_samples} should be >= n_clusters={self.n_clusters}."
+            )
+        self._tol = tolerance(X, self.tol)
+        init = self.init
+        if self.n_init == "auto":
+            plusplus = isinstance(init, str) and init == "k-means++"
+            self._n_init = 1 if plusplus or is_array_init(init) else self.default_n_init
+        else:
+            self._n_init = int(self.n_init)
+        if is_array_init(init) and self._n_init != 1:
+            warnings.warn(
+                "Explicit initial center position passed: performing only one init in "
+                f"{type(self).__name__} instead of n_init={self._n_init}.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            self._n_init = 1
+
+    def _validate_center_shape(self, X: Any, centers: Any, n_centroids: int | None = None):
+        """The centres must be (n_centroids, n_features); scikit-learn's messages."""
+        n_centroids = self.n_clusters if n_centroids is None else n_centroids
+        if centers.shape[0] != n_centroids:
+            raise ValueError(
+                f"The shape of the initial centers {centers.shape} does not match the number "
+                f"of clusters {n_centroids}."
+            )
+        if centers.shape[1] != X.shape[1]:
+            raise ValueError(
+                f"The shape of the initial centers {centers.shape} does not match the number "
+                f"of features of the data {X.shape[1]}."
+            )
+
+    def _check_init_array(self, centers: Any, X: Any, allow_nan: bool = False) -> np.ndarray:
+        """An explicit or callable init as a new C-ordered array of X's dtype, checked."""
+        if isinstance(centers, tf.Tensor | tf.Variable):
+            centers = centers.numpy()
+        if sp.issparse(centers):
+            centers = centers.toarray()
+        centers = check_array(
+            centers, dtype=X.dtype, copy=True, order="C", input_name="init",
+            ensure_all_finite="allow-nan" if allow_nan else True,
+        )
+        self._validate_center_shape(X, centers)
+        return centers
+
+    # ------------------------------------------------------------------ #
+    # Initial centres
+    # ------------------------------------------------------------------ #
+    def _init_centroids(
+        self,
+        X: Any,
+        x_squared_norms: Any,
+        init: Any,
+        random_state: np.random.RandomState,
+        sample_weight: np.ndarray,
+        init_size: int | None = None,
+        n_centroids: int | None = None,
+    ) -> np.ndarray:
+        """Initial centres, with scikit-learn's signature and semantics.
+
+        ``init_size`` rows are drawn at random first (with replacement) when it is smaller
+        than the number of rows; k-means++ and 'random' pick rows of that sample (with
+        probability proportional to ``sample_weight``), a callable is called on it, and
+        an array is returned as given. ``x_squared_norms`` is accepted and not needed.
+        """
+        n_clusters = self.n_clusters if n_centroids is None else n_centroids
+        n_samples = X.shape[0]
+        if init_size is not None and init_size < n_samples:
+            rows = random_state.randint(0, n_samples, init_size)
+            X, sample_weight = X[rows], sample_weight[rows]
+        if isinstance(init, str):
+            indices = self._seed_indices(X, init, n_clusters, random_state, sample_weight)
+            centers = X[indices]
+            return centers.toarray() if sp.issparse(centers) else np.array(centers)
+        if callable(init):
+            centers = init(X, n_clusters, random_state=random_state)
+            if isinstance(centers, tf.Tensor | tf.Variable):
+                centers = centers.numpy()
+            centers = check_array(centers, dtype=X.dtype, copy=False, order="C",
+                                  input_name="init",
+                                  ensure_all_finite="allow-nan" if self.allows_nan_init else True)
+            self._validate_center_shape(X, centers, n_centroids=n_clusters)
+            return centers
+        return init
+
+    @staticmethod
+    def _seed_indices(X, init, n_clusters, random_state, sample_weight) -> np.ndarray:
+        """Rows of X chosen by k-means++ or at random (probability ~ ``sample_weight``)."""
+        if init == "k-means++":
+            return core.kmeans_plusplus_indices(X, n_clusters, random_state, sample_weight)
+        return core.random_init_indices(X, n_clusters, random_state, sample_weight)
+
+    # ------------------------------------------------------------------ #
+    # Using the centres
+    # ------------------------------------------------------------------ #
+    def _centers_tensor(self, dtype) -> tf.Tensor:
+        return tf.constant(np.asarray(self.cluster_centers_, dtype=dtype))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Index of the nearest cluster centre for each sample.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} or tf.Tensor of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        X = self._check_test_data(X)
+        labels, _ = core.nearest_centers(X, self._centers_tensor(X.dtype))
+        return labels.numpy()
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Distance from each sample to each cluster centre.
+
+        Euclidean distances (computed in float64, exactly 0 for a point at a centre), or
+        cosine distances ``1 - cos`` with ``metric='cosine'``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} or tf.Tensor of shape (n_samples, n_features)
+
+        Returns
+        -------
+        distances : ndarray of shape (n_samples, n_clusters), X's dtype
+        """
+        X = self._check_test_data(X)
+        return self._transform(X)
+
+    def _transform(self, X: Any) -> np.ndarray:
+        centers = self._centers_tensor(X.dtype)
+        if getattr(self, "metric", "euclidean") == "cosine":
+            squared = core.center_distances(X, centers, squared=True)
+            distances = squared / 2.0  # unit vectors: ||x - c||^2 = 2 (1 - cos)
+        else:
+            distances = core.center_distances(X, centers)
+        return distances.numpy().astype(X.dtype, copy=False)
+
+    def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
+        """Opposite of the (weighted) inertia of ``X`` on the fitted centres.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} or tf.Tensor of shape (n_samples, n_features)
+        y : Ignored
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+            ``-sum(w * squared distance to the nearest centre)`` (cosine distance with
+            ``metric='cosine'``); higher is better.
+        """
+        X = self._check_test_data(X)
+        sample_weight = check_sample_weight(sample_weight, X)
+        _, distances = core.nearest_centers(X,
+                                              self._centers_tensor(X.dtype))
+        distances = tf.cast(distances, tf.float64).numpy()
+        if getattr(self, "metric", "euclidean") == "cosine":
+            distances = distances / 2.0
+        return -float(np.dot(distances, sample_weight.astype(np.float64)))
+
+    def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
+        """Fit, then return the training labels (``labels_``)."""
+        return self.fit(X, sample_weight=sample_weight).labels_
+
+    def fit_transform(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
+        """Fit, then return the distances of the training data to the centres."""
+        return self.fit(X, sample_weight=sample_weight)._transform(
+            self._validate_X(X, reset=False)
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+
+def tolerance(X: Any, tol: float) -> float:
+    """scikit-learn's absolute tolerance: ``tol`` times the mean variance of the features."""
+    if tol == 0:
+        return 0.0
+    if sp.issparse(X):
+        variances = mean_variance_axis(X, axis=0)[1]
+    else:
+        variances = np.var(X, axis=0)
+    return float(np.mean(variances) * tol)
+
+
+def _unit_length_rows(X: Any) -> Any:
+    """Rows scaled to unit length (a new array); a row of zeros is an error."""
+    if sp.issparse(X):
+        norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
+    else:
+        norms = np.linalg.norm(X, axis=1)
+    n_zero = int(np.count_nonzero(norms == 0))
+    if n_zero:
+        raise ValueError(
+            f"X has {n_zero} row(s) of zero length; metric='cosine' needs every row to have "
+            "a direction."
+        )
+    return normalize(X) if sp.issparse(X) else X / norms[:, None]

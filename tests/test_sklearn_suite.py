@@ -1,0 +1,99 @@
+"""scikit-learn's own k-means test suite, run against clustering_lib's estimators.
+
+The test file ``sklearn/cluster/tests/test_k_means.py`` of the installed scikit-learn is
+loaded at test time (it is not copied into this repository) while
+``sklearn.cluster.KMeans`` and ``sklearn.cluster.MiniBatchKMeans`` are replaced by
+:class:`clustering_lib.KMeans` and :class:`clustering_lib.MiniBatchKMeans`, so every
+``from sklearn.cluster import KMeans`` in it, parametrisations included, gets ours. Its test
+functions are then collected from this module. The two fixtures that scikit-learn's
+``conftest.py`` provides are defined here the same way: ``global_random_seed`` (42, or the
+seeds named by ``SKLEARN_TESTS_GLOBAL_RANDOM_SEED``) and ``global_dtype`` (float64, and
+float32 too: scikit-learn runs float32 only with ``SKLEARN_RUN_FLOAT32_TESTS=1``, this
+suite always does).
+
+Tests that exercise scikit-learn's private internals, or differences that this library
+chooses and documents, are expected failures (``EXPECTED_FAILURES``, each with its
+reason). They are strict: one that starts passing fails the suite until it is taken off
+the list.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import pathlib
+
+import numpy as np
+import pytest
+import sklearn
+import sklearn.cluster
+
+from clustering_lib import KMeans, MiniBatchKMeans
+
+SUITE_PATH = pathlib.Path(sklearn.__file__).parent / "cluster" / "tests" / "test_k_means.py"
+
+# Test name (without parameters) or full test id -> why it is expected to fail. Only tests
+# of scikit-learn's private internals, or differences this library chooses and documents,
+# belong here. Empty: every test of the suite passes.
+EXPECTED_FAILURES: dict[str, str] = {}
+
+
+def _load_suite():
+    """scikit-learn's test module, executed with our estimators in ``sklearn.cluster``."""
+    spec = importlib.util.spec_from_file_location("sklearn_test_k_means_substituted", SUITE_PATH)
+    module = importlib.util.module_from_spec(spec)
+    originals = sklearn.cluster.KMeans, sklearn.cluster.MiniBatchKMeans
+    sklearn.cluster.KMeans, sklearn.cluster.MiniBatchKMeans = KMeans, MiniBatchKMeans
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sklearn.cluster.KMeans, sklearn.cluster.MiniBatchKMeans = originals
+    return module
+
+
+_suite = _load_suite()
+assert _suite.KMeans is KMeans and _suite.MiniBatchKMeans is MiniBatchKMeans
+SUITE_TESTS = sorted(name for name in vars(_suite) if name.startswith("test_"))
+globals().update({name: getattr(_suite, name) for name in SUITE_TESTS})
+
+
+def _random_seeds() -> list[int]:
+    """The seeds scikit-learn's conftest uses (SKLEARN_TESTS_GLOBAL_RANDOM_SEED, default 42)."""
+    value = os.environ.get("SKLEARN_TESTS_GLOBAL_RANDOM_SEED")
+    if value is None:
+        return [42]
+    if value == "all":
+        return list(range(100))
+    if "-" in value:
+        start, stop = value.split("-")
+        return list(range(int(start), int(stop) + 1))
+    return [int(value)]
+
+
+@pytest.fixture(params=_random_seeds())
+def global_random_seed(request):
+    return request.param
+
+
+@pytest.fixture(params=[np.float32, np.float64])
+def global_dtype(request):
+    return request.param
+
+
+@pytest.fixture(autouse=True)
+def _expected_failure(request):
+    """Mark the tests of ``EXPECTED_FAILURES`` as strict expected failures."""
+    node = request.node
+    base_name = node.name.split("[")[0]
+    reason = EXPECTED_FAILURES.get(node.name) or EXPECTED_FAILURES.get(base_name)
+    if reason is not None:
+        request.applymarker(pytest.mark.xfail(reason=reason, strict=True))
+
+
+def test_the_suite_is_scikit_learns_and_complete():
+    # The installed file itself, with its two estimators replaced and nothing else.
+    assert SUITE_PATH.is_file()
+    assert _suite.k_means is sklearn.cluster.k_means
+    assert len(SUITE_TESTS) >= 55
+    unknown = {name.split("[")[0] for name in EXPECTED_FAILURES} - set(SUITE_TESTS)
+    assert not unknown, f"expected failures name tests that do not exist: {unknown}"
