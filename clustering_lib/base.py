@@ -402,10 +402,18 @@ class BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin
         return init
 
     @staticmethod
-    def _seed_indices(X, init, n_clusters, random_state, sample_weight) -> np.ndarray:
-        """Rows of X chosen by k-means++ or at random (probability ~ ``sample_weight``)."""
+    def _seed_indices(
+        X, init, n_clusters, random_state, sample_weight, offset=None
+    ) -> np.ndarray:
+        """Rows of X chosen by k-means++ or at random (probability ~ ``sample_weight``).
+
+        ``offset``: subtracted before k-means++ measures distances (KMeans passes the
+        data's mean: scikit-learn seeds on centred data).
+        """
         if init == "k-means++":
-            return core.kmeans_plusplus_indices(X, n_clusters, random_state, sample_weight)
+            return core.kmeans_plusplus_indices(
+                X, n_clusters, random_state, sample_weight, offset=offset
+            )
         return core.random_init_indices(X, n_clusters, random_state, sample_weight)
 
     # ------------------------------------------------------------------ #
@@ -426,8 +434,16 @@ class BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin
         labels : ndarray of shape (n_samples,)
         """
         X = self._check_test_data(X)
-        labels, _ = core.nearest_centers(X, self._centers_tensor(X.dtype))
+        labels, _ = self._nearest_centers(X)
         return labels.numpy()
+
+    def _nearest_centers(self, X: Any) -> tuple[tf.Tensor, tf.Tensor]:
+        """Labels and squared distances, blocked. Dense data is measured in a frame
+        centred on the centres' mean (the fit centres on the data's mean), so data far
+        from the origin keeps in float32 the precision it had during the fit."""
+        centers = np.asarray(self.cluster_centers_, dtype=X.dtype)
+        offset = None if sp.issparse(X) else centers.mean(axis=0)
+        return core.nearest_centers(X, centers, offset=offset)
 
     def transform(self, X: Any) -> np.ndarray:
         """Distance from each sample to each cluster centre.
@@ -472,8 +488,7 @@ class BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin
         """
         X = self._check_test_data(X)
         sample_weight = check_sample_weight(sample_weight, X)
-        _, distances = core.nearest_centers(X,
-                                              self._centers_tensor(X.dtype))
+        _, distances = self._nearest_centers(X)
         distances = tf.cast(distances, tf.float64).numpy()
         if getattr(self, "metric", "euclidean") == "cosine":
             distances = distances / 2.0

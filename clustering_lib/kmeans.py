@@ -352,7 +352,9 @@ class KMeans(BaseKMeans):
         choose are exact data values. ``x_mean``: dense X's mean (None for sparse X).
         """
         if isinstance(init, str):
-            indices = self._seed_indices(X, init, self.n_clusters, rng, sample_weight)
+            indices = self._seed_indices(
+                X, init, self.n_clusters, rng, sample_weight, offset=x_mean
+            )
             centers = X[indices]
             return centers.toarray() if sp.issparse(centers) else np.array(centers)
         if callable(init):

@@ -199,3 +199,25 @@ def test_kmeans_plusplus_draws_from_all_of_20_million_rows():
         _, expected = sklearn_kmeans_plusplus(X, 3, random_state=seed)
         _, indices = core.kmeans_plusplus(X, 3, random_state=seed)
         np.testing.assert_array_equal(indices.numpy(), expected)
+
+
+# --------------------------------------------------------------------------- #
+# predict, transform and score agree with fit, far from the origin too
+# --------------------------------------------------------------------------- #
+@pytest.mark.parametrize("mode", ["eager", "xla"])
+def test_float32_far_from_the_origin_predict_and_score_agree_with_fit(mode):
+    X, _ = make_blobs(n_samples=3000, centers=6, n_features=4, cluster_std=0.5, random_state=2)
+    X = (X + 1e4).astype(np.float32)  # ||x||^2 ~ 4e8: the expanded formula needs centring
+    init = X[[0, 500, 1000, 1500, 2000, 2500]]
+    with compile_policy.forced(mode):
+        model = cl.KMeans(6, init=init, n_init=1).fit(X)
+        labels = model.predict(X)
+        score = model.score(X)
+    reference = SklearnKMeans(6, init=init, n_init=1).fit(X.astype(np.float64))
+    assert np.mean(labels == model.labels_) >= 0.999
+    assert np.mean(model.labels_ == reference.labels_) >= 0.999
+    np.testing.assert_allclose(-score, model.inertia_, rtol=1e-4)
+    np.testing.assert_allclose(model.inertia_, reference.inertia_, rtol=1e-3)
+    distances = model.transform(X)
+    np.testing.assert_array_equal(distances.argmin(axis=1)[labels == model.labels_],
+                                  model.labels_[labels == model.labels_])

@@ -38,12 +38,15 @@ __all__ = [
 SEEDING_BLOCK_ROWS = 2**18
 
 
-def _distances64(centers, points):
-    """Squared distances in float64 (scikit-learn upcasts float32 here too)."""
-    return kernels.squared_distances(tf.cast(centers, tf.float64), tf.cast(points, tf.float64))
+def _distances64(centers, points, offset):
+    """Squared distances in float64 (scikit-learn upcasts float32 here too), computed
+    after subtracting ``offset`` from both (scikit-learn seeds on centred data)."""
+    return kernels.squared_distances(
+        tf.cast(centers, tf.float64) - offset, tf.cast(points, tf.float64) - offset
+    )
 
 
-def _candidate_potentials(points, weights, closest, candidates, block_rows):
+def _candidate_potentials(points, weights, closest, candidates, offset, block_rows):
     """``sum_i w_i min(closest_i, ||x_i - c_t||^2)`` for each candidate ``c_t`` (float64)."""
     n_samples = tf.shape(points, out_type=tf.int64)[0]
     block_rows = tf.constant(block_rows, tf.int64)
@@ -54,7 +57,7 @@ def _candidate_potentials(points, weights, closest, candidates, block_rows):
         size = tf.minimum(block_rows, n_samples - start)
         rows = tf.slice(points, tf.stack([start, 0]), tf.stack([size, -1]))
         distances = tf.minimum(
-            _distances64(candidates, rows), tf.slice(closest, [start], [size])[None, :]
+            _distances64(candidates, rows, offset), tf.slice(closest, [start], [size])[None, :]
         )
         weighted = distances * tf.cast(tf.slice(weights, [start], [size]), tf.float64)[None, :]
         return block + 1, total + tf.reduce_sum(weighted, axis=1)
@@ -65,13 +68,15 @@ def _candidate_potentials(points, weights, closest, candidates, block_rows):
     )[1]
 
 
-def _kmeans_plusplus_loop(points, weights, first_index, uniforms, block_rows=SEEDING_BLOCK_ROWS):
+def _kmeans_plusplus_loop(
+    points, weights, first_index, uniforms, offset, block_rows=SEEDING_BLOCK_ROWS
+):
     """Greedy k-means++ given pre-drawn random numbers (one row per further centre)."""
     compile_policy.count_trace("kmeans_plusplus")
     n_samples = tf.shape(points, out_type=tf.int64)[0]
     n_clusters = tf.shape(uniforms)[0] + 1
     weights64 = tf.cast(weights, tf.float64)
-    closest = _distances64(tf.gather(points, first_index[None]), points)[0]
+    closest = _distances64(tf.gather(points, first_index[None]), points, offset)[0]
     potential = tf.reduce_sum(closest * weights64)
     indices = tf.TensorArray(tf.int64, size=n_clusters).write(0, first_index)
 
@@ -81,9 +86,11 @@ def _kmeans_plusplus_loop(points, weights, first_index, uniforms, block_rows=SEE
         candidates = tf.searchsorted(cumulative, targets, side="left", out_type=tf.int64)
         candidates = tf.minimum(candidates, n_samples - 1)
         candidate_points = tf.gather(points, candidates)
-        potentials = _candidate_potentials(points, weights, closest, candidate_points, block_rows)
+        potentials = _candidate_potentials(
+            points, weights, closest, candidate_points, offset, block_rows
+        )
         best = tf.argmin(potentials, output_type=tf.int32)
-        best_distances = _distances64(candidate_points[best][None, :], points)[0]
+        best_distances = _distances64(candidate_points[best][None, :], points, offset)[0]
         return (
             center + 1,
             tf.minimum(closest, best_distances),
@@ -99,7 +106,7 @@ def _kmeans_plusplus_loop(points, weights, first_index, uniforms, block_rows=SEE
     return indices.stack()
 
 
-def _kmeans_plusplus_eager(points, weights, first_index, uniforms):
+def _kmeans_plusplus_eager(points, weights, first_index, uniforms, offset):
     """The same greedy k-means++, one centre at a time from Python, for small data.
 
     The distances of the candidates to every point, the only part that grows with n
@@ -107,7 +114,7 @@ def _kmeans_plusplus_eager(points, weights, first_index, uniforms):
     augmented once with their squared norms); the draws, the potentials and the choice
     of the best candidate are NumPy work on vectors of length n. No tracing.
     """
-    points64 = np.asarray(points, np.float64)
+    points64 = np.asarray(points, np.float64) - offset
     norms = np.einsum("ij,ij->i", points64, points64)
     # [x, ||x||^2, 1] . [-2 c, 1, ||c||^2] = ||x - c||^2
     augmented = tf.constant(np.column_stack([points64, norms, np.ones(len(norms))]))
@@ -144,6 +151,7 @@ def _kmeans_plusplus_graph(dtype: tf.DType):
         tf.TensorSpec([None], dtype),
         tf.TensorSpec([], tf.int64),
         tf.TensorSpec([None, None], tf.float64),
+        tf.TensorSpec([None], tf.float64),
     ]
     return tf.function(_kmeans_plusplus_loop, input_signature=signature)
 
@@ -154,11 +162,16 @@ def kmeans_plusplus_indices(
     rng: np.random.RandomState,
     weights: Any,
     n_local_trials: int | None = None,
+    offset: Any = None,
 ) -> np.ndarray:
     """Rows chosen by greedy k-means++ on checked input (see :func:`kmeans_plusplus`).
 
     ``points`` is a float tensor or array (n, d), ``weights`` non-negative with a
-    positive entry; ``rng`` a ``RandomState``. Returns int64 row indices.
+    positive entry; ``rng`` a ``RandomState``; ``offset`` (d,), optional, is subtracted
+    before the distances are computed (the data's mean: scikit-learn seeds on centred
+    data, and near-ties then resolve the same way). Returns int64 row indices. On data
+    larger than one block the points are converted to one tensor for the duration of
+    the seeding (one temporary copy).
     """
     if scipy.sparse.issparse(points):
         from . import sparse
@@ -174,11 +187,15 @@ def kmeans_plusplus_indices(
     uniforms = np.empty((n_clusters - 1, n_local_trials))
     for row in uniforms:
         row[:] = rng.uniform(size=n_local_trials)
+    offset = np.zeros(points.shape[1]) if offset is None else np.asarray(offset, np.float64)
     mode = compile_policy.seeding_mode(points.shape[0], n_clusters, SEEDING_BLOCK_ROWS)
     if mode == "eager":
-        return _kmeans_plusplus_eager(points, weights, int(first), uniforms)
+        return _kmeans_plusplus_eager(points, weights, int(first), uniforms, offset)
     loop = _kmeans_plusplus_graph(points.dtype)
-    indices = loop(points, weights, tf.constant(first, tf.int64), tf.constant(uniforms))
+    indices = loop(
+        points, weights, tf.constant(first, tf.int64), tf.constant(uniforms),
+        tf.constant(offset),
+    )
     return indices.numpy()
 
 
