@@ -5,10 +5,9 @@ initialisers at import time, before ``TF_CPP_MIN_LOG_LEVEL`` takes effect, strai
 to file descriptor 2. Jupyter kernels forward that descriptor into notebook
 outputs. When the environment asks for quiet (``TF_CPP_MIN_LOG_LEVEL`` >= 1, as
 the Makefile and the test configuration set it), this module silences descriptor 2
-for the duration of the import and of the creation of TensorFlow's devices, which
-logs too (a machine without a GPU gets "failed call to cuInit" at the first
-operation otherwise). Python exceptions raised by the import still
-propagate.
+for the duration of the import only. It does not start TensorFlow's runtime: thread
+pools and logical devices can still be configured after importing clustering_lib.
+Python exceptions raised by the import still propagate.
 """
 
 from __future__ import annotations
@@ -34,12 +33,7 @@ def import_tensorflow_quietly() -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
         os.dup2(devnull, 2)
-        import tensorflow
-
-        # Starting the eager runtime looks for GPUs and logs from C++ (for instance
-        # "failed call to cuInit" on a machine without one) at the first operation;
-        # done here, those lines go where the import's lines go.
-        tensorflow.constant(0)
+        import tensorflow  # noqa: F401
     finally:
         os.dup2(saved, 2)
         os.close(saved)
