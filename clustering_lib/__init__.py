@@ -8,7 +8,8 @@ Layers
 - ``minibatch``: :class:`MiniBatchKMeans`, streaming k-means (``partial_fit``, tf.data).
 - ``kmedoids``: :class:`KMedoids`, k-medoids on features or on a distance matrix.
 - ``losses``: differentiable clustering losses for neural embeddings (k-means, DEC).
-- ``deep``: seed 001's CNN trained with the k-means loss, autoencoders, DEC and IDEC.
+- ``deep``: the blog post's CNN trained with the k-means loss, autoencoders, DCN, DEC
+  and IDEC.
 - ``metrics``: purity, Hungarian cluster accuracy, cluster-to-label mapping.
 - ``datasets``: MNIST (offline-friendly), digits and scikit-learn's sample images.
 - ``nmf``: :class:`NMF`, non-negative matrix factorisation by coordinate descent.
@@ -37,11 +38,14 @@ from .datasets import (  # noqa: E402
     make_topic_documents,
 )
 from .deep import (  # noqa: E402
+    DCNResult,
     DECResult,
     KMeansEmbeddingResult,
+    cnn_autoencoder,
     dense_autoencoder,
     embed,
-    seed_cnn,
+    small_cnn,
+    train_dcn,
     train_dec,
     train_kmeans_embedding,
 )
@@ -50,6 +54,9 @@ from .kmedoids import KMedoids, medoid_cost  # noqa: E402
 from .losses import (  # noqa: E402
     SoftAssignment,
     batch_kmeans,
+    cluster_means,
+    combine_kmeans_terms,
+    kl_divergence,
     kmeans_loss,
     kmeans_loss_terms,
     student_t_assignments,
@@ -79,6 +86,7 @@ from .reproducibility import seed_everything  # noqa: E402
 __version__ = "0.1.0"
 
 __all__ = [
+    "DCNResult",
     "DECResult",
     "DEFAULT_SAMPLE_SIZE",
     "DegenerateCentersWarning",
@@ -92,6 +100,9 @@ __all__ = [
     "SoftAssignment",
     "assign",
     "batch_kmeans",
+    "cluster_means",
+    "cnn_autoencoder",
+    "combine_kmeans_terms",
     "cluster_accuracy",
     "compressed_bits_per_pixel",
     "contingency_matrix",
@@ -100,6 +111,7 @@ __all__ = [
     "evaluate_clustering",
     "image_mse",
     "image_psnr",
+    "kl_divergence",
     "kmeans_loss",
     "kmeans_loss_terms",
     "kmeans_plusplus",
@@ -117,11 +129,12 @@ __all__ = [
     "quantize_colors",
     "random_init",
     "relabel",
-    "seed_cnn",
     "seed_everything",
     "sklearn_quantize_colors",
+    "small_cnn",
     "student_t_assignments",
     "target_distribution",
+    "train_dcn",
     "train_dec",
     "train_kmeans_embedding",
     "update_centroids",
