@@ -9,7 +9,8 @@ Layers
 - ``minibatch``: :class:`MiniBatchKMeans`, streaming k-means (``partial_fit``, tf.data).
 - ``kmedoids``: :class:`KMedoids`, k-medoids on features or on a distance matrix.
 - ``losses``: differentiable clustering losses for neural embeddings (k-means, DEC).
-- ``deep``: seed 001's CNN trained with the k-means loss, autoencoders, DEC and IDEC.
+- ``deep``: the blog post's CNN trained with the k-means loss, autoencoders, DCN, DEC
+  and IDEC.
 - ``metrics``: purity, Hungarian cluster accuracy, cluster-to-label mapping.
 - ``datasets``: MNIST (offline-friendly), digits and scikit-learn's sample images.
 - ``nmf``: :class:`NMF`, non-negative matrix factorisation by coordinate descent.
@@ -40,11 +41,14 @@ from .datasets import (  # noqa: E402
     make_topic_documents,
 )
 from .deep import (  # noqa: E402
+    DCNResult,
     DECResult,
     KMeansEmbeddingResult,
+    cnn_autoencoder,
     dense_autoencoder,
     embed,
-    seed_cnn,
+    small_cnn,
+    train_dcn,
     train_dec,
     train_kmeans_embedding,
 )
@@ -53,6 +57,9 @@ from .kmedoids import KMedoids, medoid_cost  # noqa: E402
 from .losses import (  # noqa: E402
     SoftAssignment,
     batch_kmeans,
+    cluster_means,
+    combine_kmeans_terms,
+    kl_divergence,
     kmeans_loss,
     kmeans_loss_terms,
     student_t_assignments,
@@ -94,6 +101,7 @@ from .timing import Timing, time_calls  # noqa: E402
 __version__ = "0.1.0"
 
 __all__ = [
+    "DCNResult",
     "DECResult",
     "DEFAULT_SAMPLE_SIZE",
     "DegenerateCentersWarning",
@@ -112,6 +120,9 @@ __all__ = [
     "assign",
     "batch_kmeans",
     "centre_error",
+    "cluster_means",
+    "cnn_autoencoder",
+    "combine_kmeans_terms",
     "cluster_accuracy",
     "compressed_bits_per_pixel",
     "contingency_matrix",
@@ -120,6 +131,7 @@ __all__ = [
     "evaluate_clustering",
     "image_mse",
     "image_psnr",
+    "kl_divergence",
     "kmeans_loss",
     "kmeans_loss_terms",
     "kmeans_plusplus",
@@ -141,12 +153,13 @@ __all__ = [
     "random_palette",
     "relabel",
     "replay_stream",
-    "seed_cnn",
     "seed_everything",
     "sklearn_quantize_colors",
+    "small_cnn",
     "student_t_assignments",
     "target_distribution",
     "time_calls",
+    "train_dcn",
     "train_dec",
     "train_kmeans_embedding",
     "uniform_palette",

@@ -1,20 +1,30 @@
 """Deep clustering: neural embeddings trained for k-means, and the methods that work.
 
-- :func:`seed_cnn` and :func:`train_kmeans_embedding`: seed 001's experiment, a small CNN
+- :func:`small_cnn` and :func:`train_kmeans_embedding`: the experiment of the blog post
+  "How not to reduce dimensionality for clustering"
+  (https://gravila.dev/how-not-to-reduce-dimensionality-for-clustering/), a small CNN
   whose 3-D output is trained with k-means itself as the loss (batch k-means from
   carried-over centroids, then :func:`~clustering_lib.losses.kmeans_loss`);
-- :func:`dense_autoencoder`: the 784-500-500-2000-10 autoencoder of DEC and IDEC;
-- :func:`train_dec`: DEC (Xie et al., 2016) and, given the decoder, IDEC (Guo et al.,
-  2017): Student's t soft assignments sharpened into targets, trained jointly with the
-  reconstruction loss.
+- :func:`cnn_autoencoder` and :func:`dense_autoencoder`: the same CNN with a decoder, and
+  the 784-500-500-2000-10 autoencoder of DEC and IDEC;
+- :func:`train_dcn`: DCN ("Towards K-means-friendly Spaces: Simultaneous Deep Learning
+  and Clustering", Yang et al., 2017, https://arxiv.org/abs/1610.04794), an
+  autoencoder's reconstruction loss plus the k-means loss of its codes, with the
+  centroids updated in alternation with the network;
+- :func:`train_dec`: DEC ("Unsupervised Deep Embedding for Clustering Analysis", Xie et
+  al., 2016, https://arxiv.org/abs/1511.06335) and, given the decoder, IDEC ("Improved
+  Deep Embedded Clustering with Local Structure Preservation", Guo et al., 2017,
+  https://www.ijcai.org/proceedings/2017/243): Student's t soft assignments sharpened
+  into targets, trained jointly with the reconstruction loss.
 
 The training functions take NumPy arrays and Keras models, run compiled TensorFlow steps,
-print one concise line per epoch when ``verbose`` and return a small result object with
-the per-epoch history.
+print nothing unless ``verbose`` (then one line per epoch) and return a small result
+object with the per-epoch history.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -24,32 +34,35 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from . import core
 from .kmeans import KMeans
 from .losses import (
-    _EPSILON,
-    _check_between_weight,
-    _combine_kmeans_terms,
+    batch_kmeans,
+    cluster_means,
+    combine_kmeans_terms,
+    kl_divergence,
     kmeans_loss_terms,
     student_t_assignments,
     target_distribution,
 )
 
 __all__ = [
+    "DCNResult",
     "DECResult",
     "KMeansEmbeddingResult",
+    "cnn_autoencoder",
     "dense_autoencoder",
     "embed",
-    "seed_cnn",
+    "small_cnn",
+    "train_dcn",
     "train_dec",
     "train_kmeans_embedding",
 ]
 
 
-def seed_cnn(
+def small_cnn(
     embedding_dim: int = 3, normalize: bool = False, input_shape: tuple[int, ...] = (28, 28, 1)
 ) -> keras.Model:
-    """Seed 001's network: two convolution + max-pool blocks and two dense layers.
+    """The blog post's network: two convolution + max-pool blocks and two dense layers.
 
     Conv2D(32, 3x3, ReLU) -> MaxPool(2) -> Conv2D(16, 5x5, ReLU) -> MaxPool(2) -> Flatten
     -> Dense(12, ReLU) -> Dense(``embedding_dim``).
@@ -62,8 +75,9 @@ def seed_cnn(
         the loss cannot change the embedding's scale.
     input_shape : tuple, default=(28, 28, 1)
     """
-    if embedding_dim < 1:
-        raise ValueError(f"embedding_dim must be at least 1, got {embedding_dim}.")
+    if isinstance(embedding_dim, bool) or not isinstance(embedding_dim, int) \
+            or embedding_dim < 1:
+        raise ValueError(f"embedding_dim must be a positive integer, got {embedding_dim!r}.")
     layers = [
         keras.Input(input_shape),
         keras.layers.Conv2D(32, 3, activation="relu"),
@@ -76,7 +90,38 @@ def seed_cnn(
     ]
     if normalize:
         layers.append(keras.layers.UnitNormalization())
-    return keras.Sequential(layers, name="seed_cnn")
+    return keras.Sequential(layers, name="small_cnn")
+
+
+def cnn_autoencoder(
+    code_dim: int = 3,
+    decoder_hidden: Sequence[int] = (256,),
+    input_shape: tuple[int, ...] = (28, 28, 1),
+) -> tuple[keras.Model, keras.Model, keras.Model]:
+    """:func:`small_cnn` as an encoder, with a small fully connected decoder.
+
+    The decoder maps a code through ``decoder_hidden`` ReLU layers to a linear output
+    of ``input_shape``. With the default ``code_dim`` the encoder is exactly the blog
+    post's network, so training it with and without a reconstruction loss is a
+    controlled comparison.
+
+    Returns
+    -------
+    encoder, decoder, autoencoder : keras.Model
+        ``autoencoder(x) == decoder(encoder(x))``; the three share weights.
+    """
+    if any(isinstance(units, bool) or units < 1 for units in decoder_hidden):
+        raise ValueError(f"every decoder_hidden size must be at least 1, got {decoder_hidden}.")
+    encoder = small_cnn(code_dim, input_shape=input_shape)
+    codes = keras.Input((code_dim,))
+    x = codes
+    for units in decoder_hidden:
+        x = keras.layers.Dense(units, activation="relu")(x)
+    x = keras.layers.Dense(math.prod(input_shape))(x)
+    decoder = keras.Model(codes, keras.layers.Reshape(input_shape)(x), name="decoder")
+    inputs = keras.Input(input_shape)
+    autoencoder = keras.Model(inputs, decoder(encoder(inputs)), name="cnn_autoencoder")
+    return encoder, decoder, autoencoder
 
 
 def dense_autoencoder(
@@ -185,6 +230,13 @@ class KMeansEmbeddingResult:
     seconds: float = 0.0
 
 
+def _shuffled_batches(rng: np.random.Generator, n_samples: int, batch_size: int):
+    """Index arrays of the full batches of one shuffled pass (a last partial batch dropped)."""
+    order = rng.permutation(n_samples)
+    return [order[start:start + batch_size]
+            for start in range(0, n_samples - batch_size + 1, batch_size)]
+
+
 def train_kmeans_embedding(
     model: keras.Model,
     images: Any,
@@ -199,24 +251,24 @@ def train_kmeans_embedding(
     centroid_gradient: bool = True,
     random_state: int = 0,
     monitor: Callable[[keras.Model, np.ndarray], dict[str, float]] | None = None,
-    verbose: bool = True,
+    verbose: bool = False,
 ) -> KMeansEmbeddingResult:
-    """Train ``model`` with k-means as its loss, as seed 001 does.
+    """Train ``model`` with k-means as its loss, as the blog post does.
 
     For every batch: embed it, run up to ``kmeans_steps`` Lloyd steps from the centroids
     carried over from the previous batch (the first batch's first ``n_clusters``
-    embeddings seed them), then take a gradient step on
-    ``within + between_weight / between`` (:func:`~clustering_lib.losses.kmeans_loss`).
-    Adam; early stopping on the epoch loss with ``patience``, restoring the best weights
-    and their centroids. Batches are reshuffled every epoch; a last incomplete batch is
-    dropped.
+    embeddings seed them; :func:`~clustering_lib.losses.batch_kmeans`), then take a
+    gradient step on ``within + between_weight / between``
+    (:func:`~clustering_lib.losses.kmeans_loss`). Adam; early stopping on the epoch loss
+    with ``patience``, restoring the best weights and their centroids. Batches are
+    reshuffled every epoch; a last incomplete batch is dropped.
 
     Parameters
     ----------
     model : keras.Model
         Maps ``images`` to embeddings of shape (batch, dim).
     images : array-like of shape (n_samples, ...)
-        Model inputs (for :func:`seed_cnn`, (n, 28, 28, 1) scaled to [0, 1]).
+        Model inputs (for :func:`small_cnn`, (n, 28, 28, 1) scaled to [0, 1]).
     n_clusters : int, default=10
     epochs : int, default=20
         Upper bound; early stopping may end sooner.
@@ -229,8 +281,9 @@ def train_kmeans_embedding(
     between_weight : float, default=1.0
         Weight of the reciprocal between-cluster term.
     centroid_gradient : bool, default=True
-        Differentiate through the centroids (the batch means of the embeddings), as the
-        seed's code does; False treats them as constants.
+        Differentiate through the centroids (the batch means of the embeddings,
+        :func:`~clustering_lib.losses.cluster_means`), as the blog post's code does;
+        False treats them as constants.
     random_state : int, default=0
         Seeds the shuffling.
     monitor : callable, optional
@@ -238,7 +291,7 @@ def train_kmeans_embedding(
         dict it returns are appended to ``history`` under their keys (for example the
         clustering accuracy, to watch it while the loss falls). The keys must differ
         from the four built-in ones, or ``ValueError`` is raised.
-    verbose : bool, default=True
+    verbose : bool, default=False
         Print one line per epoch.
     """
     images = _as_inputs(images, "images")
@@ -246,61 +299,55 @@ def train_kmeans_embedding(
     _check_training(n_samples, n_clusters, epochs, batch_size)
     if patience < 1 or kmeans_steps < 1:
         raise ValueError("patience and kmeans_steps must be at least 1.")
-    _check_between_weight(between_weight)
+    if isinstance(between_weight, bool) or not between_weight >= 0:
+        raise ValueError(f"between_weight must be non-negative, got {between_weight!r}.")
     optimizer = keras.optimizers.Adam(learning_rate)
     weight = tf.constant(between_weight, tf.float32)
 
     @tf.function(reduce_retracing=True)
     def train_step(batch, centroids):
-        ones = tf.ones([tf.shape(batch)[0]], tf.float32)
         with tf.GradientTape() as tape:
             embeddings = tf.cast(model(batch, training=True), tf.float32)
-            centers, labels = core.lloyd_steps(embeddings, ones, centroids, kmeans_steps)
+            centers, labels = batch_kmeans(embeddings, centroids, kmeans_steps)
             if centroid_gradient:
-                sums = tf.math.unsorted_segment_sum(embeddings, labels, n_clusters)
-                counts = tf.math.unsorted_segment_sum(ones, labels, n_clusters)
-                centers_used = tf.where(
-                    (counts > 0)[:, None],
-                    sums / tf.maximum(counts, 1.0)[:, None],
-                    tf.stop_gradient(centers),
-                )
+                centers_used = cluster_means(embeddings, labels, n_clusters,
+                                             tf.stop_gradient(centers))
             else:
                 centers_used = centers
             within, between = kmeans_loss_terms(
                 embeddings, centers_used, labels, stop_centroid_gradient=not centroid_gradient
             )
-            loss = _combine_kmeans_terms(within, between, weight)
+            loss = combine_kmeans_terms(within, between, weight)
         variables = model.trainable_variables
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
         scale = tf.reduce_mean(tf.reduce_sum(tf.square(embeddings), axis=1))
         return centers, tf.stack([loss, within, between, scale])
 
     rng = np.random.default_rng(random_state)
-    n_batches = n_samples // batch_size
-    history: dict[str, list[float]] = {"loss": [], "within": [], "between": [], "scale": []}
+    keys = ("loss", "within", "between", "scale")
+    history: dict[str, list[float]] = {key: [] for key in keys}
     centroids = None
     best = (np.inf, None, None, 0)
     waited = 0
     start = time.perf_counter()
     for epoch in range(1, epochs + 1):
-        order = rng.permutation(n_samples)
-        totals = np.zeros(4)
-        for index in range(n_batches):
-            batch = tf.constant(images[order[index * batch_size:(index + 1) * batch_size]])
+        totals = []
+        for rows in _shuffled_batches(rng, n_samples, batch_size):
+            batch = tf.constant(images[rows])
             if centroids is None:
                 centroids = tf.cast(model(batch[:n_clusters], training=False), tf.float32)
             centroids, values = train_step(batch, centroids)
-            totals += values.numpy()
-        means = totals / n_batches
+            totals.append(values)
+        means = tf.reduce_mean(tf.stack(totals), axis=0).numpy().astype(np.float64)
         means[3] = np.sqrt(means[3])
         if not np.isfinite(means[0]):
             raise FloatingPointError(f"the loss became {means[0]} in epoch {epoch}.")
-        for key, value in zip(("loss", "within", "between", "scale"), means, strict=True):
+        for key, value in zip(keys, means, strict=True):
             history[key].append(float(value))
         extra = ""
         if monitor is not None:
             for key, value in monitor(model, centroids.numpy()).items():
-                if key in ("loss", "within", "between", "scale"):
+                if key in keys:
                     raise ValueError(f"monitor returned the key {key!r}, which the "
                                      "history already uses; choose another name.")
                 history.setdefault(key, []).append(float(value))
@@ -323,6 +370,133 @@ def train_kmeans_embedding(
 
 
 @dataclass
+class DCNResult:
+    """What :func:`train_dcn` returns.
+
+    Attributes
+    ----------
+    labels : ndarray of shape (n_samples,)
+        Nearest centroid of each sample's final code.
+    initial_labels : ndarray of shape (n_samples,)
+        k-means labels on the initial codes (where DCN starts).
+    centroids : ndarray of shape (n_clusters, code_dim)
+    history : dict of lists
+        Per epoch (batch means): ``loss``, ``reconstruction`` (mean squared error) and
+        ``kmeans`` (mean squared distance of each code to its centroid).
+    seconds : float
+    """
+
+    labels: np.ndarray
+    initial_labels: np.ndarray
+    centroids: np.ndarray
+    history: dict[str, list[float]] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def train_dcn(
+    encoder: keras.Model,
+    decoder: keras.Model,
+    inputs: Any,
+    n_clusters: int = 10,
+    *,
+    cluster_weight: float = 1.0,
+    epochs: int = 10,
+    batch_size: int = 256,
+    learning_rate: float = 1e-3,
+    n_init: int = 10,
+    random_state: int = 0,
+    verbose: bool = False,
+) -> DCNResult:
+    """Fine-tune a pretrained autoencoder with DCN's objective (Yang et al., 2017).
+
+    Centroids start from k-means on the encoder's codes. For every batch, in
+    alternation: (1) a gradient step on ``reconstruction MSE + cluster_weight / 2 *
+    mean ||code - its centroid||^2`` over encoder and decoder, with the assignments
+    and centroids held fixed; (2) the batch's codes, recomputed, are assigned to their
+    nearest centroids, and each centroid moves to the running mean of all the codes
+    ever assigned to it (DCN's step size 1 / count). With ``cluster_weight=0`` the
+    same loop only trains the autoencoder further: the control without the k-means
+    term.
+
+    Parameters
+    ----------
+    encoder, decoder : keras.Model
+        A pretrained autoencoder's halves: ``decoder(encoder(x))`` approximates ``x``.
+    inputs : array-like of shape (n_samples, ...)
+    n_clusters : int, default=10
+    cluster_weight : float, default=1.0
+        DCN's lambda, the weight of the k-means term (0 turns it off).
+    epochs : int, default=10
+    batch_size : int, default=256
+    learning_rate : float, default=1e-3
+    n_init : int, default=10
+        k-means restarts for the initial centroids.
+    random_state : int, default=0
+        Seeds the initial k-means and the shuffling.
+    verbose : bool, default=False
+        Print one line per epoch.
+    """
+    inputs = _as_inputs(inputs)
+    n_samples = len(inputs)
+    _check_training(n_samples, n_clusters, epochs, batch_size)
+    if isinstance(cluster_weight, bool) or not cluster_weight >= 0:
+        raise ValueError(f"cluster_weight must be non-negative, got {cluster_weight!r}.")
+    start = time.perf_counter()
+    kmeans = KMeans(n_clusters, n_init=n_init, random_state=random_state).fit(
+        embed(encoder, inputs)
+    )
+    centroids = tf.Variable(kmeans.cluster_centers_.astype(np.float32), name="centroids")
+    counts = tf.Variable(np.bincount(kmeans.labels_, minlength=n_clusters).astype(np.float32),
+                         name="counts")
+    variables = list(encoder.trainable_variables) + list(decoder.trainable_variables)
+    optimizer = keras.optimizers.Adam(learning_rate)
+    weight = tf.constant(cluster_weight / 2.0, tf.float32)
+
+    def nearest(codes):
+        distances = tf.reduce_sum(tf.square(codes[:, None, :] - centroids[None, :, :]), axis=2)
+        return tf.argmin(distances, axis=1, output_type=tf.int32)
+
+    @tf.function(reduce_retracing=True)
+    def train_step(batch):
+        with tf.GradientTape() as tape:
+            codes = tf.cast(encoder(batch, training=True), tf.float32)
+            own = tf.gather(centroids, nearest(tf.stop_gradient(codes)))
+            distance = tf.reduce_mean(tf.reduce_sum(tf.square(codes - own), axis=1))
+            reconstruction = tf.reduce_mean(tf.square(decoder(codes, training=True) - batch))
+            loss = reconstruction + weight * distance
+        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
+        codes = tf.cast(encoder(batch, training=False), tf.float32)
+        labels = nearest(codes)
+        batch_counts = tf.math.unsorted_segment_sum(tf.ones_like(codes[:, 0]), labels,
+                                                    n_clusters)
+        sums = tf.math.unsorted_segment_sum(codes, labels, n_clusters)
+        counts.assign_add(batch_counts)
+        # The running mean: c <- c + (sum - n_batch * c) / count, per cluster.
+        centroids.assign_add((sums - batch_counts[:, None] * centroids)
+                             / tf.maximum(counts, 1.0)[:, None])
+        return tf.stack([loss, reconstruction, distance])
+
+    rng = np.random.default_rng(random_state)
+    keys = ("loss", "reconstruction", "kmeans")
+    history: dict[str, list[float]] = {key: [] for key in keys}
+    for epoch in range(1, epochs + 1):
+        totals = [train_step(tf.constant(inputs[rows]))
+                  for rows in _shuffled_batches(rng, n_samples, batch_size)]
+        means = tf.reduce_mean(tf.stack(totals), axis=0).numpy()
+        if not np.isfinite(means[0]):
+            raise FloatingPointError(f"the loss became {means[0]} in epoch {epoch}.")
+        for key, value in zip(keys, means, strict=True):
+            history[key].append(float(value))
+        if verbose:
+            print(f"epoch {epoch:3d}/{epochs}  loss {means[0]:.4f}  reconstruction "
+                  f"{means[1]:.4f}  k-means {means[2]:.4g}  "
+                  f"({time.perf_counter() - start:.0f} s)", flush=True)
+    labels = nearest(tf.constant(embed(encoder, inputs))).numpy()
+    return DCNResult(labels, kmeans.labels_.copy(), centroids.numpy(), history,
+                     time.perf_counter() - start)
+
+
+@dataclass
 class DECResult:
     """What :func:`train_dec` returns.
 
@@ -331,7 +505,8 @@ class DECResult:
     labels : ndarray of shape (n_samples,)
         Most probable cluster of each sample after training.
     initial_labels : ndarray of shape (n_samples,)
-        k-means labels on the initial codes (where DEC starts).
+        Where DEC started: k-means labels on the initial codes, or the
+        ``initial_labels`` passed in.
     centroids : ndarray of shape (n_clusters, code_dim)
     history : dict of lists
         Per epoch that trained: ``kl`` and ``reconstruction`` (batch means; 0 without a
@@ -357,6 +532,7 @@ def train_dec(
     n_clusters: int = 10,
     *,
     decoder: keras.Model | None = None,
+    initial_labels: Any = None,
     cluster_weight: float = 0.1,
     epochs: int = 20,
     batch_size: int = 256,
@@ -366,18 +542,19 @@ def train_dec(
     alpha: float = 1.0,
     n_init: int = 20,
     random_state: int = 0,
-    verbose: bool = True,
+    verbose: bool = False,
 ) -> DECResult:
     """Fine-tune a pretrained encoder with DEC's self-training objective (IDEC with a decoder).
 
-    Centroids start from k-means on the encoder's codes. Every ``update_interval``
-    batches the soft assignments ``q`` of all samples are recomputed
+    Centroids start from k-means on the encoder's codes, or from the mean code of each
+    cluster of ``initial_labels``. Every ``update_interval`` batches the soft
+    assignments ``q`` of all samples are recomputed
     (:func:`~clustering_lib.losses.student_t_assignments`) and sharpened into targets
     ``p`` (:func:`~clustering_lib.losses.target_distribution`); training stops when fewer
     than ``tol`` of the labels changed since the previous update. Between updates
-    Adam minimises ``KL(p || q)`` over the encoder and the centroids; with ``decoder``
-    the loss is ``reconstruction MSE + cluster_weight * KL`` (IDEC), which keeps the
-    codes faithful to the inputs.
+    Adam minimises ``KL(p || q)`` (:func:`~clustering_lib.losses.kl_divergence`) over
+    the encoder and the centroids; with ``decoder`` the loss is ``reconstruction MSE +
+    cluster_weight * KL`` (IDEC), which keeps the codes faithful to the inputs.
 
     Parameters
     ----------
@@ -387,6 +564,9 @@ def train_dec(
     n_clusters : int, default=10
     decoder : keras.Model, optional
         Maps codes back to ``inputs``; given, the objective is IDEC's.
+    initial_labels : array-like of int, shape (n_samples,), optional
+        A partition to start from (every cluster ``0 .. n_clusters - 1`` non-empty)
+        instead of k-means on the codes.
     cluster_weight : float, default=0.1
         IDEC's gamma (ignored without a decoder).
     epochs : int, default=20
@@ -399,9 +579,10 @@ def train_dec(
     alpha : float, default=1.0
         Degrees of freedom of the Student's t kernel.
     n_init : int, default=20
-        k-means restarts for the initial centroids.
+        k-means restarts for the initial centroids (unused with ``initial_labels``).
     random_state : int, default=0
-    verbose : bool, default=True
+    verbose : bool, default=False
+        Print one line per epoch.
     """
     inputs = _as_inputs(inputs)
     n_samples = len(inputs)
@@ -413,10 +594,14 @@ def train_dec(
     if not cluster_weight > 0:
         raise ValueError(f"cluster_weight must be positive, got {cluster_weight}.")
     start = time.perf_counter()
-    kmeans = KMeans(n_clusters, n_init=n_init, random_state=random_state).fit(
-        embed(encoder, inputs)
-    )
-    centroids = tf.Variable(kmeans.cluster_centers_.astype(np.float32), name="centroids")
+    codes = embed(encoder, inputs)
+    if initial_labels is None:
+        kmeans = KMeans(n_clusters, n_init=n_init, random_state=random_state).fit(codes)
+        start_labels, start_centroids = kmeans.labels_.copy(), kmeans.cluster_centers_
+    else:
+        start_labels = _check_initial_labels(initial_labels, n_samples, n_clusters)
+        start_centroids = cluster_means(codes, start_labels, n_clusters).numpy()
+    centroids = tf.Variable(np.asarray(start_centroids, np.float32), name="centroids")
     variables = list(encoder.trainable_variables) + [centroids]
     if decoder is not None:
         variables += list(decoder.trainable_variables)
@@ -426,11 +611,7 @@ def train_dec(
     def train_step(batch, targets):
         with tf.GradientTape() as tape:
             codes = encoder(batch, training=True)
-            q = student_t_assignments(codes, centroids, alpha)
-            kl = tf.reduce_mean(tf.reduce_sum(
-                targets * tf.math.log(tf.maximum(targets, _EPSILON) / tf.maximum(q, _EPSILON)),
-                axis=1,
-            ))
+            kl = kl_divergence(targets, student_t_assignments(codes, centroids, alpha))
             if decoder is None:
                 reconstruction = tf.constant(0.0)
                 loss = kl
@@ -444,17 +625,15 @@ def train_dec(
         return student_t_assignments(embed(encoder, inputs), centroids, alpha).numpy()
 
     rng = np.random.default_rng(random_state)
-    n_batches = n_samples // batch_size
-    labels = kmeans.labels_.copy()
+    labels = start_labels.copy()
     history: dict[str, list[float]] = {"kl": [], "reconstruction": [], "changed": []}
     targets = None
     changed = 1.0
     converged = False
     step = 0
     for epoch in range(1, epochs + 1):
-        order = rng.permutation(n_samples)
-        totals = np.zeros(2)
-        for index in range(n_batches):
+        totals = []
+        for rows in _shuffled_batches(rng, n_samples, batch_size):
             if step % update_interval == 0:
                 q = soft_assignments()
                 targets = target_distribution(q).numpy()
@@ -464,12 +643,10 @@ def train_dec(
                 if step > 0 and changed < tol:
                     converged = True
                     break
-            rows = order[index * batch_size:(index + 1) * batch_size]
-            totals += train_step(tf.constant(inputs[rows]), tf.constant(targets[rows])).numpy()
+            totals.append(train_step(tf.constant(inputs[rows]), tf.constant(targets[rows])))
             step += 1
-        done = index if converged else n_batches
-        if done > 0:  # an epoch that stopped before its first batch trained nothing
-            means = totals / done
+        if totals:  # an epoch that stopped before its first batch trained nothing
+            means = tf.reduce_mean(tf.stack(totals), axis=0).numpy()
             history["kl"].append(float(means[0]))
             history["reconstruction"].append(float(means[1]))
             history["changed"].append(changed)
@@ -483,5 +660,20 @@ def train_dec(
                       "stopping", flush=True)
             break
     labels = soft_assignments().argmax(axis=1)
-    return DECResult(labels, kmeans.labels_.copy(), centroids.numpy(), history, converged,
+    return DECResult(labels, start_labels, centroids.numpy(), history, converged,
                      time.perf_counter() - start)
+
+
+def _check_initial_labels(labels: Any, n_samples: int, n_clusters: int) -> np.ndarray:
+    """``labels`` as an int array of shape (n_samples,), every cluster non-empty."""
+    array = np.asarray(labels)
+    if array.shape != (n_samples,):
+        raise ValueError(f"initial_labels must have shape ({n_samples},), got {array.shape}.")
+    if array.dtype.kind not in "iu":
+        raise TypeError(f"initial_labels must be integers, got dtype {array.dtype}.")
+    if array.min() < 0 or array.max() >= n_clusters:
+        raise ValueError(f"initial_labels must lie in [0, {n_clusters}), got values from "
+                         f"{array.min()} to {array.max()}.")
+    if len(np.unique(array)) != n_clusters:
+        raise ValueError(f"initial_labels must use each of the {n_clusters} clusters.")
+    return array.astype(np.int64)

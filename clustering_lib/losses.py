@@ -1,12 +1,17 @@
 """Differentiable clustering pieces for training neural embeddings.
 
-- :func:`batch_kmeans`: Lloyd's algorithm on one batch of embeddings (the compiled loop
-  of :mod:`clustering_lib.core`), with no gradient flowing through it;
-- :func:`kmeans_loss`: seed 001's loss, the mean squared distance of each embedding to
-  its centroid plus the reciprocal of its summed squared distance to the other
-  centroids (:func:`kmeans_loss_terms` gives the two terms apart);
-- :func:`student_t_assignments` and :func:`target_distribution`: DEC's soft
-  assignments and sharpened targets (Xie, Girshick & Farhadi, 2016);
+- :func:`batch_kmeans`: Lloyd's algorithm on one batch of embeddings, in plain
+  TensorFlow ops (it runs eagerly and inside a compiled training step), with no
+  gradient flowing through it; :func:`cluster_means`, the differentiable M-step;
+- :func:`kmeans_loss`: the loss of the blog post "How not to reduce dimensionality for
+  clustering" (https://gravila.dev/how-not-to-reduce-dimensionality-for-clustering/):
+  the mean squared distance of each embedding to its centroid plus the reciprocal of
+  its summed squared distance to the other centroids (:func:`kmeans_loss_terms` gives
+  the two terms apart, :func:`combine_kmeans_terms` joins them);
+- :func:`student_t_assignments`, :func:`target_distribution` and
+  :func:`kl_divergence`: the soft assignments, sharpened targets and objective of DEC
+  ("Unsupervised Deep Embedding for Clustering Analysis", Xie, Girshick & Farhadi,
+  2016, https://arxiv.org/abs/1511.06335);
 - :class:`SoftAssignment`: a Keras layer holding trainable centroids that outputs the
   soft assignments.
 
@@ -21,11 +26,12 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from . import core
-
 __all__ = [
     "SoftAssignment",
     "batch_kmeans",
+    "cluster_means",
+    "combine_kmeans_terms",
+    "kl_divergence",
     "kmeans_loss",
     "kmeans_loss_terms",
     "student_t_assignments",
@@ -35,37 +41,124 @@ __all__ = [
 _EPSILON = 1e-12
 
 
+def _float_matrix(values: Any, name: str, dtype: tf.DType | None = None) -> tf.Tensor:
+    """A float tensor of rank 2 with at least one row; finite values checked when eager."""
+    tensor = tf.convert_to_tensor(values)
+    if not (tensor.dtype.is_floating or tensor.dtype.is_integer):
+        raise TypeError(f"{name} must hold numbers, got dtype {tensor.dtype.name}.")
+    if dtype is None:
+        dtype = tensor.dtype if tensor.dtype.is_floating else tf.float32
+    tensor = tf.cast(tensor, dtype)
+    if tensor.shape.rank != 2:
+        raise ValueError(f"{name} must be 2-D, got shape {tuple(tensor.shape)}.")
+    if tensor.shape[0] == 0:
+        raise ValueError(f"{name} has no rows.")
+    if tf.executing_eagerly() and not bool(tf.reduce_all(tf.math.is_finite(tensor))):
+        raise ValueError(f"{name} contains NaN or infinity.")
+    return tensor
+
+
+def cluster_means(
+    embeddings: Any, labels: Any, n_clusters: int, fallback: Any = None
+) -> tf.Tensor:
+    """Mean embedding of each cluster (the k-means M-step), differentiable.
+
+    One segment sum and one division, so gradients flow from the means back to the
+    embeddings (the centroids of the blog post's loss are such batch means).
+
+    Parameters
+    ----------
+    embeddings : tensor of shape (n, dim)
+    labels : int tensor of shape (n,), values in ``[0, n_clusters)``
+    n_clusters : int
+    fallback : tensor of shape (n_clusters, dim), optional
+        What an empty cluster gets (zeros by default), so no mean is ever NaN.
+
+    Returns
+    -------
+    tensor of shape (n_clusters, dim)
+    """
+    embeddings = tf.convert_to_tensor(embeddings)
+    labels = tf.cast(labels, tf.int32)
+    sums = tf.math.unsorted_segment_sum(embeddings, labels, n_clusters)
+    counts = tf.math.unsorted_segment_sum(tf.ones_like(labels, embeddings.dtype), labels,
+                                          n_clusters)
+    means = sums / tf.maximum(counts, 1.0)[:, None]
+    if fallback is None:
+        return means
+    return tf.where((counts > 0)[:, None], means, tf.cast(fallback, embeddings.dtype))
+
+
+def _relocate_empty(points, distances, labels, n_clusters):
+    """Labels after each empty cluster took a far point, as scikit-learn does.
+
+    The j-th empty cluster (in index order) takes the j-th point farthest from its
+    nearest centroid.
+    """
+    counts = tf.math.unsorted_segment_sum(tf.ones_like(labels), labels, n_clusters)
+    empty = tf.equal(counts, 0)
+    rank = tf.cumsum(tf.cast(empty, tf.int32)) - 1
+    _, farthest = tf.math.top_k(tf.reduce_min(distances, axis=1), k=n_clusters)
+    donors = tf.boolean_mask(tf.gather(farthest, tf.maximum(rank, 0)), empty)
+    clusters = tf.boolean_mask(tf.range(n_clusters, dtype=tf.int32), empty)
+    return tf.tensor_scatter_nd_update(labels, donors[:, None], clusters)
+
+
 def batch_kmeans(
     embeddings: Any, initial_centroids: Any, n_steps: int = 50
 ) -> tuple[tf.Tensor, tf.Tensor]:
     """Run up to ``n_steps`` Lloyd iterations on a batch, from given centroids.
 
     The embeddings are treated as constants (``tf.stop_gradient``): the clustering is
-    a target for the loss, not something to differentiate through. Stops early when
-    no label changes; an empty cluster is given a far point as in :class:`KMeans`, so
-    no centroid becomes NaN.
+    a target for the loss, not something to differentiate through. Stops as soon as
+    no label changes. An empty cluster takes a far point, as in scikit-learn's and
+    this library's :class:`~clustering_lib.KMeans`, so no centroid becomes NaN. Plain
+    TensorFlow ops (a ``tf.while_loop``, segment sums): it runs eagerly and inside a
+    ``tf.function`` training step.
 
     Parameters
     ----------
     embeddings : tensor of shape (batch, dim)
     initial_centroids : tensor of shape (n_clusters, dim)
-        For example the previous batch's centroids.
+        For example the previous batch's centroids; at most ``batch`` of them.
     n_steps : int, default=50
 
     Returns
     -------
     centroids : tensor of shape (n_clusters, dim)
     labels : int32 tensor of shape (batch,)
+        The nearest of the returned centroids for each embedding.
     """
-    points = tf.stop_gradient(core.as_float_tensor(embeddings, "embeddings"))
-    centroids = core.as_float_tensor(initial_centroids, "initial_centroids", dtype=points.dtype)
-    core.check_same_features(points, centroids)
-    core.check_n_clusters(centroids.shape[0], points.shape[0])
-    if n_steps < 1:
-        raise ValueError(f"n_steps must be at least 1, got {n_steps}.")
-    weights = tf.ones([points.shape[0]], points.dtype)
-    result = core.run_lloyd(points, weights, centroids, max_iter=int(n_steps), tol=0.0)
-    return result.centers, result.labels
+    points = tf.stop_gradient(_float_matrix(embeddings, "embeddings"))
+    centroids = tf.stop_gradient(_float_matrix(initial_centroids, "initial_centroids",
+                                               points.dtype))
+    if points.shape[1] != centroids.shape[1]:
+        raise ValueError(f"embeddings have {points.shape[1]} features but initial_centroids "
+                         f"have {centroids.shape[1]}.")
+    n_clusters = centroids.shape[0]
+    if n_clusters is None:
+        raise ValueError("initial_centroids must have a known number of rows.")
+    if points.shape[0] is not None and n_clusters > points.shape[0]:
+        raise ValueError(f"{n_clusters} initial centroids for a batch of only "
+                         f"{points.shape[0]} embeddings.")
+    if isinstance(n_steps, bool) or not isinstance(n_steps, int) or n_steps < 1:
+        raise ValueError(f"n_steps must be a positive integer, got {n_steps!r}.")
+
+    def nearest(centers):
+        distances = _squared_distances(points, centers)
+        return tf.argmin(distances, axis=1, output_type=tf.int32), distances
+
+    def step(i, centers, previous, _):
+        labels, distances = nearest(centers)
+        changed = tf.reduce_any(tf.not_equal(labels, previous))
+        moved = _relocate_empty(points, distances, labels, n_clusters)
+        return i + 1, cluster_means(points, moved, n_clusters, centers), labels, changed
+
+    start = (tf.constant(0), centroids, tf.fill(tf.shape(points)[:1], -1), tf.constant(True))
+    _, centroids, _, _ = tf.while_loop(
+        lambda i, centers, labels, changed: tf.logical_and(i < n_steps, changed), step, start,
+    )
+    return centroids, nearest(centroids)[0]
 
 
 def _squared_distances(embeddings: tf.Tensor, centroids: tf.Tensor) -> tf.Tensor:
@@ -76,11 +169,12 @@ def _squared_distances(embeddings: tf.Tensor, centroids: tf.Tensor) -> tf.Tensor
 def kmeans_loss_terms(
     embeddings: Any, centroids: Any, labels: Any = None, stop_centroid_gradient: bool = True
 ) -> tuple[tf.Tensor, tf.Tensor]:
-    """The two terms of seed 001's k-means loss, before they are combined.
+    """The two terms of the blog post's k-means loss, before they are combined.
 
     ``within = mean_i ||e_i - c_{l_i}||^2`` and
-    ``between = mean_i sum_{j != l_i} ||e_i - c_j||^2`` (the seed's ``dis_to_c`` and
-    ``dis_to_others``, each divided by the batch size).
+    ``between = mean_i sum_{j != l_i} ||e_i - c_j||^2`` (the post's ``dis_to_c`` and
+    ``dis_to_others``, each divided by the batch size). ``within`` alone is the k-means
+    objective that DCN adds to an autoencoder's loss.
 
     Parameters
     ----------
@@ -91,7 +185,7 @@ def kmeans_loss_terms(
     stop_centroid_gradient : bool, default=True
         Treat the centroids as constants. Pass False when they are themselves
         computed from ``embeddings`` (batch means) and the gradient should flow
-        through them, as in the seed's code.
+        through them, as in the blog post's code.
 
     Returns
     -------
@@ -122,7 +216,7 @@ def kmeans_loss(
     between_weight: float = 1.0,
     stop_centroid_gradient: bool = True,
 ) -> tf.Tensor:
-    """Seed 001's k-means loss: within-cluster spread plus 1 / between-cluster spread.
+    """The blog post's k-means loss: within-cluster spread plus 1 / between-cluster spread.
 
     ``within + between_weight / between`` with the terms of :func:`kmeans_loss_terms`:
     the mean squared distance of each embedding to its own centroid, and the mean
@@ -137,7 +231,7 @@ def kmeans_loss(
     labels : int tensor of shape (batch,), optional
         Cluster of each embedding; the nearest centroid when omitted.
     between_weight : float, default=1.0
-        Weight of the ``1 / between`` term (the seed uses 1).
+        Weight of the ``1 / between`` term (the blog post uses 1).
     stop_centroid_gradient : bool, default=True
         See :func:`kmeans_loss_terms`.
 
@@ -147,17 +241,27 @@ def kmeans_loss(
     """
     _check_between_weight(between_weight)
     within, between = kmeans_loss_terms(embeddings, centroids, labels, stop_centroid_gradient)
-    return _combine_kmeans_terms(within, between, between_weight)
+    return combine_kmeans_terms(within, between, between_weight)
 
 
-def _check_between_weight(between_weight: float) -> None:
-    if not between_weight >= 0:
-        raise ValueError(f"between_weight must be non-negative, got {between_weight}.")
+def _check_between_weight(between_weight: Any) -> None:
+    if tf.is_tensor(between_weight):
+        return  # a tensor inside a compiled step: checked where the Python number came in
+    if isinstance(between_weight, bool) or not between_weight >= 0:
+        raise ValueError(f"between_weight must be a non-negative number, got "
+                         f"{between_weight!r}.")
 
 
-def _combine_kmeans_terms(within: tf.Tensor, between: tf.Tensor, between_weight) -> tf.Tensor:
-    """``within + between_weight / between``, the denominator guarded against zero."""
-    return within + between_weight / tf.maximum(between, _EPSILON)
+def combine_kmeans_terms(within: Any, between: Any, between_weight: Any = 1.0) -> tf.Tensor:
+    """``within + between_weight / between``: :func:`kmeans_loss` from its two terms.
+
+    The denominator is guarded against zero, so the result is finite even when all
+    centroids coincide. ``between_weight`` may be a float or a scalar tensor.
+    """
+    _check_between_weight(between_weight)
+    within = tf.convert_to_tensor(within)
+    between = tf.cast(between, within.dtype)
+    return within + tf.cast(between_weight, within.dtype) / tf.maximum(between, _EPSILON)
 
 
 def student_t_assignments(embeddings: Any, centroids: Any, alpha: float = 1.0) -> tf.Tensor:
@@ -193,6 +297,30 @@ def target_distribution(assignments: Any) -> tf.Tensor:
     q = tf.stop_gradient(tf.convert_to_tensor(assignments))
     weight = tf.square(q) / tf.maximum(tf.reduce_sum(q, axis=0), _EPSILON)
     return weight / tf.reduce_sum(weight, axis=1, keepdims=True)
+
+
+def kl_divergence(targets: Any, assignments: Any) -> tf.Tensor:
+    """DEC's objective: ``KL(p || q)`` per row, averaged over the rows.
+
+    ``mean_i sum_j p_ij log(p_ij / q_ij)`` with the targets ``p`` (treated as
+    constants, see :func:`target_distribution`) and the soft assignments ``q``
+    (:func:`student_t_assignments`); zero entries are guarded, so it is always finite.
+
+    Parameters
+    ----------
+    targets, assignments : tensors of shape (batch, n_clusters), rows summing to 1
+
+    Returns
+    -------
+    scalar tensor
+    """
+    q = tf.convert_to_tensor(assignments)
+    p = tf.stop_gradient(tf.cast(targets, q.dtype))
+    if p.shape.is_fully_defined() and q.shape.is_fully_defined() and p.shape != q.shape:
+        raise ValueError(f"targets and assignments differ in shape: {tuple(p.shape)} vs "
+                         f"{tuple(q.shape)}.")
+    ratio = tf.maximum(p, _EPSILON) / tf.maximum(q, _EPSILON)
+    return tf.reduce_mean(tf.reduce_sum(p * tf.math.log(ratio), axis=1))
 
 
 @keras.saving.register_keras_serializable(package="clustering_lib")

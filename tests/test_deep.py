@@ -1,4 +1,4 @@
-"""Deep clustering: seed 001's CNN, the dense autoencoder, k-means-loss training, DEC/IDEC.
+"""Deep clustering: the blog post's CNN, the dense autoencoder, k-means-loss training, DEC/IDEC.
 
 The training tests use tiny Keras models on 2-D blobs (the training functions accept any
 model mapping inputs to embeddings), so that the whole file runs in seconds on a CPU.
@@ -34,17 +34,17 @@ def _weights_equal(first, second):
     )
 
 
-# --------------------------------------------------------------------------- seed_cnn
+# --------------------------------------------------------------------------- small_cnn
 
 
-def test_seed_cnn_output_shapes():
+def test_small_cnn_output_shapes():
     images = np.random.default_rng(0).random((5, 28, 28, 1)).astype(np.float32)
-    assert cl.seed_cnn()(images).shape == (5, 3)
-    assert cl.seed_cnn(embedding_dim=10)(images).shape == (5, 10)
+    assert cl.small_cnn()(images).shape == (5, 3)
+    assert cl.small_cnn(embedding_dim=10)(images).shape == (5, 10)
 
 
-def test_seed_cnn_layer_sequence_and_parameter_count():
-    model = cl.seed_cnn()
+def test_small_cnn_layer_sequence_and_parameter_count():
+    model = cl.small_cnn()
     kinds = [type(layer).__name__ for layer in model.layers]
     assert kinds == ["Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Flatten", "Dense",
                      "Dense"]
@@ -60,22 +60,22 @@ def test_seed_cnn_layer_sequence_and_parameter_count():
     assert model.count_params() == 320 + 12816 + 3084 + 39
 
 
-def test_seed_cnn_normalize_gives_unit_length_embeddings():
+def test_small_cnn_normalize_gives_unit_length_embeddings():
     images = np.random.default_rng(1).random((6, 28, 28, 1)).astype(np.float32)
-    model = cl.seed_cnn(embedding_dim=4, normalize=True)
+    model = cl.small_cnn(embedding_dim=4, normalize=True)
     assert type(model.layers[-1]).__name__ == "UnitNormalization"
     np.testing.assert_allclose(np.linalg.norm(model(images).numpy(), axis=1), 1.0, rtol=1e-5)
 
 
-def test_seed_cnn_custom_input_shape():
-    model = cl.seed_cnn(embedding_dim=2, input_shape=(32, 32, 3))
+def test_small_cnn_custom_input_shape():
+    model = cl.small_cnn(embedding_dim=2, input_shape=(32, 32, 3))
     assert model(np.zeros((2, 32, 32, 3), np.float32)).shape == (2, 2)
 
 
 @pytest.mark.parametrize("dim", [0, -1])
-def test_seed_cnn_rejects_a_non_positive_embedding_dim(dim):
+def test_small_cnn_rejects_a_non_positive_embedding_dim(dim):
     with pytest.raises(ValueError, match="embedding_dim"):
-        cl.seed_cnn(embedding_dim=dim)
+        cl.small_cnn(embedding_dim=dim)
 
 
 # --------------------------------------------------------------------------- autoencoder
@@ -133,6 +133,30 @@ def test_dense_autoencoder_input_dropout_acts_only_in_training():
 def test_dense_autoencoder_rejects_bad_sizes(kwargs):
     with pytest.raises(ValueError):
         cl.dense_autoencoder(**{"input_dim": 20, "code_dim": 2, "hidden": (16,), **kwargs})
+
+
+def test_cnn_autoencoder_encoder_is_the_small_cnn_and_decoder_rebuilds_the_input_shape():
+    encoder, decoder, autoencoder = cl.cnn_autoencoder(code_dim=3, decoder_hidden=(32,))
+    reference = cl.small_cnn(3)
+    assert [type(layer).__name__ for layer in encoder.layers] == \
+        [type(layer).__name__ for layer in reference.layers]
+    assert encoder.count_params() == reference.count_params()
+    dense = [layer for layer in decoder.layers if isinstance(layer, keras.layers.Dense)]
+    assert [layer.units for layer in dense] == [32, 784]
+    images = np.random.default_rng(0).random((4, 28, 28, 1)).astype(np.float32)
+    codes = encoder(images)
+    assert codes.shape == (4, 3) and decoder(codes).shape == (4, 28, 28, 1)
+    np.testing.assert_allclose(autoencoder(images).numpy(), decoder(codes).numpy(), rtol=1e-6,
+                               atol=1e-6)
+    shared = {id(v) for v in autoencoder.trainable_variables}
+    assert shared == {id(v) for v in encoder.trainable_variables + decoder.trainable_variables}
+
+
+def test_cnn_autoencoder_rejects_bad_sizes():
+    with pytest.raises(ValueError, match="embedding_dim"):
+        cl.cnn_autoencoder(code_dim=0)
+    with pytest.raises(ValueError, match="decoder_hidden"):
+        cl.cnn_autoencoder(decoder_hidden=(16, 0))
 
 
 # --------------------------------------------------------------------------- embed
@@ -302,10 +326,13 @@ def test_train_kmeans_embedding_is_deterministic():
     assert _weights_equal(first_weights, second_weights)
 
 
-def test_train_kmeans_embedding_verbose_prints_one_line_per_epoch(capsys):
+def test_train_kmeans_embedding_is_quiet_by_default_and_verbose_prints_each_epoch(capsys):
     x, _ = _square_blobs()
     cl.train_kmeans_embedding(_identity_model(), x, 3, epochs=2, batch_size=12,
                               learning_rate=1e-3, patience=5)
+    assert capsys.readouterr().out == ""
+    cl.train_kmeans_embedding(_identity_model(), x, 3, epochs=2, batch_size=12,
+                              learning_rate=1e-3, patience=5, verbose=True)
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 2 and lines[0].startswith("epoch   1/2  loss ")
 
@@ -463,3 +490,133 @@ def test_results_are_numpy_arrays():
     assert all(isinstance(a, np.ndarray) for a in
                (result.labels, result.initial_labels, result.centroids))
     assert not tf.is_tensor(result.centroids)
+
+
+def test_train_dec_starts_from_given_labels():
+    x, truth = _blobs(20, 0.3)
+    result = cl.train_dec(_identity_model(), x, 3, initial_labels=truth, epochs=1,
+                          batch_size=20, update_interval=100, learning_rate=1e-9,
+                          verbose=False)
+    np.testing.assert_array_equal(result.initial_labels, truth)
+    np.testing.assert_array_equal(result.labels, truth)
+    # With a negligible learning rate the centroids stay the blob means of the codes.
+    expected = np.stack([x[truth == j].mean(axis=0) for j in range(3)])
+    np.testing.assert_allclose(result.centroids, expected, rtol=1e-4, atol=1e-5)
+    centroids = expected.astype(np.float64)
+    kl = _numpy_kl_to_targets(_numpy_student_t(x.astype(np.float64), centroids))
+    assert result.history["kl"][0] == pytest.approx(kl, rel=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("labels", "error", "match"),
+    [
+        (np.zeros(59, int), ValueError, "shape"),
+        (np.repeat([0, 1, 3], 20), ValueError, "lie in"),
+        (np.repeat([0, 1, 1], 20), ValueError, "each of the 3"),
+        (np.repeat([0.0, 1.0, 2.0], 20), TypeError, "integers"),
+    ],
+)
+def test_train_dec_rejects_bad_initial_labels(labels, error, match):
+    x, _ = _blobs(20)
+    with pytest.raises(error, match=match):
+        cl.train_dec(_identity_model(), x, 3, initial_labels=labels, batch_size=20,
+                     verbose=False)
+
+
+# --------------------------------------------------------------------------- DCN
+
+
+def _tiny_autoencoder(seed=0):
+    cl.seed_everything(seed)
+    return cl.dense_autoencoder(input_dim=2, code_dim=2, hidden=(8,))
+
+
+def test_train_dcn_history_matches_numpy_with_frozen_weights():
+    # Learning rate 0 and one batch holding all the data: the codes never change, the
+    # centroids stay the k-means centroids (their running mean adds the same points
+    # again), and every epoch reports the same reconstruction and k-means terms.
+    x, _ = _blobs(20, 0.5, seed=7)
+    encoder, decoder, autoencoder = _tiny_autoencoder()
+    codes = encoder(x).numpy().astype(np.float64)
+    reconstruction = float(np.mean((autoencoder(x).numpy() - x) ** 2))
+    kmeans = cl.KMeans(3, n_init=3, random_state=0).fit(codes.astype(np.float32))
+    result = cl.train_dcn(encoder, decoder, x, 3, cluster_weight=0.5, epochs=2, batch_size=60,
+                          learning_rate=0.0, n_init=3, verbose=False)
+    assert isinstance(result, cl.DCNResult)
+    np.testing.assert_array_equal(result.initial_labels, kmeans.labels_)
+    np.testing.assert_array_equal(result.labels, kmeans.labels_)
+    np.testing.assert_allclose(result.centroids, kmeans.cluster_centers_, rtol=1e-5, atol=1e-6)
+    within = np.mean(((codes - kmeans.cluster_centers_[kmeans.labels_]) ** 2).sum(axis=1))
+    for epoch in range(2):
+        assert result.history["reconstruction"][epoch] == pytest.approx(reconstruction, rel=1e-5)
+        assert result.history["kmeans"][epoch] == pytest.approx(within, rel=1e-4)
+        assert result.history["loss"][epoch] == pytest.approx(
+            reconstruction + 0.25 * within, rel=1e-4)
+
+
+def test_train_dcn_centroids_follow_the_running_mean_of_assigned_codes():
+    # Frozen weights, two batches of 30: after one epoch each centroid is the mean of
+    # its k-means cluster (counted once from k-means, once again from the batches).
+    x, _ = _blobs(20, 0.3, seed=8)
+    encoder, decoder, _ = _tiny_autoencoder(1)
+    before = encoder.get_weights()
+    result = cl.train_dcn(encoder, decoder, x, 3, epochs=1, batch_size=30, learning_rate=0.0,
+                          n_init=3, verbose=False)
+    codes = encoder(x).numpy()
+    expected = np.stack([codes[result.initial_labels == j].mean(axis=0) for j in range(3)])
+    np.testing.assert_allclose(result.centroids, expected, rtol=1e-5, atol=1e-6)
+    assert _weights_equal(encoder.get_weights(), before)
+
+
+def test_train_dcn_kmeans_term_tightens_clusters_and_zero_weight_is_the_plain_autoencoder():
+    x, truth = _blobs(30, 0.6, seed=9)
+    results = {}
+    for weight in (0.0, 5.0):
+        encoder, decoder, _ = _tiny_autoencoder(2)
+        results[weight] = cl.train_dcn(encoder, decoder, x, 3, cluster_weight=weight,
+                                       epochs=30, batch_size=30, learning_rate=1e-2, n_init=3,
+                                       verbose=False)
+        assert not _weights_equal(decoder.get_weights(), _tiny_autoencoder(2)[1].get_weights())
+    plain, dcn = results[0.0], results[5.0]
+    assert cl.cluster_accuracy(truth, dcn.labels) == 1.0
+    # The k-means term shrinks the clusters relative to the plain autoencoder's.
+    assert dcn.history["kmeans"][-1] < 0.5 * plain.history["kmeans"][-1]
+    assert dcn.history["kmeans"][-1] < dcn.history["kmeans"][0]
+    for values in dcn.history.values():
+        assert len(values) == 30 and np.all(np.isfinite(values))
+    # Without the k-means term the loss is the reconstruction error alone.
+    np.testing.assert_allclose(plain.history["loss"], plain.history["reconstruction"])
+
+
+def test_train_dcn_is_deterministic_and_quiet_unless_verbose(capsys):
+    x, _ = _blobs(20, 0.5)
+
+    def run(verbose):
+        encoder, decoder, _ = _tiny_autoencoder(3)
+        result = cl.train_dcn(encoder, decoder, x, 3, epochs=2, batch_size=20,
+                              learning_rate=1e-2, n_init=2, random_state=4, verbose=verbose)
+        return result, encoder.get_weights()
+
+    (first, first_weights), (second, second_weights) = run(False), run(True)
+    assert first.history == second.history
+    np.testing.assert_array_equal(first.centroids, second.centroids)
+    assert _weights_equal(first_weights, second_weights)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2 and lines[0].startswith("epoch   1/2  loss ")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"cluster_weight": -1.0}, "cluster_weight"),
+        ({"n_clusters": 1}, "n_clusters"),
+        ({"batch_size": 61}, "batch_size"),
+        ({"epochs": 0}, "epochs"),
+    ],
+)
+def test_train_dcn_rejects_bad_arguments(kwargs, match):
+    x, _ = _blobs(20)
+    encoder, decoder, _ = _tiny_autoencoder()
+    arguments = {"inputs": x, "n_clusters": 3, "batch_size": 20, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        cl.train_dcn(encoder, decoder, verbose=False, **arguments)

@@ -225,3 +225,152 @@ def test_kmeans_loss_default_passes_no_gradient_to_the_centroids():
     expected += factor * np.array([[5.0, 4.0], [-14.0, 4.0], [6.0, -15.0]])
     np.testing.assert_allclose(tape.gradient(through, centroid_variable).numpy(), expected,
                                rtol=1e-5, atol=1e-7)
+
+
+# --------------------------------------------------------------------------- batch k-means
+
+
+def test_batch_kmeans_inside_a_compiled_function_equals_the_eager_call():
+    rng = np.random.default_rng(3)
+    batch = np.vstack([rng.normal(c, 0.5, size=(30, 2)) for c in (0.0, 2.0, 4.0, 6.0)])
+    batch = batch.astype(np.float32)
+    init = batch[[0, 1, 2, 3]]  # all in the first blob: Lloyd has work to do
+
+    @tf.function
+    def compiled(points, centroids):
+        return cl.batch_kmeans(points, centroids, n_steps=50)
+
+    eager_centroids, eager_labels = cl.batch_kmeans(batch, init, n_steps=50)
+    graph_centroids, graph_labels = compiled(tf.constant(batch), tf.constant(init))
+    np.testing.assert_array_equal(graph_labels.numpy(), eager_labels.numpy())
+    np.testing.assert_allclose(graph_centroids.numpy(), eager_centroids.numpy(), rtol=1e-6)
+    reference = SklearnKMeans(4, init=init, n_init=1, tol=0.0, max_iter=50).fit(batch)
+    np.testing.assert_array_equal(eager_labels.numpy(), reference.labels_)
+    np.testing.assert_allclose(eager_centroids.numpy(), reference.cluster_centers_, rtol=1e-5,
+                               atol=1e-6)
+
+
+def test_batch_kmeans_relocates_an_empty_cluster_like_scikit_learn():
+    # The third centroid starts far from every point: its cluster is empty after the
+    # first assignment and takes the point farthest from its centroid, (9, 0).
+    batch = np.array([[0.0, 0.0], [0.2, 0.0], [5.0, 0.0], [5.2, 0.0], [9.0, 0.0]], np.float32)
+    init = np.array([[0.0, 0.0], [5.0, 0.0], [100.0, 100.0]], np.float32)
+    centroids, labels = cl.batch_kmeans(batch, init, n_steps=10)
+    reference = SklearnKMeans(3, init=init, n_init=1, tol=0.0, max_iter=10).fit(batch)
+    np.testing.assert_array_equal(labels.numpy(), reference.labels_)
+    np.testing.assert_allclose(centroids.numpy(), reference.cluster_centers_, atol=1e-6)
+    np.testing.assert_allclose(centroids.numpy(), [[0.1, 0.0], [5.1, 0.0], [9.0, 0.0]],
+                               rtol=1e-6)
+
+
+def test_batch_kmeans_stops_after_n_steps():
+    # One step moves the centroids to (0) and (13/3); the labels returned are the
+    # nearest of those, so 2 (distance 2 vs 7/3) joins the first cluster.
+    batch = np.array([[0.0], [1.0], [2.0], [10.0]], np.float32)
+    init = np.array([[0.0], [1.0]], np.float32)
+    centroids, labels = cl.batch_kmeans(batch, init, n_steps=1)
+    np.testing.assert_allclose(centroids.numpy(), [[0.0], [13.0 / 3.0]])
+    np.testing.assert_array_equal(labels.numpy(), [0, 0, 0, 1])
+
+
+@pytest.mark.parametrize(
+    ("points", "centroids", "n_steps", "error", "match"),
+    [
+        (np.zeros((4, 2)), np.zeros((2, 3)), 5, ValueError, "features"),
+        (np.zeros((2, 2)), np.zeros((3, 2)), 5, ValueError, "3 initial centroids"),
+        (np.zeros((4, 2)), np.zeros((2, 2)), 0, ValueError, "n_steps"),
+        (np.zeros((4, 2)), np.zeros((2, 2)), 2.5, ValueError, "n_steps"),
+        (np.zeros(4), np.zeros((2, 2)), 5, ValueError, "2-D"),
+        (np.array([[0.0, np.nan]] * 3), np.zeros((2, 2)), 5, ValueError, "NaN"),
+        (np.array([["a", "b"]] * 3), np.zeros((2, 2)), 5, TypeError, "numbers"),
+    ],
+)
+def test_batch_kmeans_rejects_bad_arguments(points, centroids, n_steps, error, match):
+    with pytest.raises(error, match=match):
+        cl.batch_kmeans(points, centroids, n_steps=n_steps)
+
+
+# --------------------------------------------------------------------------- cluster means
+
+
+def test_cluster_means_match_numpy_and_keep_the_fallback_for_an_empty_cluster():
+    points = np.array([[0.0, 0.0], [2.0, 2.0], [4.0, 0.0], [10.0, 10.0]])
+    labels = np.array([0, 0, 0, 2])
+    fallback = np.full((3, 2), -1.0)
+    means = cl.cluster_means(points, labels, 3, fallback).numpy()
+    np.testing.assert_allclose(means, [[2.0, 2.0 / 3.0], [-1.0, -1.0], [10.0, 10.0]])
+    np.testing.assert_allclose(cl.cluster_means(points, labels, 3).numpy()[1], [0.0, 0.0])
+
+
+def test_cluster_means_pass_the_gradient_one_over_the_count():
+    points = tf.Variable([[1.0], [3.0], [7.0]])
+    with tf.GradientTape() as tape:
+        total = tf.reduce_sum(cl.cluster_means(points, tf.constant([0, 0, 1]), 2))
+    np.testing.assert_allclose(tape.gradient(total, points).numpy(), [[0.5], [0.5], [1.0]])
+
+
+# --------------------------------------------------------------------------- combining, KL
+
+
+@pytest.mark.parametrize("weight", [0.0, 2.0])
+def test_combine_kmeans_terms_equals_kmeans_loss(weight):
+    within, between = cl.kmeans_loss_terms(THREE_EMBEDDINGS, THREE_CENTROIDS)
+    combined = cl.combine_kmeans_terms(within, between, weight)
+    assert float(combined) == pytest.approx(0.5 + weight / 56.0, rel=1e-6)
+    assert float(combined) == pytest.approx(
+        float(cl.kmeans_loss(THREE_EMBEDDINGS, THREE_CENTROIDS, between_weight=weight)))
+    as_tensor = cl.combine_kmeans_terms(within, between, tf.constant(weight))
+    assert float(as_tensor) == pytest.approx(float(combined))
+
+
+def test_combine_kmeans_terms_guards_a_zero_denominator_and_rejects_bad_weights():
+    assert np.isfinite(float(cl.combine_kmeans_terms(0.0, 0.0, 1.0)))
+    for bad in (-1.0, float("nan"), True):
+        with pytest.raises(ValueError, match="between_weight"):
+            cl.combine_kmeans_terms(1.0, 2.0, bad)
+
+
+def test_kl_divergence_matches_numpy_and_is_zero_for_equal_rows():
+    rng = np.random.default_rng(4)
+    q = rng.random((6, 3)) + 0.1
+    q /= q.sum(axis=1, keepdims=True)
+    p = cl.target_distribution(q).numpy()
+    expected = (p * np.log(p / q)).sum(axis=1).mean()
+    assert float(cl.kl_divergence(p, q)) == pytest.approx(expected, rel=1e-10)
+    assert float(cl.kl_divergence(q, q)) == pytest.approx(0.0, abs=1e-12)
+    # A zero target contributes nothing, a zero assignment stays finite.
+    onehot = np.array([[1.0, 0.0], [0.0, 1.0]])
+    assert np.isfinite(float(cl.kl_divergence(onehot, onehot[::-1])))
+    with pytest.raises(ValueError, match="shape"):
+        cl.kl_divergence(np.ones((2, 3)) / 3, np.ones((2, 2)) / 2)
+
+
+def test_kl_divergence_gradient_flows_to_the_assignments_only():
+    p = tf.Variable([[0.7, 0.3]])
+    q = tf.Variable([[0.5, 0.5]])
+    with tf.GradientTape(persistent=True) as tape:
+        kl = cl.kl_divergence(p, q)
+    assert tape.gradient(kl, p) is None
+    np.testing.assert_allclose(tape.gradient(kl, q).numpy(), [[-1.4, -0.6]], rtol=1e-6)
+
+
+# --------------------------------------------------------------------------- module rules
+
+
+@pytest.mark.parametrize("module", ["losses", "deep"])
+def test_module_uses_no_private_names_of_other_modules(module):
+    import ast
+    import pathlib
+
+    path = pathlib.Path(cl.__file__).parent / f"{module}.py"
+    tree = ast.parse(path.read_text())
+    imported_modules = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level > 0:
+            assert not [alias.name for alias in node.names if alias.name.startswith("_")]
+        if isinstance(node, ast.ImportFrom) and node.level > 0 and node.module is None:
+            imported_modules |= {alias.asname or alias.name for alias in node.names}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
+                and node.value.id in imported_modules:
+            assert not node.attr.startswith("_"), f"{module} uses {node.value.id}.{node.attr}"
