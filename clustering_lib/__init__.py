@@ -74,7 +74,7 @@ from .quantize import (  # noqa: E402
     quantize_colors,
     sklearn_quantize_colors,
 )
-from .reproducibility import seed_everything  # noqa: E402
+from .reproducibility import seed_everything, set_figure_style  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -119,6 +119,7 @@ __all__ = [
     "relabel",
     "seed_cnn",
     "seed_everything",
+    "set_figure_style",
     "sklearn_quantize_colors",
     "student_t_assignments",
     "target_distribution",
