@@ -9,8 +9,10 @@ notebook, the cell and the figure named; the expected, actual and difference ima
 to ``build/figures/<notebook>/cellNN-figureM-{expected,actual,diff}.png``.
 
 Cells that nbval does not check (``# NBVAL_IGNORE_OUTPUT``, ``# NBVAL_SKIP``, ``--nbval-lax``
-without ``# NBVAL_CHECK_OUTPUT``) are not compared either. A cell can loosen the tolerance for
-its own figures with the tag ``figure-tolerance=<RMS>``.
+without ``# NBVAL_CHECK_OUTPUT``) are not compared either. Two cell tags adjust one cell:
+``nbval-ignore-figures`` skips its figures while nbval still compares its text (for a figure of
+measured run times, which differs on every run), and ``nbval-figure-tolerance=<RMS>`` sets
+another tolerance for its figures.
 
 The root ``conftest.py`` loads this plugin; elsewhere pass
 ``-p clustering_lib.pytest_figures`` to pytest.
@@ -36,7 +38,8 @@ from .figures import (
     write_comparison_images,
 )
 
-TOLERANCE_TAG = "figure-tolerance="
+IGNORE_TAG = "nbval-ignore-figures"
+TOLERANCE_TAG = "nbval-figure-tolerance="
 
 _FAILURES = pytest.StashKey[list[str]]()
 _CLEANED = pytest.StashKey[set[Path]]()
@@ -67,7 +70,8 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_runtest_call(item: pytest.Item):
     result = yield  # nbval executes the cell and compares its text; a failure propagates
     if (isinstance(item, IPyNbCell) and not item.config.getoption("nbval_figures_off")
-            and item.options.get("check") and item.cell.get("execution_count") is not None):
+            and item.options.get("check") and item.cell.get("execution_count") is not None
+            and IGNORE_TAG not in item.cell.get("metadata", {}).get("tags", [])):
         _compare_cell_figures(item)
     return result
 

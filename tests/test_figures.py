@@ -191,6 +191,7 @@ def _replace(cell, old, new):
 
 def test_nbval_compares_figures_rerun_on_one_core_passes_and_mutations_fail(tmp_path):
     stored = _execute(nbformat.read(FIXTURES / "figures_fixture.ipynb", as_version=4), tmp_path)
+    assert "nbval-ignore-figures" in stored.cells[6].metadata.tags  # a timing: differs per run
     for figure in notebook_figures(stored):  # the inline backend writes no metadata either
         assert png_chunk_types(base64.b64decode(figure.png)) == ["IHDR", "pHYs", "IDAT", "IEND"]
     nbformat.write(stored, tmp_path / "rerun.ipynb")
@@ -200,6 +201,10 @@ def test_nbval_compares_figures_rerun_on_one_core_passes_and_mutations_fail(tmp_
     _replace(mutated.cells[4], 'ax.plot(range(1, 7), [model.inertia_] * 6, linestyle="--", '
                                'label="k-means++ fit")\n', "")
     _replace(mutated.cells[5], 'ax.bar(range(3), np.bincount(model.labels_), color="C2")\n', "")
+    loosened = nbformat.from_dict(mutated.cells[3])  # the swapped colour map, allowed by a tag
+    loosened.metadata["tags"] = ["nbval-figure-tolerance=1000"]
+    loosened.id = "loosened-colour-map"
+    mutated.cells.append(loosened)
     nbformat.write(mutated, tmp_path / "mutated.ipynb")
 
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
@@ -222,4 +227,5 @@ def test_nbval_compares_figures_rerun_on_one_core_passes_and_mutations_fail(tmp_
     assert "Cell 4 (notebook cell 5), figure 1 of 1 differs from the stored one: the size " \
         "differs" in report  # the empty axes have other tick labels
     assert "rerun.ipynb, Cell" not in report and "figure regression" in report
+    assert "Cell 6" not in report  # the tolerance tag (and cell 5's ignore tag) let them pass
     assert not (tmp_path / "figures" / "rerun").exists()
