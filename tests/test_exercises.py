@@ -326,7 +326,7 @@ def test_trilateration_unsquared_distances_and_a_wrong_sign():
         return np.linalg.solve(lhs, rhs)
 
     fails_with(check_trilateration, wrong_sign, r"expected: \[1\. 1\.\]",
-               r"2 \(c_j - c_0\) \. x = D_0\^2 - D_j\^2")
+               r"2 \(c_0 - c_j\) \. x = D_j\^2 - D_0\^2 \+ \|c_0\|\^2 - \|c_j\|\^2")
 
 
 def test_trilateration_accepts_a_row_vector(capsys):
