@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import re
+import textwrap
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,8 +106,7 @@ def stub_solutions(source: str, where: str = "cell") -> tuple[str, list[str]]:
                                           f"no '{HINT_MARKER} ...' line for the stub.")
             message = STUB_PREFIX + " ".join(hints)
             messages.append(message)
-            output += [f"{indent}# YOUR CODE HERE",
-                       f"{indent}raise NotImplementedError({message!r})"]
+            output += [f"{indent}# YOUR CODE HERE", *_raise_lines(message, indent)]
             block = None
         elif marker == HINT_MARKER:
             if block is None:
@@ -121,6 +121,16 @@ def stub_solutions(source: str, where: str = "cell") -> tuple[str, list[str]]:
         raise ExerciseFormatError(f"{where}, line {begin_line}: {BEGIN_MARKER} without "
                                   f"{END_MARKER}.")
     return "\n".join(output), messages
+
+
+def _raise_lines(message: str, indent: str, width: int = 88) -> list[str]:
+    """``raise NotImplementedError(message)``, the string split over lines of at most ``width``."""
+    line = f"{indent}raise NotImplementedError({message!r})"
+    if len(line) <= width:
+        return [line]
+    pieces = textwrap.wrap(message, width - len(indent) - 8, drop_whitespace=False)
+    return ([f"{indent}raise NotImplementedError("]
+            + [f"{indent}    {piece!r}" for piece in pieces] + [f"{indent})"])
 
 
 def _tags(cell: Any) -> list[str]:

@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
@@ -77,7 +78,13 @@ def test_student_version_of_the_fixture():
     assert student.n_exercises == 2 and sorted(student.stub_messages) == [3, 8]
     assert student.exercise_cells == [2, 3, 4, 7, 8]
     cells = student.notebook.cells
-    assert f"raise NotImplementedError({LLOYD_STUB!r})" in cells[3].source
+    assert student.stub_messages[3] == [LLOYD_STUB]
+    namespace = {"np": np}
+    exec(cells[3].source, namespace)  # defines the stub, which raises the hint when called
+    with pytest.raises(NotImplementedError) as info:
+        namespace["lloyd_step"]([[0.0]], [[0.0]])
+    assert str(info.value) == LLOYD_STUB
+    assert max(len(line) for line in cells[3].source.splitlines()) <= 88
     assert "squared.argmin" not in cells[3].source and "X = np.asarray" in cells[3].source
     for index in (3, 4, 8):  # exercise code cells: no outputs, not run
         assert cells[index].outputs == [] and cells[index].execution_count is None
@@ -143,7 +150,8 @@ def test_make_workshop_writes_student_notebooks_and_teacher_html(tmp_path, capsy
     assert make_workshop.main([str(FIXTURE), "--out", str(tmp_path)]) == 0
     assert "workshop_fixture.ipynb: 2 exercise(s)" in capsys.readouterr().out
     student = nbformat.read(tmp_path / FIXTURE.name, as_version=4)
-    assert LLOYD_STUB in student.cells[3].source
+    assert "raise NotImplementedError(" in student.cells[3].source
+    assert "squared.argmin" not in student.cells[3].source
     html = (tmp_path / "solutions" / "workshop_fixture.html").read_text(encoding="utf-8")
     assert "BEGIN SOLUTION" in html and "all 5 cases pass" in html
 
