@@ -57,8 +57,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{path.name}: {error}", file=sys.stderr)
             status = 1
             continue
-        note = "" if n_exercises else "  (no exercise: the student copy equals the full one)"
-        print(f"{path.name}: {n_exercises} exercise(s){note}")
+        if n_exercises:
+            print(f"{path.name}: {n_exercises} exercise(s)")
+        else:
+            print(f"{path.name}: no exercise (the student copy equals the full notebook)")
     print(f"student notebooks in {args.out}/, the teacher's solutions in {args.out}/solutions/")
     return status
 
