@@ -26,11 +26,14 @@ from __future__ import annotations
 import inspect
 import traceback
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any, NoReturn
 
 import numpy as np
 
 from .core import assign, update_centroids
+
+_LIBRARY_DIR = str(Path(__file__).resolve().parent)
 
 __all__ = [
     "ExerciseFailed",
@@ -70,6 +73,8 @@ def _show(value: Any, max_items: int = 12) -> str:
 
 def _describe(value: Any) -> str:
     """What an argument is, in a few words: an array's shape and dtype, or its value."""
+    if isinstance(value, _Stream):
+        return f"a stream of {len(value.batches)} batches (it can be read once)"
     if isinstance(value, np.ndarray):
         return f"an array of shape {value.shape} ({value.dtype})"
     if isinstance(value, int | float | str):
@@ -104,7 +109,10 @@ class _Check:
             raise
         except Exception as error:  # the student's code failed: say where, kindly
             frames = traceback.extract_tb(error.__traceback__)[1:]
-            where = f" (line {frames[-1].lineno}: {frames[-1].line})" if frames else ""
+            # The deepest line of the student's own code, not of NumPy or of this library.
+            own = [frame for frame in frames if "site-packages" not in frame.filename
+                   and not frame.filename.startswith(_LIBRARY_DIR)] or frames
+            where = f" (line {own[-1].lineno}: {own[-1].line})" if own else ""
             self.fail(f"your function raised {type(error).__name__}: {error}{where}",
                       hint=f"it was called with {self._describe_arguments(args, kwargs)}.")
 
@@ -607,7 +615,7 @@ class _Stream:
     """Batches that can be read once, like data arriving over a network."""
 
     def __init__(self, batches: list[np.ndarray]) -> None:
-        self._batches = batches
+        self.batches = batches
         self.reads = 0
 
     def __iter__(self) -> Iterator[np.ndarray]:
@@ -617,7 +625,7 @@ class _Stream:
                 "streamed_centers: the batches were read a second time, but a stream can be "
                 "read only once.\n  Hint: accumulate the per-cluster sums and counts while "
                 "you read each batch, then divide once at the end.")
-        return (batch.copy() for batch in self._batches)
+        return (batch.copy() for batch in self.batches)
 
 
 def check_streamed_centers(streamed_centers: Callable[[Iterable[np.ndarray], np.ndarray], Any],

@@ -69,6 +69,21 @@ def test_an_error_inside_the_students_function_becomes_feedback():
     assert message.splitlines()[-1] == "Fix your function and run this cell again."
 
 
+def test_the_error_names_the_students_line_not_numpys():
+    def singular(centers, distances):
+        return np.linalg.solve(np.zeros((len(centers) - 1,) * 2), distances[1:])
+
+    fails_with(check_trilateration, singular, "raised LinAlgError: Singular matrix",
+               r"line \d+: return np.linalg.solve\(np.zeros", "centers = an array of shape "
+               r"\(3, 2\) \(float64\), distances = an array of shape \(3,\)")
+
+    def reads_wrongly(batches, centers):
+        return next(iter(batches)).undefined
+
+    fails_with(check_streamed_centers, reads_wrongly, "raised AttributeError",
+               r"batches = a stream of 1 batches \(it can be read once\)")
+
+
 def test_in_ipython_only_the_message_is_shown():
     error = ExerciseFailed("lloyd_step: not quite yet.\n  Hint: h")
     assert error._render_traceback_() == ["ExerciseFailed: lloyd_step: not quite yet.",
