@@ -30,6 +30,8 @@ FIGURE_STYLE: dict[str, Any] = {
 # removes it, so the same figure gives the same bytes under any Matplotlib version.
 PNG_METADATA: dict[str, Any] = {"Software": None}
 
+_figure_style_applied = False  # set by set_figure_style; seed_everything applies it once
+
 
 def set_figure_style() -> None:
     """Fix the look of every figure and make inline PNGs free of version metadata.
@@ -42,6 +44,8 @@ def set_figure_style() -> None:
     import matplotlib as mpl
     import matplotlib.style
 
+    global _figure_style_applied
+    _figure_style_applied = True
     matplotlib.style.use("default")
     mpl.rcParams.update(FIGURE_STYLE)
     ipython = sys.modules.get("IPython")
@@ -59,7 +63,9 @@ def set_figure_style() -> None:
     config.print_figure_kwargs = {**config.print_figure_kwargs, "metadata": dict(PNG_METADATA)}
 
 
-def seed_everything(seed: int = 0, deterministic: bool = True, figure_style: bool = True) -> int:
+def seed_everything(
+    seed: int = 0, deterministic: bool = True, figure_style: bool | None = None
+) -> int:
     """Seed Python, NumPy, TensorFlow and Keras, and make TensorFlow ops deterministic.
 
     Parameters
@@ -70,9 +76,11 @@ def seed_everything(seed: int = 0, deterministic: bool = True, figure_style: boo
         Also call ``tf.config.experimental.enable_op_determinism()``, so that ops
         with a non-deterministic implementation either use a deterministic one or
         raise instead of silently varying between runs.
-    figure_style : bool, default=True
-        Also call :func:`set_figure_style`: fixed fonts, sizes and dpi, and inline PNGs
-        without version metadata, so figures are reproducible byte for byte.
+    figure_style : bool or None, default=None
+        Call :func:`set_figure_style` (fixed fonts, sizes and dpi, inline PNGs without version
+        metadata): None does it unless it was done before in this process, so a notebook that
+        seeds again before a later experiment keeps the figure settings it chose after its
+        first cell; True does it on every call, False never.
 
     Returns
     -------
@@ -87,6 +95,6 @@ def seed_everything(seed: int = 0, deterministic: bool = True, figure_style: boo
     keras.utils.set_random_seed(seed)
     if deterministic:
         tf.config.experimental.enable_op_determinism()
-    if figure_style:
+    if figure_style or (figure_style is None and not _figure_style_applied):
         set_figure_style()
     return seed

@@ -19,6 +19,7 @@ from PIL import Image
 from traitlets.config import Config
 
 import clustering_lib as cl
+from clustering_lib import reproducibility
 from clustering_lib.figures import (
     DEFAULT_TOLERANCE,
     compare_notebooks,
@@ -143,12 +144,18 @@ def test_the_figure_style_resets_what_a_user_changed():
     assert mpl.rcParams["font.sans-serif"][0] == "DejaVu Sans"
 
 
-def test_seed_everything_applies_the_figure_style_unless_told_not_to():
+def test_seed_everything_applies_the_figure_style_once_unless_told(monkeypatch):
+    monkeypatch.setattr(reproducibility, "_figure_style_applied", False)  # a fresh process
     mpl.rcParams["font.size"] = 20
     cl.seed_everything(0, figure_style=False)
     assert mpl.rcParams["font.size"] == 20
-    cl.seed_everything(0)
+    cl.seed_everything(0)  # the first cell of a notebook
     assert mpl.rcParams["font.size"] == 10
+    mpl.rcParams["figure.dpi"] = 72  # the notebook's own choice, after its first cell
+    cl.seed_everything(0)  # seeding again before a later experiment keeps it
+    assert mpl.rcParams["figure.dpi"] == 72
+    cl.seed_everything(0, figure_style=True)
+    assert mpl.rcParams["figure.dpi"] == 100
 
 
 def test_notebook_figures_are_numbered_like_nbval_and_paired():
