@@ -20,9 +20,20 @@ NOTEBOOKS   := $(wildcard notebooks/*.ipynb)
 TEST_FILES  := $(wildcard tests/test_*.py tests/*_test.py tests/*/test_*.py)
 # Passed to nbval only once notebooks/sanitize.cfg exists.
 NB_SANITIZE := $(if $(wildcard notebooks/sanitize.cfg),--nbval-sanitize-with notebooks/sanitize.cfg)
+# Offline rooms: `make wheelhouse` fills $(WHEELHOUSE) with every pinned requirement (and their
+# dependencies); while it holds wheels, `make setup` installs from it alone, without an index.
+# WHEELHOUSE_FLAGS selects other laptops' wheels, e.g. "--python-version 3.12
+# --platform macosx_11_0_arm64 --only-binary=:all:" (see the README's workshop section).
+WHEELHOUSE       ?= build/wheelhouse
+WHEELHOUSE_FLAGS ?=
+PIP_SOURCE       := $(if $(wildcard $(WHEELHOUSE)/*.whl),--no-index --find-links $(WHEELHOUSE))
+# `make test` checks the student notebooks too; add --require-exercises once every notebook
+# has one.
+WORKSHOP_CHECK_FLAGS ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help setup run test lint bench lab clean distclean
+.PHONY: workshop workshop-check wheelhouse figure-baselines
 
 help:
 	@echo "Targets:"
@@ -35,6 +46,11 @@ help:
 	@echo "             per-iteration MNIST/china.jpg; colour quantisation); installs"
 	@echo "             requirements-bench.txt (faiss-cpu) first"
 	@echo "  lab        start JupyterLab on notebooks/"
+	@echo "  workshop   student notebooks (stubs for the exercises) -> build/workshop/, and the"
+	@echo "             teacher's HTML of the full notebooks -> build/workshop/solutions/"
+	@echo "  workshop-check  run every student notebook: only the stubs may fail (part of test)"
+	@echo "  wheelhouse download every pinned requirement -> $(WHEELHOUSE)/ (for offline setup)"
+	@echo "  figure-baselines  regenerate tests/baseline_images/ (after an intended change)"
 	@echo "  clean      remove build/ and caches (keeps $(VENV))"
 	@echo "  distclean  clean, and remove $(VENV)"
 	@echo "Variables: VENV=$(VENV) PYTHON=$(PYTHON)"
@@ -46,7 +62,7 @@ help:
 # venv's setuptools instead of downloading one, so this also works offline.
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -r requirements.txt
+	$(PY) -m pip install $(PIP_SOURCE) -r requirements.txt
 	$(PY) -m pip install -e . --no-deps --no-build-isolation
 	touch $@
 
@@ -68,6 +84,23 @@ ifneq ($(strip $(NOTEBOOKS)),)
 else
 	@echo "notebooks/: no notebooks, skipping nbval"
 endif
+ifneq ($(strip $(NOTEBOOKS)),)
+	$(PY) scripts/check_workshop.py $(WORKSHOP_CHECK_FLAGS)
+endif
+
+workshop: setup
+	$(PY) scripts/make_workshop.py
+
+workshop-check: setup
+	$(PY) scripts/check_workshop.py $(WORKSHOP_CHECK_FLAGS)
+
+# Needs internet (and no venv): pip resolves requirements.txt for this interpreter, or for the
+# platform in WHEELHOUSE_FLAGS. Copy the repository with $(WHEELHOUSE) to the workshop laptops.
+wheelhouse:
+	$(PYTHON) -m pip download --dest $(WHEELHOUSE) $(WHEELHOUSE_FLAGS) -r requirements.txt
+
+figure-baselines: setup
+	CL_UPDATE_BASELINES=1 $(PY) -m pytest tests/test_plotting_images.py -q
 
 lint: setup
 	$(VENV)/bin/ruff check clustering_lib tests benchmarks scripts notebooks conftest.py

@@ -88,7 +88,7 @@ from .quantize import (  # noqa: E402
     sklearn_quantize_colors,
     uniform_palette,
 )
-from .reproducibility import seed_everything  # noqa: E402
+from .reproducibility import seed_everything, set_figure_style  # noqa: E402
 from .streams import (  # noqa: E402
     StreamReplay,
     StreamView,
@@ -154,6 +154,7 @@ __all__ = [
     "relabel",
     "replay_stream",
     "seed_everything",
+    "set_figure_style",
     "sklearn_quantize_colors",
     "small_cnn",
     "student_t_assignments",

@@ -1,137 +1,135 @@
-"""plot_cluster_regions and plot_images draw what they claim, and reject malformed input."""
+"""Image tests of the library's plotting functions against baseline PNGs.
+
+Each test draws one figure on fixed data with the library's figure style
+(``cl.set_figure_style()``), renders it at 100 dpi without metadata and compares it with
+``tests/baseline_images/plotting/<name>.png`` (Matplotlib's RMS, within
+``clustering_lib.figures.DEFAULT_TOLERANCE``). A failure writes the expected, actual and
+difference images to ``build/figures/tests/``.
+
+After an intended change of a figure, look at those images, then regenerate the baselines and
+commit them::
+
+    make figure-baselines        # = CL_UPDATE_BASELINES=1 pytest tests/test_plotting_images.py
+"""
+
+import os
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from clustering_lib.plotting import plot_cluster_regions, plot_images
+import clustering_lib as cl
+from clustering_lib.figures import compare_png, figure_to_png, write_comparison_images
+from clustering_lib.plotting import (
+    plot_centroid_images,
+    plot_clusters,
+    plot_colour_cloud,
+    plot_confusion_matrix,
+    plot_kmeans_steps,
+    plot_palette,
+    plot_silhouette_diagram,
+)
+
+BASELINES = Path(__file__).parent / "baseline_images" / "plotting"
+FAILURES = Path(__file__).resolve().parent.parent / "build" / "figures" / "tests"
+UPDATE = os.environ.get("CL_UPDATE_BASELINES") == "1"
 
 
 @pytest.fixture(autouse=True)
-def close_figures():
+def figure_style():
+    cl.set_figure_style()
     yield
     plt.close("all")
 
 
-def nearest_of_two(points):
-    """Label 0 left of x = 2, label 1 right of it: the Voronoi cells of (0, 0) and (4, 0)."""
-    return (np.asarray(points)[:, 0] > 2.0).astype(int)
+def blobs():
+    rng = np.random.default_rng(0)
+    centres = np.array([[0.0, 0.0], [4.0, 1.0], [1.0, 4.0]])
+    points = np.repeat(centres, 20, axis=0) + rng.normal(0, 0.6, (60, 2))
+    return points, np.repeat([0, 1, 2], 20), centres
 
 
-def test_regions_are_the_predicted_labels_on_a_grid_covering_the_points():
-    points = np.array([[0.0, -1.0], [4.0, 1.0], [1.0, 0.0]])
-    ax = plot_cluster_regions(nearest_of_two, points, [0, 1, 0], [[0, 0], [4, 0]],
-                              grid_size=50, padding=0.1, xlabel="$x_1$")
-    regions = ax.images[0].get_array()
-    assert regions.shape == (50, 50)
-    left, right, bottom, top = ax.images[0].get_extent()
-    np.testing.assert_allclose([left, right, bottom, top], [-0.4, 4.4, -1.2, 1.2])
-    xs = np.linspace(left, right, 50)
-    np.testing.assert_array_equal(regions, np.tile(xs > 2.0, (50, 1)).astype(int))
-    assert ax.get_xlabel() == "$x_1$"
-    # points and centres drawn on top, colours on the same scale as the regions
-    point_layer, centre_layer = ax.collections[-2:]
-    np.testing.assert_array_equal(point_layer.get_offsets(), points)
-    assert point_layer.get_clim() == ax.images[0].get_clim()
+def assert_matches_baseline(fig, name, failures_dir=FAILURES):
+    actual = figure_to_png(fig)
+    baseline = BASELINES / f"{name}.png"
+    if UPDATE:
+        BASELINES.mkdir(parents=True, exist_ok=True)
+        baseline.write_bytes(actual)
+        return
+    if not baseline.is_file():
+        pytest.fail(f"no baseline {baseline.relative_to(BASELINES.parents[2])}: run "
+                    "`make figure-baselines`, look at the image and commit it.")
+    expected = baseline.read_bytes()
+    comparison = compare_png(expected, actual)
+    if not comparison.passed:
+        paths = write_comparison_images(expected, actual, failures_dir, name)
+        listing = "\n".join(f"  {kind}: {path}" for kind, path in paths.items())
+        pytest.fail(f"{name}: {comparison.describe()}\n{listing}\nIf the change is intended, "
+                    "run `make figure-baselines` and commit the new baseline.")
 
 
-def test_regions_with_one_label_draw_no_boundary():
-    ax = plot_cluster_regions(lambda grid: np.zeros(len(grid), int), np.eye(2), grid_size=10)
-    assert len(ax.images) == 1 and not ax.images[0].get_array().any()
+def test_plot_clusters_2d_with_legend():
+    points, labels, centres = blobs()
+    ax = plot_clusters(points, labels, centres, title="three blobs", legend=True)
+    assert_matches_baseline(ax.figure, "plot_clusters_2d")
 
 
-@pytest.mark.parametrize(("predict", "points", "error", "message"), [
-    (nearest_of_two, np.ones((3, 3)), ValueError, r"points must have shape \(n_samples, 2\)"),
-    ("not callable", np.ones((3, 2)), TypeError, "predict must be callable"),
-    (lambda grid: np.zeros(3, int), np.ones((3, 2)), ValueError, "integer labels"),
-    (lambda grid: np.zeros(len(grid)), np.ones((3, 2)), ValueError, "integer labels"),
-    (lambda grid: -np.ones(len(grid), int), np.ones((3, 2)), ValueError, "integer labels"),
-])
-def test_regions_bad_input(predict, points, error, message):
-    with pytest.raises(error, match=message):
-        plot_cluster_regions(predict, points, grid_size=10)
+def test_plot_clusters_3d_and_unlabelled():
+    points, labels, centres = blobs()
+    points3 = np.c_[points, points[:, 0] - points[:, 1]]
+    fig = plt.figure(figsize=(9, 4))
+    plot_clusters(points, ax=fig.add_subplot(1, 2, 1), title="no labels")
+    plot_clusters(points3, labels, np.c_[centres, centres[:, 0] - centres[:, 1]],
+                  ax=fig.add_subplot(1, 2, 2, projection="3d"), title="3-D")
+    assert_matches_baseline(fig, "plot_clusters_3d")
 
 
-def test_plot_images_rgb_and_maps_on_one_shared_scale():
-    photo = np.zeros((4, 6, 3), dtype=np.uint8)
-    small_error, large_error = np.full((4, 6), 1.0), np.linspace(0.0, 8.0, 24).reshape(4, 6)
-    fig = plot_images([photo, small_error, large_error], ["a", "b", "c"],
-                      colorbar_label="error")
-    panels = [ax for ax in fig.axes if ax.images]
-    assert [ax.get_title() for ax in panels[:3]] == ["a", "b", "c"]
-    np.testing.assert_array_equal(panels[0].images[0].get_array(), photo)
-    assert panels[1].images[0].get_clim() == panels[2].images[0].get_clim() == (0.0, 8.0)
-    colorbars = [ax for ax in fig.axes if ax.get_ylabel() == "error"]
-    assert len(colorbars) == 1
-    assert all(not ax.get_xticks().size for ax in panels[:3])
+def test_plot_kmeans_steps():
+    points, _, _ = blobs()
+    fig = plot_kmeans_steps(points, points[[0, 1, 2]], n_iterations=2)
+    assert_matches_baseline(fig, "plot_kmeans_steps")
 
 
-def test_plot_images_grid_and_explicit_scale():
-    maps = [np.zeros((2, 2)), np.ones((2, 2)), np.ones((2, 2))]
-    fig = plot_images(maps, n_columns=2, vmin=-1.0, vmax=3.0, interpolation="nearest")
-    shown = [ax for ax in fig.axes if ax.images]
-    assert len(shown) == 3 and len(fig.axes) == 4  # the fourth panel is blank
-    assert {ax.images[0].get_clim() for ax in shown} == {(-1.0, 3.0)}
-    assert shown[0].images[0].get_interpolation() == "nearest"
+def test_plot_centroid_images():
+    images = np.stack([np.outer(np.hanning(8), np.roll(np.hanning(8), shift)).ravel()
+                       for shift in range(7)])
+    fig = plot_centroid_images(images, (8, 8), n_columns=4, suptitle="seven images",
+                               titles=[f"image {i}" for i in range(7)])
+    assert_matches_baseline(fig, "plot_centroid_images")
 
 
-@pytest.mark.parametrize(("images", "kwargs", "message"), [
-    ([], {}, "at least one image"),
-    ([np.zeros((2, 2, 4))], {}, r"images\[0\] must have shape"),
-    ([np.zeros((2, 2))], {"titles": ["a", "b"]}, "titles has 2 entries for 1 images"),
-    ([np.zeros((2, 2))], {"n_columns": 0}, "n_columns must be a positive integer"),
-])
-def test_plot_images_bad_input(images, kwargs, message):
-    with pytest.raises(ValueError, match=message):
-        plot_images(images, **kwargs)
+def test_plot_confusion_matrix():
+    table = np.array([[30, 2, 0], [5, 25, 1], [0, 3, 40]])
+    ax = plot_confusion_matrix(table, ["a", "b", "c"], [0, 1, 2], title="counts")
+    assert_matches_baseline(ax.figure, "plot_confusion_matrix")
 
 
-@pytest.mark.parametrize("suptitle", [None, "a suptitle"])
-def test_plot_centroid_images_titles_do_not_collide(suptitle):
-    from clustering_lib.plotting import plot_centroid_images
-
-    fig = plot_centroid_images(np.random.default_rng(0).random((10, 64)), (8, 8),
-                               titles=[f"cluster {c} → {c}" for c in range(10)],
-                               suptitle=suptitle)
-    fig.canvas.draw()  # applies the images' equal aspect to the axes boxes
-    renderer = fig.canvas.get_renderer()
-    panels = [ax for ax in fig.axes if ax.images]
-    first_row, second_row = panels[:5], panels[5:]
-    for upper, lower in zip(first_row, second_row, strict=True):
-        title_box = lower.title.get_window_extent(renderer)
-        assert title_box.y1 <= upper.get_window_extent(renderer).y0
-    for left, right in zip(panels[:4], panels[1:5], strict=True):
-        assert left.title.get_window_extent(renderer).x1 < right.title.get_window_extent(
-            renderer).x0
-    if suptitle:
-        assert fig._suptitle.get_window_extent(renderer).y0 >= max(
-            ax.title.get_window_extent(renderer).y1 for ax in first_row)
+def test_plot_colour_cloud():
+    y, x = np.mgrid[0:30, 0:40]
+    image = np.stack([x * 6, y * 8, 255 - x * 6], axis=-1).astype(np.uint8)
+    ax = plot_colour_cloud(image, n_points=300, title="a gradient")
+    assert_matches_baseline(ax.figure, "plot_colour_cloud")
 
 
-def test_plot_colour_planes_draws_red_against_green_and_blue():
-    from clustering_lib.plotting import plot_colour_planes
-
-    image = np.zeros((5, 4, 3), dtype=np.uint8)
-    image[..., 0] = np.arange(20).reshape(5, 4) * 10
-    image[..., 1] = 51
-    image[..., 2] = 255
-    axes = plot_colour_planes(image, n_points=8, random_state=1)
-    green, blue = (ax.collections[0].get_offsets() for ax in axes)
-    assert len(green) == 8
-    np.testing.assert_allclose(green[:, 1], 0.2)
-    np.testing.assert_allclose(blue[:, 1], 1.0)
-    np.testing.assert_array_equal(green[:, 0], blue[:, 0])  # the same pixels in both panels
-    assert set(np.round(green[:, 0] * 255).astype(int)) <= set(range(0, 200, 10))
-    colours = axes[0].collections[0].get_facecolors()[:, :3]
-    np.testing.assert_allclose(colours[:, 0], green[:, 0])
-    assert [ax.get_ylabel() for ax in axes] == ["green", "blue"]
+def test_plot_palette():
+    palette = np.random.default_rng(1).integers(0, 256, size=(20, 3), dtype=np.uint8)
+    ax = plot_palette(palette, n_columns=8)
+    assert_matches_baseline(ax.figure, "plot_palette")
 
 
-def test_plot_colour_planes_bad_input():
-    from clustering_lib.plotting import plot_colour_planes
+def test_plot_silhouette_diagram():
+    points, labels, _ = blobs()
+    ax = plot_silhouette_diagram(points, labels, title="three blobs")
+    assert_matches_baseline(ax.figure, "plot_silhouette_diagram")
 
-    with pytest.raises(ValueError, match=r"image must have shape \(height, width, 3\)"):
-        plot_colour_planes(np.zeros((4, 4)))
-    _, axes = plt.subplots(1, 3)
-    with pytest.raises(ValueError, match="axes must be two Axes"):
-        plot_colour_planes(np.zeros((4, 4, 3)), axes=axes)
+
+def test_a_changed_figure_fails_with_the_images_written(tmp_path):
+    if UPDATE:
+        pytest.skip("regenerating baselines")
+    points, labels, centres = blobs()
+    ax = plot_clusters(points, labels, centres + [0.1, 0.0], title="three blobs", legend=True)
+    with pytest.raises(pytest.fail.Exception, match="plot_clusters_2d: RMS difference"):
+        assert_matches_baseline(ax.figure, "plot_clusters_2d", failures_dir=tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "plot_clusters_2d-actual.png", "plot_clusters_2d-diff.png", "plot_clusters_2d-expected.png"]
