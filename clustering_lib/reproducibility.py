@@ -64,7 +64,10 @@ def set_figure_style() -> None:
 
 
 def seed_everything(
-    seed: int = 0, deterministic: bool = True, figure_style: bool | None = None
+    seed: int = 0,
+    deterministic: bool = True,
+    figure_style: bool | None = None,
+    threads: int | None = None,
 ) -> int:
     """Seed Python, NumPy, TensorFlow and Keras, and make TensorFlow ops deterministic.
 
@@ -81,6 +84,11 @@ def seed_everything(
         metadata): None does it unless it was done before in this process, so a notebook that
         seeds again before a later experiment keeps the figure settings it chose after its
         first cell; True does it on every call, False never.
+    threads : int or None, default=None
+        Fix TensorFlow's intra- and inter-op thread pools to this size. TensorFlow splits
+        some kernels (convolutions, large reductions) by the size of its pools, so fixed
+        pools give bit-identical training on one core or many; None keeps TensorFlow's
+        choice (all cores). Must come before TensorFlow's first operation.
 
     Returns
     -------
@@ -97,4 +105,27 @@ def seed_everything(
         tf.config.experimental.enable_op_determinism()
     if figure_style or (figure_style is None and not _figure_style_applied):
         set_figure_style()
+    if threads is not None:
+        _fix_thread_pools(threads)
     return seed
+
+
+def _fix_thread_pools(threads: Any) -> None:
+    if isinstance(threads, bool) or not isinstance(threads, int | np.integer) or threads < 1:
+        raise ValueError(f"threads must be None or a positive integer, got {threads!r}.")
+    pools = tf.config.threading
+    settings = [
+        (pools.get_intra_op_parallelism_threads, pools.set_intra_op_parallelism_threads),
+        (pools.get_inter_op_parallelism_threads, pools.set_inter_op_parallelism_threads),
+    ]
+    for get, set_ in settings:
+        if get() == threads:
+            continue
+        try:
+            set_(int(threads))
+        except RuntimeError:
+            raise RuntimeError(
+                f"seed_everything(threads={threads}) cannot resize TensorFlow's thread pools: "
+                "TensorFlow has already run an operation in this process. Call it first "
+                "(for a notebook: in its first cell, before anything else uses TensorFlow)."
+            ) from None

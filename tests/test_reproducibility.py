@@ -46,3 +46,34 @@ def test_importing_the_library_hides_tensorflow_start_up_lines():
         env=env, capture_output=True, text=True, timeout=300, check=True,
     )
     assert result.stderr == ""
+
+
+def _run(code: str) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh interpreter: thread pools can be sized only once per process."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_seed_everything_fixes_the_thread_pools_before_the_first_operation():
+    done = _run(
+        "import clustering_lib as cl, tensorflow as tf\n"
+        "cl.seed_everything(0, threads=3)\n"
+        "pools = tf.config.threading\n"
+        "print(pools.get_intra_op_parallelism_threads(),\n"
+        "      pools.get_inter_op_parallelism_threads())\n"
+        "cl.seed_everything(1, threads=3)  # again, as a notebook re-seeding: fine\n"
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["3", "3"]
+
+
+def test_seed_everything_says_when_the_thread_pools_can_no_longer_change():
+    done = _run(
+        "import clustering_lib as cl, tensorflow as tf\n"
+        "tf.constant(1.0) + 1.0\n"
+        "cl.seed_everything(0, threads=3)\n"
+    )
+    assert done.returncode != 0
+    assert "already run an operation" in done.stderr
+    with pytest.raises(ValueError, match="threads must be None or a positive integer"):
+        cl.seed_everything(0, threads=0)
