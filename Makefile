@@ -115,6 +115,7 @@ bench: setup $(BENCH_STAMP)
 	MPLBACKEND=Agg $(PY) benchmarks/grid.py
 	MPLBACKEND=Agg $(PY) benchmarks/kmeans_vs_sklearn.py
 	MPLBACKEND=Agg $(PY) benchmarks/quantize_vs_sklearn.py
+	MPLBACKEND=Agg $(PY) benchmarks/scale.py
 
 lab: setup
 	$(VENV)/bin/jupyter lab notebooks/

@@ -7,6 +7,9 @@ Layers
 - ``base``: what the k-means estimators share (one table of parameter constraints).
 - ``kmeans``: :class:`KMeans`, a scikit-learn-compatible estimator on top of core.
 - ``minibatch``: :class:`MiniBatchKMeans`, streaming k-means (``partial_fit``, tf.data).
+- ``streamed``: fits on memory maps and ``tf.data`` datasets, and on the replicas of a
+  ``tf.distribute`` strategy (engine in ``core.streaming``, ``core.distributed``,
+  ``core.kmeans_parallel``); ``memory``: peak-memory measurement.
 - ``kmedoids``: :class:`KMedoids`, k-medoids on features or on a distance matrix.
 - ``losses``: differentiable clustering losses for neural embeddings (k-means, DEC).
 - ``deep``: the blog post's CNN trained with the k-means loss, autoencoders, DCN, DEC
@@ -38,6 +41,7 @@ from .datasets import (  # noqa: E402
     load_digits,
     load_mnist,
     load_sample_image,
+    make_blobs_memmap,
     make_topic_documents,
 )
 from .deep import (  # noqa: E402
@@ -65,6 +69,7 @@ from .losses import (  # noqa: E402
     student_t_assignments,
     target_distribution,
 )
+from .memory import PeakMemory  # noqa: E402
 from .metrics import (  # noqa: E402
     cluster_accuracy,
     contingency_matrix,
@@ -112,6 +117,7 @@ __all__ = [
     "LloydResult",
     "MiniBatchKMeans",
     "NMF",
+    "PeakMemory",
     "SoftAssignment",
     "StreamReplay",
     "StreamView",
@@ -140,6 +146,7 @@ __all__ = [
     "load_mnist",
     "load_sample_image",
     "make_drifting_blobs",
+    "make_blobs_memmap",
     "make_topic_documents",
     "match_labels",
     "medoid_cost",

@@ -132,6 +132,8 @@ _NAMED_CONSTRAINTS: dict[Any, tuple[Callable[[Any], bool], str]] = {
         "an int in the range [0, 4294967295], a numpy.random.RandomState or None",
     ),
     callable: (callable, "a callable"),
+    tf.distribute.Strategy: (lambda v: isinstance(v, tf.distribute.Strategy),
+                             "a tf.distribute.Strategy"),
     None: (lambda v: v is None, "None"),
 }
 
@@ -321,7 +323,7 @@ class BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin
         self._tol = tolerance(X, self.tol)
         init = self.init
         if self.n_init == "auto":
-            plusplus = isinstance(init, str) and init == "k-means++"
+            plusplus = isinstance(init, str) and init in ("k-means++", "k-means||")
             self._n_init = 1 if plusplus or is_array_init(init) else self.default_n_init
         else:
             self._n_init = int(self.n_init)

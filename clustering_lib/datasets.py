@@ -21,7 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["load_digits", "load_mnist", "load_sample_image", "make_topic_documents"]
+__all__ = [
+    "load_digits",
+    "load_mnist",
+    "load_sample_image",
+    "make_blobs_memmap",
+    "make_topic_documents",
+]
 
 #: The repository's own data folder (ignored by git); tests monkeypatch it.
 _REPO_MNIST_DIR: Path = Path(__file__).resolve().parent.parent / "data" / "mnist"
@@ -422,3 +428,33 @@ def make_topic_documents(
     lengths = np.exp(rng.uniform(np.log(low), np.log(high), size=n_documents)).astype(int)
     counts = rng.multinomial(lengths, word_distributions[topic_index]).astype(np.float64)
     return counts, np.asarray(topics)[topic_index]
+
+
+def make_blobs_memmap(
+    path: str | os.PathLike,
+    n_samples: int,
+    n_features: int = 16,
+    centers: int = 32,
+    center_scale: float = 2.0,
+    random_state: int | None = 0,
+    block_rows: int = 2**18,
+) -> np.memmap:
+    """Gaussian blobs written block by block to a new float32 memory map at ``path``.
+
+    Centres are drawn from N(0, ``center_scale``^2) in every coordinate and points
+    around them from N(0, 1), block by block, so memory stays O(``block_rows``)
+    however many rows are written: a data set larger than memory for the out-of-core
+    examples. Returns the file opened read-only (shape (n_samples, n_features)).
+    """
+    if n_samples < 1 or n_features < 1 or centers < 1 or block_rows < 1:
+        raise ValueError("n_samples, n_features, centers and block_rows must be >= 1.")
+    rng = np.random.default_rng(random_state)
+    means = rng.normal(scale=center_scale, size=(centers, n_features)).astype(np.float32)
+    points = np.memmap(path, dtype=np.float32, mode="w+", shape=(n_samples, n_features))
+    for start in range(0, n_samples, block_rows):
+        stop = min(start + block_rows, n_samples)
+        noise = rng.standard_normal(size=(stop - start, n_features), dtype=np.float32)
+        points[start:stop] = means[rng.integers(0, centers, stop - start)] + noise
+    points.flush()
+    del points
+    return np.memmap(path, dtype=np.float32, mode="r", shape=(n_samples, n_features))

@@ -24,7 +24,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from . import core
+from . import core, streamed
 from .base import BaseKMeans, Options, check_sample_weight, is_array_init, progress_callback
 
 __all__ = ["DegenerateCentersWarning", "InconsistentDistancesWarning", "KMeans"]
@@ -202,9 +202,10 @@ class KMeans(BaseKMeans):
     ----------
     n_clusters : int, default=8
         The number of clusters and of centroids.
-    init : {'k-means++', 'random'}, callable or array-like of shape \
+    init : {'k-means++', 'k-means||', 'random'}, callable or array-like of shape \
             (n_clusters, n_features), default='k-means++'
-        How to choose the initial centres: greedy k-means++; ``n_clusters``
+        How to choose the initial centres: greedy k-means++; k-means|| (Bahmani et
+        al. 2012: a few passes, for data that is not in memory); ``n_clusters``
         distinct observations at random; ``init(X, n_clusters, random_state)``
         returning an array (called on X as given; scikit-learn passes dense X
         mean-centred); or the centres themselves.
@@ -222,8 +223,8 @@ class KMeans(BaseKMeans):
         ``metric='cosine'``.
     n_init : 'auto' or int, default='auto'
         Number of runs from different initial centres; the run with the lowest
-        inertia is kept. 'auto' means 1 for 'k-means++' or an array and 10 for
-        'random' or a callable.
+        inertia is kept. 'auto' means 1 for 'k-means++', 'k-means||' or an array
+        and 10 for 'random' or a callable.
     max_iter : int, default=300
         Maximum number of Lloyd iterations in one run.
     tol : float, default=1e-4
@@ -261,6 +262,16 @@ class KMeans(BaseKMeans):
         coordinates, except on the fixed features. Checked in :meth:`fit`
         (integers in ``[0, n_features)``, no repeats). Not supported with
         ``metric='cosine'``, whose unit-length rescaling would move them.
+    strategy : tf.distribute.Strategy or None, default=None
+        Run every pass over the data on the replicas of this strategy
+        (``MirroredStrategy``, ``MultiWorkerMirroredStrategy``, ...): each replica
+        adds up the float64 sums of its share of every block of rows, the sums are
+        reduced once per pass, and the centres are replicated. See
+        :mod:`clustering_lib.streamed`.
+    callback : callable or None, default=None
+        Called with a :class:`clustering_lib.core.IterationInfo` after every Lloyd
+        iteration; e.g. :class:`clustering_lib.core.CenterCheckpoint`, which saves
+        the centres so that an interrupted fit can resume from them.
 
     Attributes
     ----------
@@ -285,6 +296,18 @@ class KMeans(BaseKMeans):
     --------
     sklearn.cluster.KMeans : The reference implementation this estimator mirrors.
 
+    Notes
+    -----
+    Besides arrays, :meth:`fit` accepts a NumPy memory map and a ``tf.data.Dataset``
+    of row batches (shape (batch, n_features)), read block by block: each Lloyd
+    iteration is one pass over the data, memory stays O(block x k) plus a few bytes
+    a row for the labels, and from the same initial centres the result equals the
+    in-memory fit up to the order of float64 sums (``n_passes_`` counts the passes).
+    There, ``init='k-means||'`` takes 4 passes, 'random' one, k-means++ two per
+    centre on a memory map and is refused for a Dataset; ``fixed_features`` and NaN
+    in ``init`` are not supported. :meth:`predict`, :meth:`transform` and
+    :meth:`score` accept a Dataset too and return arrays. See notebook 08.
+
     Examples
     --------
     >>> import numpy as np
@@ -298,6 +321,10 @@ class KMeans(BaseKMeans):
     parameter_constraints: ClassVar[dict[str, list]] = {
         **BaseKMeans.parameter_constraints,
         "copy_x": ["boolean"],
+        "init": [Options(frozenset({"k-means++", "k-means||", "random"})), callable,
+                 "array-like"],
+        "strategy": [tf.distribute.Strategy, None],
+        "callback": [callable, None],
         "algorithm": [Options(frozenset({"lloyd", "elkan"}))],
         "metric": [Options(frozenset({"euclidean", "cosine"}))],
         "fixed_features": ["array-like", None],
@@ -319,6 +346,8 @@ class KMeans(BaseKMeans):
         algorithm: str = "lloyd",
         metric: str = "euclidean",
         fixed_features: list[int] | None = None,
+        strategy: Any = None,
+        callback: Any = None,
     ) -> None:
         self.n_clusters = n_clusters
         self.init = init
@@ -331,6 +360,8 @@ class KMeans(BaseKMeans):
         self.algorithm = algorithm
         self.metric = metric
         self.fixed_features = fixed_features
+        self.strategy = strategy
+        self.callback = callback
 
     # ------------------------------------------------------------------ #
     def _check_params_vs_input(self, X: Any) -> None:
@@ -351,6 +382,9 @@ class KMeans(BaseKMeans):
         k-means++ and 'random' return rows of ``X`` itself, so the coordinates they
         choose are exact data values. ``x_mean``: dense X's mean (None for sparse X).
         """
+        if isinstance(init, str) and init == "k-means||":
+            return streamed.kmeans_parallel_in_memory(X, self.n_clusters, rng, sample_weight,
+                                                      x_mean)
         if isinstance(init, str):
             indices = self._seed_indices(
                 X, init, self.n_clusters, rng, sample_weight, offset=x_mean
@@ -385,6 +419,8 @@ class KMeans(BaseKMeans):
             Fitted estimator.
         """
         self._validate_params()
+        if streamed.uses_streamed_fit(X, self.strategy):
+            return streamed.fit_kmeans(self, X, sample_weight)
         X = self._validate_X(X, reset=True)
         self._check_params_vs_input(X)
         fixed_mask = _check_fixed_features(self.fixed_features, X.shape[1], self.metric)
@@ -413,7 +449,8 @@ class KMeans(BaseKMeans):
             result = core.run_lloyd(
                 X, sample_weight, init_centers, max_iter=self.max_iter, tol=self._tol,
                 offset=x_mean, spherical=spherical, fixed_mask=fixed_mask,
-                verbose=int(bool(self.verbose) and progress is None), callback=progress,
+                verbose=int(bool(self.verbose) and progress is None),
+                callback=streamed.both(progress, self.callback),
             )
             if progress is not None:
                 progress.finish()
@@ -446,6 +483,24 @@ class KMeans(BaseKMeans):
         self.inertia_ = inertia
         self.n_iter_ = n_iter
         return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Index of the nearest cluster centre for each sample (X may be a Dataset)."""
+        if isinstance(X, tf.data.Dataset):
+            return streamed.predict(self, X)
+        return super().predict(X)
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Distance from each sample to each cluster centre (X may be a Dataset)."""
+        if isinstance(X, tf.data.Dataset):
+            return streamed.transform(self, X)
+        return super().transform(X)
+
+    def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
+        """Opposite of the (weighted) inertia of X (a Dataset: without weights)."""
+        if isinstance(X, tf.data.Dataset) and sample_weight is None:
+            return streamed.score(self, X)
+        return super().score(X, y, sample_weight)
 
     def inverse_transform(self, distances: Any) -> np.ndarray:
         """Points whose Euclidean distances to the centres are ``distances``.

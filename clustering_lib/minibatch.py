@@ -26,7 +26,7 @@ import tensorflow as tf
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
 
-from . import core
+from . import core, streamed
 from .base import (
     BaseKMeans,
     Interval,
@@ -158,6 +158,11 @@ class MiniBatchKMeans(BaseKMeans):
         is moved to a random point of the current batch. Checked after every
         ``10 * n_clusters`` points and whenever some centre has count zero. 0
         disables reassignment.
+    strategy : tf.distribute.Strategy or None, default=None
+        Run the assignment of every mini-batch on the replicas of this strategy:
+        each replica takes its share of the batch (one global batch per step), the
+        float64 per-cluster sums are reduced, and the same update is applied once to
+        the replicated centres (see :class:`clustering_lib.streamed.ReplicatedStep`).
 
     Attributes
     ----------
@@ -227,6 +232,7 @@ class MiniBatchKMeans(BaseKMeans):
         "max_no_improvement": [Interval(numbers.Integral, 0, None, closed="left"), None],
         "init_size": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "reassignment_ratio": [Interval(numbers.Real, 0, None, closed="left")],
+        "strategy": [tf.distribute.Strategy, None],
     }
     default_n_init: ClassVar[int] = 3
 
@@ -245,6 +251,7 @@ class MiniBatchKMeans(BaseKMeans):
         init_size: int | None = None,
         n_init: str | int = "auto",
         reassignment_ratio: float = 0.01,
+        strategy: Any = None,
     ) -> None:
         self.n_clusters = n_clusters
         self.init = init
@@ -258,6 +265,7 @@ class MiniBatchKMeans(BaseKMeans):
         self.init_size = init_size
         self.n_init = n_init
         self.reassignment_ratio = reassignment_ratio
+        self.strategy = strategy
 
     # ------------------------------------------------------------------ #
     # Checks and state
@@ -318,7 +326,7 @@ class MiniBatchKMeans(BaseKMeans):
         return np.array(best, dtype=X.dtype, order="C")
 
     def _new_step(self, centers: np.ndarray, rng) -> MiniBatchStep:
-        return MiniBatchStep(centers, random_state=rng,
+        return streamed.minibatch_step(self.strategy)(centers, random_state=rng,
                              reassignment_ratio=self.reassignment_ratio,
                              verbose=self.verbose)
 
@@ -533,7 +541,7 @@ class MiniBatchKMeans(BaseKMeans):
         if rng is None:
             rng = check_random_state(self.random_state)
         if has_centers:
-            step = MiniBatchStep(
+            step = streamed.minibatch_step(self.strategy)(
                 self.cluster_centers_, random_state=rng,
                 reassignment_ratio=self.reassignment_ratio, counts=self._counts,
                 n_since_last_reassign=self._n_since_last_reassign, verbose=self.verbose,

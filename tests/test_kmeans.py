@@ -219,7 +219,8 @@ def test_bad_data_raises(X, error, message):
         ({"n_clusters": 2.5}, TypeError, "'n_clusters' parameter of KMeans must be an int"),
         ({"n_clusters": True}, TypeError, "'n_clusters' parameter of KMeans must be an int"),
         ({"init": "kmeans"}, ValueError,
-         r"'init' parameter of KMeans must be a str among \{'k-means\+\+', 'random'\}, a "
+         r"'init' parameter of KMeans must be a str among \{'k-means\+\+', 'k-means\|\|', "
+         r"'random'\}, a "
          "callable or an array-like. Got 'kmeans' instead."),
         ({"init": np.ones((3, 2))}, ValueError,
          r"initial centers \(3, 2\) does not match the number of clusters 2"),

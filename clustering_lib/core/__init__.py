@@ -31,8 +31,10 @@ from .assignment import (
 )
 from .compile import compile_counts
 from .kernels import cluster_means, unit_rows
+from .kmeans_parallel import sample_rows
 from .lloyd import IterationInfo, LloydResult, lloyd, lloyd_steps, run_lloyd
 from .seeding import kmeans_plusplus, kmeans_plusplus_indices, random_init, random_init_indices
+from .streaming import CenterCheckpoint
 from .validation import (
     as_float_tensor,
     check_n_clusters,
@@ -42,6 +44,7 @@ from .validation import (
 )
 
 __all__ = [
+    "CenterCheckpoint",
     "IterationInfo",
     "LloydResult",
     "as_float_tensor",
@@ -62,6 +65,7 @@ __all__ = [
     "random_init",
     "random_init_indices",
     "run_lloyd",
+    "sample_rows",
     "sample_weight_tensor",
     "unit_rows",
     "update_centroids",
