@@ -367,6 +367,14 @@ class DataSource(Protocol):
     def final(self, centers: np.ndarray) -> tuple[np.ndarray, float]:
         """Labels under ``centers`` and the inertia computed from the differences."""
 
+    def inertia_of(self, centers: np.ndarray, labels: np.ndarray) -> float:
+        """``sum w ||x - centers[labels]||^2`` in float64, for labels given (no assignment).
+
+        Lloyd's driver needs it once, when it stops on unchanged labels right after
+        relocating an empty cluster: the labels it reports (scikit-learn's) are then
+        not the nearest centres, and the inertia must be theirs.
+        """
+
     def farthest_points(
         self, centers: np.ndarray, count: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
@@ -475,6 +483,18 @@ class DataPasses:
             np.concatenate([result[0] for result in results]),
             sum(result[1] for result in results),
         )
+
+    def inertia_of(self, centers: np.ndarray, labels: np.ndarray) -> float:
+        """The inertia of ``labels`` under ``centers`` (see :class:`DataSource`)."""
+        centers = np.asarray(centers, np.float64)
+
+        total = 0.0
+        for start, stop in _blocks(self.n_samples, self.plan):
+            rows = np.asarray(self.points[start:stop], np.float64) - self.offset_array
+            residuals = rows - centers[labels[start:stop]]
+            weights = np.asarray(self.weights[start:stop], np.float64)
+            total += float(weights @ np.einsum("ij,ij->i", residuals, residuals))
+        return total
 
     def _block_tensors(self, start: int, stop: int) -> tuple[Any, Any, tf.Tensor]:
         """A block's points and weights as the kernels take them (padded under XLA).
