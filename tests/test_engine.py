@@ -9,6 +9,7 @@ and compilations; and they check the float64 accumulation at 20 million points.
 
 import numpy as np
 import pytest
+import scipy.sparse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.cluster import KMeans as SklearnKMeans
@@ -18,6 +19,7 @@ from sklearn.datasets import load_digits, make_blobs
 import clustering_lib as cl
 from clustering_lib import core
 from clustering_lib.core import compile as compile_policy
+from clustering_lib.core.sparse import SparseSource
 
 MODES = [("eager", None), ("eager", 64), ("graph", None), ("graph", 64), ("xla", 64)]
 
@@ -221,3 +223,38 @@ def test_float32_far_from_the_origin_predict_and_score_agree_with_fit(mode):
     distances = model.transform(X)
     np.testing.assert_array_equal(distances.argmin(axis=1)[labels == model.labels_],
                                   model.labels_[labels == model.labels_])
+
+
+def _stops_after_a_late_relocation():
+    """20 points (10 duplicated), 7 centres: the fit stops on unchanged labels in the
+    iteration that relocates an empty cluster (found by the property test above)."""
+    rng = np.random.default_rng(15252)
+    X = rng.normal(size=(20, 2)) * rng.uniform(0.5, 5.0, 2)
+    X[10:] = X[:10]
+    weights = rng.uniform(0.5, 2.0, 20)
+    return X, weights, X[rng.choice(20, 7, replace=False)]
+
+
+@pytest.mark.parametrize("mode", ["eager", "graph", "xla"])
+def test_inertia_is_that_of_the_reported_labels_after_a_late_relocation(mode):
+    X, weights, init = _stops_after_a_late_relocation()
+    reference = SklearnKMeans(7, init=init, n_init=1, tol=0.0).fit(X, sample_weight=weights)
+    with compile_policy.forced(mode, 16):
+        model = cl.KMeans(7, init=init, n_init=1, tol=0.0).fit(X, sample_weight=weights)
+    nearest = ((X[:, None] - model.cluster_centers_[None]) ** 2).sum(-1).argmin(1)
+    assert not np.array_equal(nearest, model.labels_)  # the case the test is about
+    np.testing.assert_array_equal(model.labels_, reference.labels_)
+    residuals = X - model.cluster_centers_[model.labels_]
+    np.testing.assert_allclose(model.inertia_, weights @ (residuals**2).sum(1), rtol=1e-12)
+    np.testing.assert_allclose(model.inertia_, reference.inertia_, rtol=1e-12)
+
+
+def test_sparse_inertia_of_given_labels_matches_numpy():
+    rng = np.random.default_rng(3)
+    dense = rng.random((50, 6)) * (rng.random((50, 6)) < 0.4)
+    weights = rng.uniform(0.5, 2.0, 50)
+    centers = rng.random((4, 6))
+    labels = rng.integers(0, 4, 50)
+    source = SparseSource(scipy.sparse.csr_matrix(dense), weights, 4)
+    expected = weights @ ((dense - centers[labels]) ** 2).sum(1)
+    np.testing.assert_allclose(source.inertia_of(centers, labels), expected, rtol=1e-12)

@@ -33,6 +33,7 @@ import collections
 import contextlib
 import dataclasses
 import math
+import os
 from collections.abc import Iterator
 
 import tensorflow as tf
@@ -56,8 +57,10 @@ EAGER_MAX_WORK = 2**24
 #: they are also limited in size: n_samples * n_features at most this.
 EAGER_MAX_ELEMENTS = 2**22
 
-#: Bytes of points in one block fed to an XLA kernel (one copy of the block is made).
-BLOCK_BYTES = 2**23
+#: Bytes of points in one block fed to an XLA kernel. Each call of a compiled function
+#: costs some hundreds of microseconds in Python, so blocks are large; they are cut into
+#: cache-sized chunks inside the kernel.
+BLOCK_BYTES = 2**25
 
 #: Bytes of points and scores of one chunk inside an XLA kernel: about the size of the
 #: processor's level-2 cache, so the sums read the chunk from the cache.
@@ -65,7 +68,7 @@ CHUNK_BYTES = 2**20
 
 #: Bounds on the rows of one block, and of one chunk.
 MIN_BLOCK_ROWS = 256
-MAX_BLOCK_ROWS = 2**16
+MAX_BLOCK_ROWS = 2**18
 MIN_CHUNK_ROWS = 64
 MAX_CHUNK_ROWS = 2048
 
@@ -167,9 +170,13 @@ def plan(n_samples: int, n_features: int, n_clusters: int) -> BlockPlan:
     if mode == "xla":
         padded = padded_clusters(n_clusters)
         few = n_features <= FEW_FEATURES and padded <= FEW_FEATURES_MAX_CLUSTERS
-        # One block shape for every n: a power of two, at most the data rounded up.
-        rows = min(forced_rows or _pow2_below(BLOCK_BYTES // (4 * n_features)),
-                   _pow2_above(n_samples))
+        # A power of two of rows: at most BLOCK_BYTES, and small enough that every thread
+        # gets a block (blocks run in parallel, one per thread).
+        threads = tf.config.threading.get_intra_op_parallelism_threads() or os.cpu_count() or 1
+        rows = forced_rows or min(
+            _pow2_below(BLOCK_BYTES // (4 * n_features)), _pow2_below(-(-n_samples // threads))
+        )
+        rows = min(rows, _pow2_above(n_samples))
         rows = max(rows, MIN_CHUNK_ROWS)
         chunk = 2 ** int(math.log2(max(CHUNK_BYTES // (4 * (n_features + padded)), 1)))
         chunk = min(max(MIN_CHUNK_ROWS, min(MAX_CHUNK_ROWS, chunk)), rows)

@@ -288,8 +288,11 @@ def lloyd_on(
             break
 
     labels, inertia = data.final(centers)
-    if strict:
+    if strict and not np.array_equal(labels, labels_old):
+        # Stopped on unchanged labels right after an empty cluster was relocated: as
+        # scikit-learn, report the iteration's labels, and the inertia of those labels.
         labels = labels_old
+        inertia = data.inertia_of(centers, labels)
     return LloydResult(
         tf.constant(centers + offset), tf.constant(labels), tf.constant(inertia, tf.float64),
         n_iter,

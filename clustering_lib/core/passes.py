@@ -310,17 +310,28 @@ def _block(values: Any, start: int, stop: int, plan: BlockPlan) -> Any:
 def _map_blocks(function, n_samples: int, plan: BlockPlan) -> list:
     """``function(start, stop)`` for every block, in order.
 
-    XLA kernels run on one thread each, so two blocks are processed at a time (one per
-    core, as scikit-learn runs its chunks on OpenMP threads); the results come back in
-    block order, so sums added in that order are the same on any number of cores.
+    XLA kernels run on one thread each, so blocks are processed as many at a time as
+    TensorFlow may use threads (its intra-op setting, or the cores), as scikit-learn
+    runs its chunks on OpenMP threads; the results come back in block order, so sums
+    added in that order are the same on any number of cores.
     """
     blocks = list(_blocks(n_samples, plan))
-    # As many at once as TensorFlow may use threads (its intra-op setting, or the cores).
     threads = tf.config.threading.get_intra_op_parallelism_threads() or os.cpu_count() or 1
     if plan.mode != "xla" or len(blocks) == 1 or threads == 1:
         return [function(start, stop) for start, stop in blocks]
-    with concurrent.futures.ThreadPoolExecutor(min(threads, len(blocks))) as pool:
-        return list(pool.map(lambda block: function(*block), blocks))
+    return list(_pool(threads).map(lambda block: function(*block), blocks))
+
+
+@functools.cache
+def _pool(threads: int) -> concurrent.futures.ThreadPoolExecutor:
+    """One pool of worker threads per thread count, kept for the whole process."""
+    return concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="clustering_lib")
+
+
+#: Dense in-memory data up to this size is converted to TensorFlow once per fit, block by
+#: block (one copy, as scikit-learn's centred copy); larger data, memory maps and data
+#: sources are converted a block at a time on every pass.
+CACHED_BLOCKS_MAX_BYTES = 2**31
 
 
 def padded_centers(centers: np.ndarray, plan: BlockPlan) -> tuple[tf.Tensor, tf.Tensor]:
@@ -355,6 +366,14 @@ class DataSource(Protocol):
 
     def final(self, centers: np.ndarray) -> tuple[np.ndarray, float]:
         """Labels under ``centers`` and the inertia computed from the differences."""
+
+    def inertia_of(self, centers: np.ndarray, labels: np.ndarray) -> float:
+        """``sum w ||x - centers[labels]||^2`` in float64, for labels given (no assignment).
+
+        Lloyd's driver needs it once, when it stops on unchanged labels right after
+        relocating an empty cluster: the labels it reports (scikit-learn's) are then
+        not the nearest centres, and the inertia must be theirs.
+        """
 
     def farthest_points(
         self, centers: np.ndarray, count: int
@@ -393,6 +412,12 @@ class DataPasses:
             weighted=not bool(np.all(np.asarray(weight_values) == 1)),
             inertia=False,
         )
+        self._cache: dict[int, tuple] = {}
+        self._keep_blocks = (
+            plan.mode != "eager"
+            and type(points) is np.ndarray  # not a memory map, not a tensor
+            and points.nbytes <= CACHED_BLOCKS_MAX_BYTES
+        )
         if plan.mode == "eager":
             centred = tf.convert_to_tensor(points, self.dtype) - self.offset
             weights = tf.convert_to_tensor(weights, self.dtype)
@@ -415,11 +440,8 @@ class DataPasses:
         padded, norms = padded_centers(centers, self.plan)
 
         def run(start, stop):
-            labels, sums, inertia = kernel(
-                _block(self.points, start, stop, self.plan),
-                _block(self.weights, start, stop, self.plan),
-                tf.constant(stop - start, tf.int32), self.offset, padded, norms,
-            )
+            points, weights, n_valid = self._block_tensors(start, stop)
+            labels, sums, inertia = kernel(points, weights, n_valid, self.offset, padded, norms)
             return labels.numpy()[: stop - start], sums.numpy(), float(inertia)
 
         results = _map_blocks(run, self.n_samples, self.plan)
@@ -452,11 +474,8 @@ class DataPasses:
         padded, norms = padded_centers(centers, self.plan)
 
         def run(start, stop):
-            labels, inertia = kernel(
-                _block(self.points, start, stop, self.plan),
-                _block(self.weights, start, stop, self.plan),
-                tf.constant(stop - start, tf.int32), self.offset, padded, norms,
-            )
+            points, weights, n_valid = self._block_tensors(start, stop)
+            labels, inertia = kernel(points, weights, n_valid, self.offset, padded, norms)
             return labels.numpy()[: stop - start], float(inertia)
 
         results = _map_blocks(run, self.n_samples, self.plan)
@@ -464,6 +483,36 @@ class DataPasses:
             np.concatenate([result[0] for result in results]),
             sum(result[1] for result in results),
         )
+
+    def inertia_of(self, centers: np.ndarray, labels: np.ndarray) -> float:
+        """The inertia of ``labels`` under ``centers`` (see :class:`DataSource`)."""
+        centers = np.asarray(centers, np.float64)
+
+        total = 0.0
+        for start, stop in _blocks(self.n_samples, self.plan):
+            rows = np.asarray(self.points[start:stop], np.float64) - self.offset_array
+            residuals = rows - centers[labels[start:stop]]
+            weights = np.asarray(self.weights[start:stop], np.float64)
+            total += float(weights @ np.einsum("ij,ij->i", residuals, residuals))
+        return total
+
+    def _block_tensors(self, start: int, stop: int) -> tuple[Any, Any, tf.Tensor]:
+        """A block's points and weights as the kernels take them (padded under XLA).
+
+        In-memory NumPy data of moderate size is converted once per fit and kept;
+        otherwise each pass converts its blocks anew.
+        """
+        cached = self._cache.get(start)
+        if cached is not None:
+            return cached
+        block = (
+            tf.convert_to_tensor(_block(self.points, start, stop, self.plan)),
+            tf.convert_to_tensor(_block(self.weights, start, stop, self.plan)),
+            tf.constant(stop - start, tf.int32),
+        )
+        if self._keep_blocks:
+            self._cache[start] = block
+        return block
 
     def farthest_points(
         self, centers: np.ndarray, count: int

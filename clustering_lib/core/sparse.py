@@ -539,6 +539,21 @@ class SparseSource:
         )
         return labels.numpy(), float(inertia)
 
+    def inertia_of(self, centers: np.ndarray, labels: np.ndarray) -> float:
+        """``sum w ||x - c_label||^2`` for labels given: ``||c||^2 + sum (v^2 - 2 v c_col)``
+        over each row's stored values, in float64."""
+        centers = tf.constant(centers, tf.float64)
+        labels = tf.constant(labels, tf.int64)
+        row_of_value = tf.ragged.row_splits_to_segment_ids(self.rows.row_splits)
+        values = tf.cast(self.rows.values, tf.float64)
+        center_values = tf.gather_nd(
+            centers, tf.stack([tf.gather(labels, row_of_value), self.rows.columns], axis=1)
+        )
+        per_row = tf.math.unsorted_segment_sum(
+            values * (values - 2.0 * center_values), row_of_value, self.n_samples
+        ) + tf.reduce_sum(tf.square(tf.gather(centers, labels)), axis=1)
+        return float(tf.tensordot(tf.cast(self.weights, tf.float64), per_row, 1))
+
     def farthest_points(
         self, centers: np.ndarray, count: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
