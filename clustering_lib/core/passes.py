@@ -334,9 +334,39 @@ def _pool(threads: int) -> concurrent.futures.ThreadPoolExecutor:
 CACHED_BLOCKS_MAX_BYTES = 2**31
 
 
-def padded_centers(centers: np.ndarray, plan: BlockPlan) -> tuple[tf.Tensor, tf.Tensor]:
-    """Centres padded to ``plan.padded_clusters`` rows, and their norms (+inf when padded)."""
+def repeated_rows(centers: np.ndarray) -> np.ndarray | None:
+    """A mask of the centres equal to an earlier centre, or None when all differ.
+
+    Identical centres have identical scores only in exact arithmetic: a matrix
+    product may round two equal columns differently, so ties between them would be
+    broken at random. Masking the repeats gives every point the first of them, as
+    scikit-learn's ``argmin`` does.
+    """
+    if len(centers) < 2:
+        return None
+    rows = np.ascontiguousarray(centers)
+    keys = rows.view(f"V{rows.itemsize * rows.shape[1]}").ravel()
+    _, first = np.unique(keys, return_index=True)
+    if len(first) == len(centers):
+        return None
+    repeated = np.ones(len(centers), bool)
+    repeated[first] = False
+    return repeated
+
+
+def center_norms(centers: np.ndarray) -> np.ndarray:
+    """``||c||^2`` of every centre, +inf for a repeated centre (see :func:`repeated_rows`)."""
     norms = np.einsum("ij,ij->i", centers, centers)
+    repeated = repeated_rows(centers)
+    if repeated is not None:
+        norms[repeated] = np.inf
+    return norms
+
+
+def padded_centers(centers: np.ndarray, plan: BlockPlan) -> tuple[tf.Tensor, tf.Tensor]:
+    """Centres padded to ``plan.padded_clusters`` rows, and their norms (+inf when padded
+    or repeated, so that neither is ever chosen)."""
+    norms = center_norms(centers)
     extra = plan.padded_clusters - len(centers)
     if extra > 0:
         centers = np.concatenate([centers, np.zeros((extra, centers.shape[1]), centers.dtype)])
@@ -413,6 +443,7 @@ class DataPasses:
             inertia=False,
         )
         self._cache: dict[int, tuple] = {}
+        self._last: tuple[np.ndarray, np.ndarray] | None = None  # centres and their labels
         self._keep_blocks = (
             plan.mode != "eager"
             and type(points) is np.ndarray  # not a memory map, not a tensor
@@ -433,6 +464,11 @@ class DataPasses:
 
     def assign(self, centers: np.ndarray, with_inertia: bool = False) -> AssignmentPass:
         """Labels, per-cluster float64 sums and (optionally) inertia under ``centers``."""
+        assignment = self._assign(centers, with_inertia)
+        self._last = (centers, assignment.labels)  # for farthest_points on these centres
+        return assignment
+
+    def _assign(self, centers: np.ndarray, with_inertia: bool) -> AssignmentPass:
         if self.plan.mode == "eager":
             return self._assign_eager(centers, with_inertia)
         options = dataclasses.replace(self.options, inertia=with_inertia)
@@ -452,7 +488,7 @@ class DataPasses:
         )
 
     def _assign_eager(self, centers: np.ndarray, with_inertia: bool) -> AssignmentPass:
-        norms = np.einsum("ij,ij->i", centers, centers)
+        norms = center_norms(centers)
         augmented_centers = tf.constant(np.concatenate([-2.0 * centers, norms[:, None]], axis=1))
         scores = tf.matmul(self._augmented, augmented_centers, transpose_b=True)
         labels = tf.argmin(scores, axis=1, output_type=tf.int32)
@@ -517,10 +553,24 @@ class DataPasses:
     def farthest_points(
         self, centers: np.ndarray, count: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """The ``count`` points farthest from their centre (see :class:`DataSource`)."""
-        offset = self.offset if self.options.centred else None
-        labels, distances = label_pass(self.points, offset, centers, self.plan)
-        labels, distances = labels.numpy(), distances.numpy()
+        """The ``count`` points farthest from their centre (see :class:`DataSource`).
+
+        Right after :meth:`assign` on the same centres, the distances are computed in
+        NumPy exactly as scikit-learn computes them (``((x - mean) - c)^2`` summed, in
+        the data's dtype), so that ties between equal points, which ``argpartition``
+        orders by every other value, resolve as scikit-learn's do.
+        """
+        if self._last is not None and self._last[0] is centers:
+            labels = self._last[1]
+            distances = np.concatenate([
+                np.sum((np.asarray(self.points[start:stop]) - self.offset_array
+                        - centers[labels[start:stop]]) ** 2, axis=1)
+                for start, stop in _blocks(self.n_samples, self.plan)
+            ])
+        else:
+            offset = self.offset if self.options.centred else None
+            labels, distances = label_pass(self.points, offset, centers, self.plan)
+            labels, distances = labels.numpy(), distances.numpy()
         if distances.max() == 0.0:
             return None
         # The same selection as scikit-learn's, ties included.

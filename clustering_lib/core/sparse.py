@@ -36,7 +36,7 @@ import tensorflow as tf
 
 from .compile import count_trace
 from .lloyd import IterationInfo, LloydResult, lloyd_on
-from .passes import AssignmentPass
+from .passes import AssignmentPass, repeated_rows
 
 __all__ = [
     "SparseSource",
@@ -502,6 +502,14 @@ def kmeans_plusplus_indices(
     return indices.numpy()
 
 
+def _first_of_equal_centers(centers: np.ndarray) -> np.ndarray:
+    """Indices of the centres that do not repeat an earlier one: the passes run on
+    those only, so every point goes to the first of equal centres (see
+    :func:`~.passes.repeated_rows`)."""
+    repeated = repeated_rows(centers)
+    return np.arange(len(centers)) if repeated is None else np.flatnonzero(~repeated)
+
+
 class SparseSource:
     """CSR rows as a :class:`~.passes.DataSource`: Lloyd's driver (:func:`.lloyd.lloyd_on`)
     runs on it exactly as on dense data (same M-step, relocation, placement of empty
@@ -525,19 +533,24 @@ class SparseSource:
         self._last: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def assign(self, centers: np.ndarray, with_inertia: bool = False) -> AssignmentPass:
+        kept = _first_of_equal_centers(centers)
         labels, distances, sums, totals, inertia = _compiled("assign", self.dtype)(
-            self.rows, self.weights, tf.constant(centers, self.dtype), self.block
+            self.rows, self.weights, tf.constant(centers[kept], self.dtype), self.block
         )
-        labels = labels.numpy()
+        labels = kept[labels.numpy()]
         self._last = (centers, labels, distances)  # for farthest_points on these centres
-        return AssignmentPass(labels, sums.numpy().reshape(len(centers), -1), totals.numpy(),
-                              float(inertia))
+        all_sums = np.zeros((len(centers), self.n_features), np.float64)
+        all_totals = np.zeros(len(centers), np.float64)
+        all_sums[kept] = sums.numpy().reshape(len(kept), -1)
+        all_totals[kept] = totals.numpy()
+        return AssignmentPass(labels, all_sums, all_totals, float(inertia))
 
     def final(self, centers: np.ndarray) -> tuple[np.ndarray, float]:
+        kept = _first_of_equal_centers(centers)
         labels, _, inertia = _compiled("final", self.dtype)(
-            self.rows, self.weights, tf.constant(centers, self.dtype), self.block
+            self.rows, self.weights, tf.constant(centers[kept], self.dtype), self.block
         )
-        return labels.numpy(), float(inertia)
+        return kept[labels.numpy()], float(inertia)
 
     def inertia_of(self, centers: np.ndarray, labels: np.ndarray) -> float:
         """``sum w ||x - c_label||^2`` for labels given: ``||c||^2 + sum (v^2 - 2 v c_col)``
