@@ -563,3 +563,20 @@ def test_memory_is_flat_in_the_number_of_rows(background):
     assert figures["data_mib"] > 300
     assert figures["anon_peak_over_warm_up_mib"] <= 100, figures
     assert figures["anon_peak_mib"] <= 200, figures
+
+
+def test_streamed_fit_reports_the_inertia_of_its_labels_after_a_late_relocation(tmp_path):
+    # 20 points, 10 of them duplicated, 7 centres: the fit stops on unchanged labels in
+    # the iteration that relocates an empty cluster, as scikit-learn's does.
+    rng = np.random.default_rng(15252)
+    X = rng.normal(size=(20, 2)) * rng.uniform(0.5, 5.0, 2)
+    X[10:] = X[:10]
+    rng.uniform(0.5, 2.0, 20)  # the weights of the dense test, not used here
+    init = X[rng.choice(20, 7, replace=False)]
+    reference = SklearnKMeans(7, init=init, n_init=1, tol=0.0).fit(X)
+    for data in (_memmap(X, tmp_path), _dataset(X, 6)):
+        model = cl.KMeans(7, init=init, n_init=1, tol=0.0).fit(data)
+        np.testing.assert_array_equal(model.labels_, reference.labels_)
+        residuals = X - model.cluster_centers_[model.labels_]
+        np.testing.assert_allclose(model.inertia_, (residuals**2).sum(), rtol=1e-12)
+        np.testing.assert_allclose(model.inertia_, reference.inertia_, rtol=1e-12)

@@ -548,6 +548,18 @@ class StreamedPasses:
         (inertia,) = self._run("final", centers, labels.add, "final labels")
         return labels.collect(), float(inertia)
 
+    def inertia_of(self, centers: np.ndarray, labels: np.ndarray) -> float:
+        """The inertia of ``labels`` under ``centers``, from the differences in float64:
+        one host pass (see :class:`~.passes.DataSource`)."""
+        centers = np.asarray(centers, np.float64)
+        total = 0.0
+        for start, rows, weights in self.host_blocks("inertia"):
+            residuals = (np.asarray(rows, np.float64) - self.offset_array
+                         - centers[labels[start:start + len(rows)]])
+            squared = np.einsum("ij,ij->i", residuals, residuals)
+            total += float(squared.sum() if weights is None else np.asarray(weights) @ squared)
+        return total
+
     def label_pass(self, centers: np.ndarray, visit: Callable, label: str = "labelling",
                    plan: compile_policy.BlockPlan | None = None) -> None:
         """One pass of nearest centres: ``visit(group, labels, squared_distances)`` per
