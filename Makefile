@@ -29,7 +29,7 @@ WHEELHOUSE_FLAGS ?=
 PIP_SOURCE       := $(if $(wildcard $(WHEELHOUSE)/*.whl),--no-index --find-links $(WHEELHOUSE))
 # `make test` checks the student notebooks too; add --require-exercises once every notebook
 # has one.
-WORKSHOP_CHECK_FLAGS ?=
+WORKSHOP_CHECK_FLAGS ?= --require-exercises
 
 .DEFAULT_GOAL := help
 .PHONY: help setup run test lint bench lab clean distclean
