@@ -405,16 +405,17 @@ class BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin
 
     @staticmethod
     def _seed_indices(
-        X, init, n_clusters, random_state, sample_weight, offset=None
+        X, init, n_clusters, random_state, sample_weight, offset=None, cache=None
     ) -> np.ndarray:
         """Rows of X chosen by k-means++ or at random (probability ~ ``sample_weight``).
 
         ``offset``: subtracted before k-means++ measures distances (KMeans passes the
-        data's mean: scikit-learn seeds on centred data).
+        data's mean: scikit-learn seeds on centred data). ``cache``: a dict kept for
+        one fit's ``n_init`` runs (see :func:`clustering_lib.core.kmeans_plusplus_indices`).
         """
         if init == "k-means++":
             return core.kmeans_plusplus_indices(
-                X, n_clusters, random_state, sample_weight, offset=offset
+                X, n_clusters, random_state, sample_weight, offset=offset, cache=cache
             )
         return core.random_init_indices(X, n_clusters, random_state, sample_weight)
 

@@ -376,18 +376,19 @@ class KMeans(BaseKMeans):
             )
             self._algorithm = "lloyd"
 
-    def _initial_centers(self, X, x_mean, sample_weight, rng, init) -> np.ndarray:
+    def _initial_centers(self, X, x_mean, sample_weight, rng, init, cache=None) -> np.ndarray:
         """Initial centres for one run, in the frame of ``X`` (NaN coordinates filled).
 
         k-means++ and 'random' return rows of ``X`` itself, so the coordinates they
         choose are exact data values. ``x_mean``: dense X's mean (None for sparse X).
+        ``cache``: one dict for all the runs of a fit (k-means++ prepares the data once).
         """
         if isinstance(init, str) and init == "k-means||":
             return streamed.kmeans_parallel_in_memory(X, self.n_clusters, rng, sample_weight,
                                                       x_mean)
         if isinstance(init, str):
             indices = self._seed_indices(
-                X, init, self.n_clusters, rng, sample_weight, offset=x_mean
+                X, init, self.n_clusters, rng, sample_weight, offset=x_mean, cache=cache
             )
             centers = X[indices]
             return centers.toarray() if sp.issparse(centers) else np.array(centers)
@@ -438,8 +439,10 @@ class KMeans(BaseKMeans):
         x_mean = None if sp.issparse(X) or spherical else X.mean(axis=0)
 
         best = None
+        seeding_cache: dict = {}  # lives for this fit only, with X unchanged
         for _ in range(self._n_init):
-            init_centers = self._initial_centers(X, x_mean, sample_weight, rng, init)
+            init_centers = self._initial_centers(X, x_mean, sample_weight, rng, init,
+                                                 seeding_cache)
             if self.verbose:
                 print("Initialization complete")
             if spherical:

@@ -106,19 +106,27 @@ def _kmeans_plusplus_loop(
     return indices.stack()
 
 
-def _kmeans_plusplus_eager(points, weights, first_index, uniforms, offset):
-    """The same greedy k-means++, one centre at a time from Python, for small data.
-
-    The distances of the candidates to every point, the only part that grows with n
-    times d, are one TensorFlow matrix product per centre (float64, the points
-    augmented once with their squared norms); the draws, the potentials and the choice
-    of the best candidate are NumPy work on vectors of length n. No tracing.
-    """
+def _eager_operands(points, weights, offset) -> tuple:
+    """What the eager k-means++ needs of the data: the centred float64 points, their
+    squared norms, the points augmented as ``[x, ||x||^2, 1]`` (a tensor) and the
+    float64 weights. Prepared once per fit when a fit makes several initialisations."""
     points64 = np.asarray(points, np.float64) - offset
     norms = np.einsum("ij,ij->i", points64, points64)
     # [x, ||x||^2, 1] . [-2 c, 1, ||c||^2] = ||x - c||^2
     augmented = tf.constant(np.column_stack([points64, norms, np.ones(len(norms))]))
-    weights64 = np.asarray(weights, np.float64)
+    return points64, norms, augmented, np.asarray(weights, np.float64)
+
+
+def _kmeans_plusplus_eager(operands, first_index, uniforms):
+    """The same greedy k-means++, one centre at a time from Python, for small data.
+
+    The distances of the candidates to every point, the only part that grows with n
+    times d, are one TensorFlow matrix product per centre (float64, the points
+    augmented once with their squared norms, see :func:`_eager_operands`); the draws,
+    the potentials and the choice of the best candidate are NumPy work on vectors of
+    length n. No tracing.
+    """
+    points64, norms, augmented, weights64 = operands
     n_samples = len(points64)
 
     def distances_to(rows):
@@ -163,6 +171,7 @@ def kmeans_plusplus_indices(
     weights: Any,
     n_local_trials: int | None = None,
     offset: Any = None,
+    cache: dict | None = None,
 ) -> np.ndarray:
     """Rows chosen by greedy k-means++ on checked input (see :func:`kmeans_plusplus`).
 
@@ -171,7 +180,9 @@ def kmeans_plusplus_indices(
     before the distances are computed (the data's mean: scikit-learn seeds on centred
     data, and near-ties then resolve the same way). Returns int64 row indices. On data
     larger than one block the points are converted to one tensor for the duration of
-    the seeding (one temporary copy).
+    the seeding (one temporary copy). ``cache``: a dict that lives as long as one fit
+    and its data (``KMeans.fit`` passes one for its ``n_init`` initialisations), where
+    the prepared operands of small data are kept between calls.
     """
     if scipy.sparse.issparse(points):
         from . import sparse
@@ -190,7 +201,12 @@ def kmeans_plusplus_indices(
     offset = np.zeros(points.shape[1]) if offset is None else np.asarray(offset, np.float64)
     mode = compile_policy.seeding_mode(points.shape[0], n_clusters, SEEDING_BLOCK_ROWS)
     if mode == "eager":
-        return _kmeans_plusplus_eager(points, weights, int(first), uniforms, offset)
+        operands = None if cache is None else cache.get("kmeans_plusplus")
+        if operands is None:
+            operands = _eager_operands(points, weights, offset)
+            if cache is not None:
+                cache["kmeans_plusplus"] = operands
+        return _kmeans_plusplus_eager(operands, int(first), uniforms)
     loop = _kmeans_plusplus_graph(points.dtype)
     indices = loop(
         points, weights, tf.constant(first, tf.int64), tf.constant(uniforms),
