@@ -86,7 +86,7 @@ def _relocate_empty_clusters(data, centers, assignment, sums, totals):
     Nothing is relocated when every point sits on its centre.
     """
     empty = np.flatnonzero(totals == 0.0)
-    farthest = data.farthest_points(centers, len(empty))
+    farthest = data.farthest_points(centers, assignment, len(empty))
     if farthest is None:
         return
     donors, weights, origins = farthest

@@ -49,6 +49,7 @@ class AssignmentPass(NamedTuple):
     sums: np.ndarray  # (k, d) float64, sum of w * x per cluster (in the centred frame)
     totals: np.ndarray  # (k,) float64, sum of w per cluster
     inertia: float | None  # sum of w * squared distance, when asked for
+    distances: np.ndarray | None = None  # (n,) squared distance to the label, if the pass has it
 
 
 # --------------------------------------------------------------------------- #
@@ -406,9 +407,11 @@ class DataSource(Protocol):
         """
 
     def farthest_points(
-        self, centers: np.ndarray, count: int
+        self, centers: np.ndarray, assignment: AssignmentPass, count: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """The ``count`` points farthest from their nearest centre, farthest first.
+
+        ``assignment`` is the pass :meth:`assign` just made on ``centers``.
 
         Returns their coordinates (float64, working frame), weights and labels; or
         None when every point sits on its centre.
@@ -443,7 +446,6 @@ class DataPasses:
             inertia=False,
         )
         self._cache: dict[int, tuple] = {}
-        self._last: tuple[np.ndarray, np.ndarray] | None = None  # centres and their labels
         self._keep_blocks = (
             plan.mode != "eager"
             and type(points) is np.ndarray  # not a memory map, not a tensor
@@ -464,11 +466,6 @@ class DataPasses:
 
     def assign(self, centers: np.ndarray, with_inertia: bool = False) -> AssignmentPass:
         """Labels, per-cluster float64 sums and (optionally) inertia under ``centers``."""
-        assignment = self._assign(centers, with_inertia)
-        self._last = (centers, assignment.labels)  # for farthest_points on these centres
-        return assignment
-
-    def _assign(self, centers: np.ndarray, with_inertia: bool) -> AssignmentPass:
         if self.plan.mode == "eager":
             return self._assign_eager(centers, with_inertia)
         options = dataclasses.replace(self.options, inertia=with_inertia)
@@ -551,26 +548,21 @@ class DataPasses:
         return block
 
     def farthest_points(
-        self, centers: np.ndarray, count: int
+        self, centers: np.ndarray, assignment: AssignmentPass, count: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """The ``count`` points farthest from their centre (see :class:`DataSource`).
 
-        Right after :meth:`assign` on the same centres, the distances are computed in
-        NumPy exactly as scikit-learn computes them (``((x - mean) - c)^2`` summed, in
-        the data's dtype), so that ties between equal points, which ``argpartition``
-        orders by every other value, resolve as scikit-learn's do.
+        The distances to the centres ``assignment`` labelled are computed in NumPy
+        exactly as scikit-learn computes them (``((x - mean) - c)^2`` summed, in the
+        data's dtype), so that ties between equal points, which ``argpartition`` orders
+        by every other value, resolve as scikit-learn's do.
         """
-        if self._last is not None and self._last[0] is centers:
-            labels = self._last[1]
-            distances = np.concatenate([
-                np.sum((np.asarray(self.points[start:stop]) - self.offset_array
-                        - centers[labels[start:stop]]) ** 2, axis=1)
-                for start, stop in _blocks(self.n_samples, self.plan)
-            ])
-        else:
-            offset = self.offset if self.options.centred else None
-            labels, distances = label_pass(self.points, offset, centers, self.plan)
-            labels, distances = labels.numpy(), distances.numpy()
+        labels = assignment.labels
+        distances = np.concatenate([
+            np.sum((np.asarray(self.points[start:stop]) - self.offset_array
+                    - centers[labels[start:stop]]) ** 2, axis=1)
+            for start, stop in _blocks(self.n_samples, self.plan)
+        ])
         if distances.max() == 0.0:
             return None
         # The same selection as scikit-learn's, ties included.

@@ -530,7 +530,6 @@ class SparseSource:
         self.n_features = int(self.rows.n_features)
         self.offset_array = np.zeros(self.n_features, self.dtype.as_numpy_dtype)
         self.block = tf.constant(block_rows_for(n_clusters), tf.int64)
-        self._last: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def assign(self, centers: np.ndarray, with_inertia: bool = False) -> AssignmentPass:
         kept = _first_of_equal_centers(centers)
@@ -538,12 +537,11 @@ class SparseSource:
             self.rows, self.weights, tf.constant(centers[kept], self.dtype), self.block
         )
         labels = kept[labels.numpy()]
-        self._last = (centers, labels, distances)  # for farthest_points on these centres
         all_sums = np.zeros((len(centers), self.n_features), np.float64)
         all_totals = np.zeros(len(centers), np.float64)
         all_sums[kept] = sums.numpy().reshape(len(kept), -1)
         all_totals[kept] = totals.numpy()
-        return AssignmentPass(labels, all_sums, all_totals, float(inertia))
+        return AssignmentPass(labels, all_sums, all_totals, float(inertia), distances.numpy())
 
     def final(self, centers: np.ndarray) -> tuple[np.ndarray, float]:
         kept = _first_of_equal_centers(centers)
@@ -568,16 +566,9 @@ class SparseSource:
         return float(tf.tensordot(tf.cast(self.weights, tf.float64), per_row, 1))
 
     def farthest_points(
-        self, centers: np.ndarray, count: int
+        self, centers: np.ndarray, assignment: AssignmentPass, count: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        if self._last is not None and self._last[0] is centers:
-            labels, distances = self._last[1], self._last[2]
-        else:
-            labels, distances, _ = _compiled("final", self.dtype)(
-                self.rows, self.weights, tf.constant(centers, self.dtype), self.block
-            )
-            labels = labels.numpy()
-        distances = distances.numpy()
+        labels, distances = assignment.labels, assignment.distances
         if distances.max() == 0.0:
             return None
         # The same selection as scikit-learn's (and the dense engine's), ties included.

@@ -581,10 +581,11 @@ class StreamedPasses:
         return labels.collect(), distances.collect()
 
     def farthest_points(
-        self, centers: np.ndarray, count: int
+        self, centers: np.ndarray, assignment: AssignmentPass, count: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """The ``count`` points farthest from their nearest centre, farthest first.
 
+        The rows are needed, so this is a pass of its own (``assignment`` is not used).
         Each chunk's ``count`` farthest rows are merged into a running selection
         (ties go to the lower row index), so the pass needs no random access. The
         in-memory engine orders the same points as scikit-learn's ``argpartition``
