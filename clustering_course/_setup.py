@@ -1,0 +1,62 @@
+"""The notebooks' one set-up call: environment before TensorFlow starts, then seeds."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# Set before TensorFlow is imported; TensorFlow reads them once, at start-up.
+#  - TF_CPP_MIN_LOG_LEVEL=3: no C++ log lines in the notebooks' outputs.
+#  - TF_ENABLE_ONEDNN_OPTS=0: TensorFlow's own kernels instead of oneDNN's. oneDNN picks its
+#    code path by the processor's instruction set (AVX2, AVX-512, ...), so the same training
+#    gives different last digits on different machines; TensorFlow's own kernels do not.
+_ENVIRONMENT = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
+
+
+def setup(seed: int = 0, *, threads: int | None = None, logical_cpus: int | None = None) -> int:
+    """Make a notebook repeatable on any machine: call it first, before TensorFlow starts.
+
+    Sets the environment TensorFlow reads at start-up (quiet logs, no oneDNN kernels, whose
+    results depend on the processor's instruction set), imports TensorFlow, optionally splits
+    the CPU into logical devices and fixes the thread pools, then seeds Python, NumPy,
+    TensorFlow and Keras, makes TensorFlow's ops deterministic and fixes the figure style.
+
+    Parameters
+    ----------
+    seed : int, default=0
+        The seed for every generator.
+    threads : int or None, default=None
+        Fix TensorFlow's intra- and inter-op thread pools to this size (training splits its
+        work by the pool size); None keeps TensorFlow's choice.
+    logical_cpus : int or None, default=None
+        Split the CPU into this many logical devices (for ``tf.distribute`` examples).
+
+    Returns
+    -------
+    int
+        The seed.
+    """
+    if "tensorflow" in sys.modules:
+        for name, value in _ENVIRONMENT.items():
+            if os.environ.get(name) != value:
+                raise RuntimeError(
+                    f"clustering_course.setup() must run before TensorFlow is imported "
+                    f"({name} is read once, at TensorFlow's start-up): call it in the first "
+                    "cell, before importing clustering_lib, keras or tensorflow."
+                )
+    os.environ.update(_ENVIRONMENT)
+
+    import clustering_lib  # noqa: I001 (first: imports TensorFlow without its start-up lines)
+    import tensorflow as tf
+
+    tf.get_logger().setLevel("ERROR")
+    if logical_cpus is not None:
+        if isinstance(logical_cpus, bool) or not isinstance(logical_cpus, int) or logical_cpus < 1:
+            raise ValueError(
+                f"logical_cpus must be None or a positive integer, got {logical_cpus!r}."
+            )
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * logical_cpus
+        )
+    return clustering_lib.seed_everything(seed, threads=threads)
