@@ -18,6 +18,3 @@ os.environ.pop("MPLBACKEND", None)
 import matplotlib
 
 matplotlib.use("Agg")
-
-# Figure regression for nbval: every stored PNG output is compared with the fresh one.
-pytest_plugins = ["clustering_lib.pytest_figures"]

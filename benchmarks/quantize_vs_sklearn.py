@@ -34,6 +34,8 @@ from sklearn.cluster import KMeans as SklearnKMeans  # noqa: E402
 from sklearn.cluster import kmeans_plusplus  # noqa: E402
 
 import clustering_lib as cl  # noqa: E402
+from clustering_course import palettes  # noqa: E402
+from clustering_lib.quantize import DEFAULT_SAMPLE_SIZE  # noqa: E402
 
 N_COLORS = 64
 SAMPLE_SIZES = (5_000, 10_000, 20_000, 50_000)
@@ -54,7 +56,8 @@ def bench_image(name: str, seeds: int, repeats: int, iterations: int) -> dict[st
     image = cl.load_sample_image(name)
     row: dict[str, object] = {}
     t_sk, mse_sk = timed_over_seeds(
-        lambda s: (cl.sklearn_quantize_colors(image, N_COLORS, random_state=s)[0], image), seeds
+        lambda s: (palettes.sklearn_quantize_colors(image, N_COLORS, random_state=s)[0], image),
+        seeds,
     )
     row["sklearn KMeans, all pixels: s"] = t_sk
     row["sklearn KMeans, all pixels: MSE"] = mse_sk
@@ -62,7 +65,7 @@ def bench_image(name: str, seeds: int, repeats: int, iterations: int) -> dict[st
     settings = [("sample", size) for size in SAMPLE_SIZES] + [("unique", 0), ("all", 0)]
     for method, size in settings:
         label = f"sample {size}" if method == "sample" else method
-        if size == cl.DEFAULT_SAMPLE_SIZE:
+        if size == DEFAULT_SAMPLE_SIZE:
             label += " (default)"
         t, err = timed_over_seeds(
             lambda s, m=method, n=size: (cl.quantize_colors(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import sys
 
+from ._quiet import import_tensorflow_quietly
+
 # Set before TensorFlow is imported; TensorFlow reads them once, at start-up.
 #  - TF_CPP_MIN_LOG_LEVEL=3: no C++ log lines in the notebooks' outputs.
 #  - TF_ENABLE_ONEDNN_OPTS=0: TensorFlow's own kernels instead of oneDNN's. oneDNN picks its
@@ -46,7 +48,7 @@ def setup(seed: int = 0, *, threads: int | None = None, logical_cpus: int | None
                 )
     os.environ.update(_ENVIRONMENT)
 
-    import clustering_lib  # noqa: I001 (first: imports TensorFlow without its start-up lines)
+    import_tensorflow_quietly()
     import tensorflow as tf
 
     tf.get_logger().setLevel("ERROR")
@@ -59,4 +61,6 @@ def setup(seed: int = 0, *, threads: int | None = None, logical_cpus: int | None
         tf.config.set_logical_device_configuration(
             cpu, [tf.config.LogicalDeviceConfiguration()] * logical_cpus
         )
-    return clustering_lib.seed_everything(seed, threads=threads)
+    from .reproducibility import seed_everything
+
+    return seed_everything(seed, threads=threads)

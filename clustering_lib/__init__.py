@@ -8,8 +8,7 @@ Layers
 - ``kmeans``: :class:`KMeans`, a scikit-learn-compatible estimator on top of core.
 - ``minibatch``: :class:`MiniBatchKMeans`, streaming k-means (``partial_fit``, tf.data).
 - ``streamed``: fits on memory maps and ``tf.data`` datasets, and on the replicas of a
-  ``tf.distribute`` strategy (engine in ``core.streaming``, ``core.distributed``,
-  ``core.kmeans_parallel``); ``memory``: peak-memory measurement.
+  ``tf.distribute`` strategy.
 - ``kmedoids``: :class:`KMedoids`, k-medoids on features or on a distance matrix.
 - ``losses``: differentiable clustering losses for neural embeddings (k-means, DEC).
 - ``deep``: the blog post's CNN trained with the k-means loss, autoencoders, DCN, DEC
@@ -18,17 +17,15 @@ Layers
 - ``datasets``: MNIST (offline-friendly), digits and scikit-learn's sample images.
 - ``nmf``: :class:`NMF`, non-negative matrix factorisation by coordinate descent.
 - ``quantize``: colour quantisation of images with k-means.
-- ``streams``: data arriving in chunks: drifting blobs and a harness to replay a stream.
-- ``plotting``: the figures the notebooks share.
-- ``timing``: wall-clock timing of a few calls, for the notebooks' speed comparisons.
+
+
+What exists only for the notebooks (plotting, exercises, streams of data, timing, memory,
+the set-up call) is in the separate package ``clustering_course``.
 """
 
-from ._quiet import import_tensorflow_quietly
+import tensorflow  # noqa: F401  (the engine; imported first so its start-up runs once)
 
-import_tensorflow_quietly()
-
-from . import plotting  # noqa: E402
-from .core import (  # noqa: E402
+from .core import (
     LloydResult,
     assign,
     kmeans_plusplus,
@@ -37,14 +34,14 @@ from .core import (  # noqa: E402
     random_init,
     update_centroids,
 )
-from .datasets import (  # noqa: E402
+from .datasets import (
     load_digits,
     load_mnist,
     load_sample_image,
     make_blobs_memmap,
     make_topic_documents,
 )
-from .deep import (  # noqa: E402
+from .deep import (
     DCNResult,
     DECResult,
     KMeansEmbeddingResult,
@@ -56,9 +53,9 @@ from .deep import (  # noqa: E402
     train_dec,
     train_kmeans_embedding,
 )
-from .kmeans import DegenerateCentersWarning, InconsistentDistancesWarning, KMeans  # noqa: E402
-from .kmedoids import KMedoids, medoid_cost  # noqa: E402
-from .losses import (  # noqa: E402
+from .kmeans import DegenerateCentersWarning, InconsistentDistancesWarning, KMeans
+from .kmedoids import KMedoids, medoid_cost
+from .losses import (
     SoftAssignment,
     batch_kmeans,
     cluster_means,
@@ -69,8 +66,7 @@ from .losses import (  # noqa: E402
     student_t_assignments,
     target_distribution,
 )
-from .memory import PeakMemory  # noqa: E402
-from .metrics import (  # noqa: E402
+from .metrics import (
     cluster_accuracy,
     contingency_matrix,
     evaluate_clustering,
@@ -78,37 +74,23 @@ from .metrics import (  # noqa: E402
     purity,
     relabel,
 )
-from .minibatch import MiniBatchKMeans  # noqa: E402
-from .nmf import NMF  # noqa: E402
-from .quantize import (  # noqa: E402
-    DEFAULT_SAMPLE_SIZE,
+from .minibatch import MiniBatchKMeans
+from .nmf import NMF
+from .quantize import (
     apply_palette,
     compressed_bits_per_pixel,
     image_mse,
     image_psnr,
-    palette_baselines,
-    quantization_sweep,
     quantize_colors,
     random_palette,
-    sklearn_quantize_colors,
     uniform_palette,
 )
-from .reproducibility import seed_everything, set_figure_style  # noqa: E402
-from .streams import (  # noqa: E402
-    StreamReplay,
-    StreamView,
-    centre_error,
-    make_drifting_blobs,
-    replay_stream,
-)
-from .timing import Timing, time_calls  # noqa: E402
 
 __version__ = "0.1.0"
 
 __all__ = [
     "DCNResult",
     "DECResult",
-    "DEFAULT_SAMPLE_SIZE",
     "DegenerateCentersWarning",
     "InconsistentDistancesWarning",
     "KMeans",
@@ -117,15 +99,10 @@ __all__ = [
     "LloydResult",
     "MiniBatchKMeans",
     "NMF",
-    "PeakMemory",
     "SoftAssignment",
-    "StreamReplay",
-    "StreamView",
-    "Timing",
     "apply_palette",
     "assign",
     "batch_kmeans",
-    "centre_error",
     "cluster_means",
     "cnn_autoencoder",
     "combine_kmeans_terms",
@@ -145,28 +122,19 @@ __all__ = [
     "load_digits",
     "load_mnist",
     "load_sample_image",
-    "make_drifting_blobs",
     "make_blobs_memmap",
     "make_topic_documents",
     "match_labels",
     "medoid_cost",
     "pairwise_squared_distances",
-    "palette_baselines",
-    "plotting",
     "purity",
-    "quantization_sweep",
     "quantize_colors",
     "random_init",
     "random_palette",
     "relabel",
-    "replay_stream",
-    "seed_everything",
-    "set_figure_style",
-    "sklearn_quantize_colors",
     "small_cnn",
     "student_t_assignments",
     "target_distribution",
-    "time_calls",
     "train_dcn",
     "train_dec",
     "train_kmeans_embedding",

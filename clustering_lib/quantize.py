@@ -25,9 +25,7 @@ __all__ = [
     "compressed_bits_per_pixel",
     "image_mse",
     "image_psnr",
-    "quantization_sweep",
     "quantize_colors",
-    "sklearn_quantize_colors",
 ]
 
 #: Pixels sampled to fit the palette by default, chosen by measurement at 64 colours
@@ -191,29 +189,6 @@ def quantize_colors(
     return palette[labels].reshape(image.shape), palette
 
 
-def sklearn_quantize_colors(
-    image: Any, n_colors: int, *, random_state: Any = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """The reference quantiser: scikit-learn's ``KMeans`` fitted on every pixel.
-
-    Same conventions as :func:`quantize_colors` (input and output scale and dtype,
-    palette rounded for uint8 images); used by the notebooks, tests and benchmarks
-    as the baseline to compare with.
-    """
-    from sklearn.cluster import KMeans as SklearnKMeans
-
-    image = _check_image(image)
-    scale = 255.0 if image.dtype == np.uint8 else 1.0
-    pixels = image.reshape(-1, 3).astype(np.float32 if scale > 1 else image.dtype) / scale
-    model = SklearnKMeans(n_colors, random_state=random_state).fit(pixels)
-    centres = np.clip(model.cluster_centers_, 0.0, 1.0)
-    if image.dtype == np.uint8:
-        palette = np.rint(centres * 255.0).astype(np.uint8)
-    else:
-        palette = centres.astype(image.dtype)
-    return palette[model.labels_].reshape(image.shape), palette
-
-
 def image_mse(reference: Any, image: Any) -> float:
     """Mean squared error between two images of the same shape, in the reference's scale.
 
@@ -252,36 +227,6 @@ def compressed_bits_per_pixel(n_pixels: int, n_colors: int) -> float:
         )
     index_bits = max(1, int(np.ceil(np.log2(n_colors))))
     return (24 * n_colors + index_bits * n_pixels) / n_pixels
-
-
-def quantization_sweep(
-    image: Any, n_colors_values: list[int], **quantize_kwargs: Any
-) -> dict[str, np.ndarray]:
-    """Quantise ``image`` to each palette size; report error and storage for each.
-
-    Parameters
-    ----------
-    image : array-like of shape (height, width, 3)
-    n_colors_values : list of int
-        Palette sizes to try.
-    **quantize_kwargs
-        Passed on to :func:`quantize_colors` (``method``, ``random_state``, ...).
-
-    Returns
-    -------
-    dict of ndarray
-        ``n_colors``, ``mse``, ``psnr`` (dB) and ``bits_per_pixel``, one entry per size.
-    """
-    image = _check_image(image)
-    n_pixels = image.shape[0] * image.shape[1]
-    rows = []
-    for n_colors in n_colors_values:
-        quantized, _ = quantize_colors(image, n_colors, **quantize_kwargs)
-        rows.append((n_colors, image_mse(image, quantized), image_psnr(image, quantized),
-                     compressed_bits_per_pixel(n_pixels, n_colors)))
-    columns = zip(*rows, strict=True)
-    return {name: np.array(values) for name, values in
-            zip(("n_colors", "mse", "psnr", "bits_per_pixel"), columns, strict=True)}
 
 
 # --------------------------------------------------------------------------- #
@@ -398,47 +343,3 @@ def random_palette(image: Any, n_colors: int, *, random_state: Any = None) -> np
     rng = check_random_state(random_state)
     chosen = rng.choice(len(colours), size=n_colors, replace=False, p=counts / counts.sum())
     return colours[np.sort(chosen)]
-
-
-__all__ += ["palette_baselines"]
-
-
-def palette_baselines(
-    image: Any,
-    n_colors_values: list[int],
-    n_levels_values: list[int],
-    *,
-    n_draws: int = 5,
-    random_state: Any = None,
-) -> dict[str, np.ndarray]:
-    """Error of the two palettes without k-means, to compare with :func:`quantization_sweep`.
-
-    For each palette size ``k`` in ``n_colors_values``: ``n_draws`` palettes of
-    :func:`random_palette` (drawn one after the other from ``random_state``) and the
-    median of their PSNRs. For each ``m`` in ``n_levels_values``: the uniform grid of
-    ``m ** 3`` colours (:func:`uniform_palette`), its PSNR and how many of its colours the
-    repainted image uses. Every palette repaints by :func:`apply_palette`.
-
-    Returns
-    -------
-    dict of ndarray
-        ``random_psnr`` (one per ``n_colors_values``); ``grid_n_colors``, ``grid_psnr``
-        and ``grid_colors_used`` (one per ``n_levels_values``).
-    """
-    image = _check_image(image)
-    if isinstance(n_draws, bool) or not isinstance(n_draws, numbers.Integral) or n_draws < 1:
-        raise ValueError(f"n_draws must be a positive integer, got {n_draws!r}.")
-    rng = check_random_state(random_state)
-    random_psnr = [
-        np.median([image_psnr(image, apply_palette(image, random_palette(image, k,
-                                                                          random_state=rng)))
-                   for _ in range(n_draws)])
-        for k in n_colors_values
-    ]
-    grids = [apply_palette(image, uniform_palette(m, dtype=image.dtype)) for m in n_levels_values]
-    return {
-        "random_psnr": np.array(random_psnr, dtype=np.float64),
-        "grid_n_colors": np.array([m**3 for m in n_levels_values]),
-        "grid_psnr": np.array([image_psnr(image, grid) for grid in grids]),
-        "grid_colors_used": np.array([len(_unique_colours(g.reshape(-1, 3))[0]) for g in grids]),
-    }

@@ -6,7 +6,7 @@ Usage::
     python scripts/check_workshop.py 01_intro.ipynb     # a subset (names in notebooks/ or paths)
     python scripts/check_workshop.py --require-exercises
 
-For each notebook the student version is made in memory (``clustering_lib.workshop``) and
+For each notebook the student version is made in memory (``clustering_course.workshop``) and
 executed with nbclient in a fresh kernel, errors allowed, in ``build/workshop/`` (where the
 student copies live). It passes when the only errors are the stubs' ``NotImplementedError``s,
 raised in exercise cells, and every stub raised (a check cell calls it). A notebook without
@@ -34,7 +34,7 @@ from nbclient import NotebookClient
 from run_notebooks import CELL_TIMEOUT_S, KERNEL_NAME, LOG_DIR, REPO_ROOT, resolve_notebooks
 from traitlets.config import Config
 
-from clustering_lib.workshop import ExerciseFormatError, student_notebook, student_run_problems
+from clustering_course.workshop import ExerciseFormatError, student_notebook, student_run_problems
 
 WORKSHOP_DIR = REPO_ROOT / "build" / "workshop"
 CHECK_DIR = REPO_ROOT / "build" / "workshop-check"

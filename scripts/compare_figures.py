@@ -21,7 +21,7 @@ from pathlib import Path
 
 import nbformat
 
-from clustering_lib.figures import DEFAULT_TOLERANCE, compare_notebooks, write_comparison_images
+from clustering_course.figures import DEFAULT_TOLERANCE, compare_notebooks, write_comparison_images
 
 
 def pairs(expected: Path, actual: Path) -> list[tuple[Path, Path]]:

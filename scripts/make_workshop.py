@@ -7,7 +7,7 @@ Usage::
 
 For each notebook, ``build/workshop/<name>.ipynb`` is the student version (the solution blocks
 replaced by stubs that raise ``NotImplementedError`` with a hint, the outputs of the exercise
-cells cleared, everything else as in the full notebook; see ``clustering_lib.workshop``) and
+cells cleared, everything else as in the full notebook; see ``clustering_course.workshop``) and
 ``build/workshop/solutions/<name>.html`` the full notebook with its stored outputs, for the
 teacher. Nothing is executed. Exit status 1 if a notebook's exercise cells are malformed.
 """
@@ -22,7 +22,7 @@ import nbformat
 from nbconvert import HTMLExporter
 from run_notebooks import REPO_ROOT, resolve_notebooks
 
-from clustering_lib.workshop import ExerciseFormatError, student_notebook
+from clustering_course.workshop import ExerciseFormatError, student_notebook
 
 WORKSHOP_DIR = REPO_ROOT / "build" / "workshop"
 

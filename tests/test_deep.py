@@ -10,6 +10,7 @@ import pytest
 import tensorflow as tf
 
 import clustering_lib as cl
+from clustering_course.reproducibility import seed_everything
 
 BLOB_CENTERS = np.array([[0.0, 0.0], [8.0, 0.0], [0.0, 8.0]])
 
@@ -163,7 +164,7 @@ def test_cnn_autoencoder_rejects_bad_sizes():
 
 
 def test_embed_in_batches_equals_one_call():
-    cl.seed_everything(0)
+    seed_everything(0)
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="tanh"),
                               keras.layers.Dense(2)])
     x = np.random.default_rng(3).normal(size=(10, 3))  # float64: embed casts to float32
@@ -238,7 +239,7 @@ def test_train_kmeans_embedding_between_weight_enters_the_loss():
 
 def test_train_kmeans_embedding_history_and_centroids_are_finite():
     x, _ = _blobs(16, 0.5)
-    cl.seed_everything(0)
+    seed_everything(0)
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3)])
     initial = model.get_weights()
     result = cl.train_kmeans_embedding(model, x, 3, epochs=3, batch_size=16, learning_rate=0.01,
@@ -255,7 +256,7 @@ def test_train_kmeans_embedding_history_and_centroids_are_finite():
 
 def test_train_kmeans_embedding_stops_early_and_restores_the_best_weights():
     x, _ = _blobs(16, 0.5)
-    cl.seed_everything(0)
+    seed_everything(0)
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)])
     snapshots = []
 
@@ -312,7 +313,7 @@ def test_train_kmeans_embedding_is_deterministic():
     x, _ = _blobs(16, 0.5)
 
     def run():
-        cl.seed_everything(0)
+        seed_everything(0)
         model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(4, activation="tanh"),
                                   keras.layers.Dense(2)])
         result = cl.train_kmeans_embedding(model, x, 3, epochs=3, batch_size=16,
@@ -438,7 +439,7 @@ def test_train_dec_without_convergence_runs_every_epoch():
 
 def test_idec_reconstruction_is_positive_and_matches_numpy():
     x, _ = _blobs(20, 0.5, seed=5)
-    cl.seed_everything(0)
+    seed_everything(0)
     encoder, decoder, autoencoder = cl.dense_autoencoder(input_dim=2, code_dim=2, hidden=(8,))
     expected = float(np.mean((autoencoder(x).numpy() - x) ** 2))
     result = cl.train_dec(encoder, x, 3, decoder=decoder, epochs=1, batch_size=20,
@@ -452,7 +453,7 @@ def test_idec_reconstruction_is_positive_and_matches_numpy():
 
 def test_idec_trains_the_decoder_and_dec_does_not():
     x, _ = _blobs(20, 0.5, seed=6)
-    cl.seed_everything(0)
+    seed_everything(0)
     encoder, decoder, _ = cl.dense_autoencoder(input_dim=2, code_dim=2, hidden=(8,))
     before = decoder.get_weights()
     cl.train_dec(encoder, x, 3, epochs=1, batch_size=20, n_init=2, verbose=False)
@@ -527,7 +528,7 @@ def test_train_dec_rejects_bad_initial_labels(labels, error, match):
 
 
 def _tiny_autoencoder(seed=0):
-    cl.seed_everything(seed)
+    seed_everything(seed)
     return cl.dense_autoencoder(input_dim=2, code_dim=2, hidden=(8,))
 
 

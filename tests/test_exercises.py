@@ -11,7 +11,7 @@ from scipy.optimize import nnls
 from sklearn.cluster import KMeans as SklearnKMeans
 
 import clustering_lib as cl
-from clustering_lib.exercises import (
+from clustering_course.exercises import (
     ExerciseFailed,
     check_compress_image,
     check_cosine_kmeans,

@@ -18,9 +18,8 @@ from nbclient import NotebookClient
 from PIL import Image
 from traitlets.config import Config
 
-import clustering_lib as cl
-from clustering_lib import reproducibility
-from clustering_lib.figures import (
+from clustering_course import reproducibility
+from clustering_course.figures import (
     DEFAULT_TOLERANCE,
     compare_notebooks,
     compare_png,
@@ -31,7 +30,7 @@ from clustering_lib.figures import (
     png_to_array,
     write_comparison_images,
 )
-from clustering_lib.reproducibility import FIGURE_STYLE
+from clustering_course.reproducibility import FIGURE_STYLE, seed_everything, set_figure_style
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -44,7 +43,7 @@ def close_figures():
 
 def scatter_png(centre_x=0.0, cmap="viridis", with_curve=True):
     """A small figure with a marker, an image and a curve, each of which a test can change."""
-    cl.set_figure_style()
+    set_figure_style()
     fig, (left, right) = plt.subplots(1, 2, figsize=(5, 2.5))
     left.scatter([centre_x, 1.0], [0.0, 1.0], marker="X", s=160, c="black")
     left.set(xlim=(-2, 3), ylim=(-2, 3), title="centres")
@@ -78,7 +77,7 @@ def test_deliberate_changes_fail(change, least_rms):
 
 
 def test_a_blank_figure_fails():
-    cl.set_figure_style()
+    set_figure_style()
     fig, ax = plt.subplots(1, 2, figsize=(5, 2.5))
     assert compare_png(scatter_png(), figure_to_png(fig)).rms > 10
 
@@ -137,7 +136,7 @@ def test_saved_figures_have_no_metadata_or_timestamp():
 def test_the_figure_style_resets_what_a_user_changed():
     mpl.rcParams["font.size"] = 20
     mpl.rcParams["lines.linewidth"] = 5
-    cl.set_figure_style()
+    set_figure_style()
     assert mpl.rcParams["font.size"] == FIGURE_STYLE["font.size"] == 10
     assert mpl.rcParams["lines.linewidth"] == 1.5  # Matplotlib's default
     assert mpl.rcParams["figure.dpi"] == 100
@@ -147,14 +146,14 @@ def test_the_figure_style_resets_what_a_user_changed():
 def test_seed_everything_applies_the_figure_style_once_unless_told(monkeypatch):
     monkeypatch.setattr(reproducibility, "_figure_style_applied", False)  # a fresh process
     mpl.rcParams["font.size"] = 20
-    cl.seed_everything(0, figure_style=False)
+    seed_everything(0, figure_style=False)
     assert mpl.rcParams["font.size"] == 20
-    cl.seed_everything(0)  # the first cell of a notebook
+    seed_everything(0)  # the first cell of a notebook
     assert mpl.rcParams["font.size"] == 10
     mpl.rcParams["figure.dpi"] = 72  # the notebook's own choice, after its first cell
-    cl.seed_everything(0)  # seeding again before a later experiment keeps it
+    seed_everything(0)  # seeding again before a later experiment keeps it
     assert mpl.rcParams["figure.dpi"] == 72
-    cl.seed_everything(0, figure_style=True)
+    seed_everything(0, figure_style=True)
     assert mpl.rcParams["figure.dpi"] == 100
 
 
@@ -216,7 +215,7 @@ def test_nbval_compares_figures_rerun_on_one_core_passes_and_mutations_fail(tmp_
     nbformat.write(mutated, tmp_path / "mutated.ipynb")
 
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
-               "-p", "clustering_lib.pytest_figures", "--nbval", "--nbval-current-env",
+               "-p", "clustering_course.pytest_figures", "--nbval", "--nbval-current-env",
                "--nbval-figures-dir", str(tmp_path / "figures"), "--rootdir", str(tmp_path),
                "-q", "rerun.ipynb", "mutated.ipynb"]
     if hasattr(os, "sched_setaffinity"):  # pytest and its kernels on one core: taskset -c 0

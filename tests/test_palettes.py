@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import clustering_lib as cl
+from clustering_course import palettes
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +101,7 @@ def test_random_palette_bad_n_colors(china_small):
 
 
 def test_palette_baselines_match_the_palettes_they_describe(china_small):
-    baselines = cl.palette_baselines(china_small, [4, 16], [2, 3], n_draws=3, random_state=7)
+    baselines = palettes.palette_baselines(china_small, [4, 16], [2, 3], n_draws=3, random_state=7)
     rng = np.random.RandomState(7)
     expected_random = [
         np.median([cl.image_psnr(china_small, cl.apply_palette(
@@ -118,12 +119,12 @@ def test_palette_baselines_match_the_palettes_they_describe(china_small):
 
 def test_kmeans_palette_beats_both_baselines(china_small):
     # The point of the baselines: k-means chooses better colours than either (same size).
-    sweep = cl.quantization_sweep(china_small, [8, 27], random_state=0)
-    baselines = cl.palette_baselines(china_small, [8, 27], [2, 3], random_state=0)
+    sweep = palettes.quantization_sweep(china_small, [8, 27], random_state=0)
+    baselines = palettes.palette_baselines(china_small, [8, 27], [2, 3], random_state=0)
     assert np.all(sweep["psnr"] > baselines["random_psnr"])
     assert np.all(sweep["psnr"] > baselines["grid_psnr"])
 
 
 def test_palette_baselines_bad_n_draws(china_small):
     with pytest.raises(ValueError, match="n_draws must be a positive integer"):
-        cl.palette_baselines(china_small, [4], [2], n_draws=0)
+        palettes.palette_baselines(china_small, [4], [2], n_draws=0)

@@ -4,13 +4,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from clustering_lib import assign, update_centroids
-from clustering_lib.plotting import (
+from clustering_course.plotting import (
     plot_centroid_images,
     plot_clusters,
     plot_confusion_matrix,
     plot_kmeans_steps,
 )
+from clustering_lib import assign, update_centroids
 
 
 @pytest.fixture(autouse=True)
@@ -93,7 +93,7 @@ def test_bad_input_raises(call, message):
 
 
 def test_plot_colour_cloud_uses_pixel_colours():
-    from clustering_lib.plotting import plot_colour_cloud
+    from clustering_course.plotting import plot_colour_cloud
 
     image = np.zeros((10, 10, 3), dtype=np.uint8)
     image[..., 0] = 255  # all red
@@ -108,7 +108,7 @@ def test_plot_colour_cloud_uses_pixel_colours():
 
 
 def test_plot_palette_orders_dark_to_light():
-    from clustering_lib.plotting import plot_palette
+    from clustering_course.plotting import plot_palette
 
     palette = np.array([[255, 255, 255], [0, 0, 0], [128, 128, 128]], dtype=np.uint8)
     ax = plot_palette(palette, n_columns=3)
@@ -121,7 +121,7 @@ def test_plot_palette_orders_dark_to_light():
 def test_plot_silhouette_diagram_draws_one_band_per_cluster_and_the_mean():
     from sklearn.metrics import silhouette_score
 
-    from clustering_lib.plotting import plot_silhouette_diagram
+    from clustering_course.plotting import plot_silhouette_diagram
 
     X = np.array([[0.0], [0.1], [0.2], [5.0], [5.1], [9.0], [9.2]])
     labels = np.array([0, 0, 0, 1, 1, 2, 2])

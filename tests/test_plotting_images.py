@@ -3,7 +3,7 @@
 Each test draws one figure on fixed data with the library's figure style
 (``cl.set_figure_style()``), renders it at 100 dpi without metadata and compares it with
 ``tests/baseline_images/plotting/<name>.png`` (Matplotlib's RMS, within
-``clustering_lib.figures.DEFAULT_TOLERANCE``). A failure writes the expected, actual and
+``clustering_course.figures.DEFAULT_TOLERANCE``). A failure writes the expected, actual and
 difference images to ``build/figures/tests/``.
 
 After an intended change of a figure, look at those images, then regenerate the baselines and
@@ -19,9 +19,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-import clustering_lib as cl
-from clustering_lib.figures import compare_png, figure_to_png, write_comparison_images
-from clustering_lib.plotting import (
+from clustering_course.figures import compare_png, figure_to_png, write_comparison_images
+from clustering_course.plotting import (
     plot_centroid_images,
     plot_clusters,
     plot_colour_cloud,
@@ -30,6 +29,7 @@ from clustering_lib.plotting import (
     plot_palette,
     plot_silhouette_diagram,
 )
+from clustering_course.reproducibility import set_figure_style
 
 BASELINES = Path(__file__).parent / "baseline_images" / "plotting"
 FAILURES = Path(__file__).resolve().parent.parent / "build" / "figures" / "tests"
@@ -38,7 +38,7 @@ UPDATE = os.environ.get("CL_UPDATE_BASELINES") == "1"
 
 @pytest.fixture(autouse=True)
 def figure_style():
-    cl.set_figure_style()
+    set_figure_style()
     yield
     plt.close("all")
 

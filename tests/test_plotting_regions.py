@@ -4,7 +4,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from clustering_lib.plotting import plot_cluster_regions, plot_images
+from clustering_course.plotting import plot_cluster_regions, plot_images
 
 
 @pytest.fixture(autouse=True)
@@ -88,7 +88,7 @@ def test_plot_images_bad_input(images, kwargs, message):
 
 @pytest.mark.parametrize("suptitle", [None, "a suptitle"])
 def test_plot_centroid_images_titles_do_not_collide(suptitle):
-    from clustering_lib.plotting import plot_centroid_images
+    from clustering_course.plotting import plot_centroid_images
 
     fig = plot_centroid_images(np.random.default_rng(0).random((10, 64)), (8, 8),
                                titles=[f"cluster {c} → {c}" for c in range(10)],
@@ -109,7 +109,7 @@ def test_plot_centroid_images_titles_do_not_collide(suptitle):
 
 
 def test_plot_colour_planes_draws_red_against_green_and_blue():
-    from clustering_lib.plotting import plot_colour_planes
+    from clustering_course.plotting import plot_colour_planes
 
     image = np.zeros((5, 4, 3), dtype=np.uint8)
     image[..., 0] = np.arange(20).reshape(5, 4) * 10
@@ -128,7 +128,7 @@ def test_plot_colour_planes_draws_red_against_green_and_blue():
 
 
 def test_plot_colour_planes_bad_input():
-    from clustering_lib.plotting import plot_colour_planes
+    from clustering_course.plotting import plot_colour_planes
 
     with pytest.raises(ValueError, match=r"image must have shape \(height, width, 3\)"):
         plot_colour_planes(np.zeros((4, 4)))

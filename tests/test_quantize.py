@@ -6,6 +6,7 @@ import tensorflow as tf
 from sklearn.cluster import KMeans as SklearnKMeans
 
 import clustering_lib as cl
+from clustering_course import palettes
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +73,7 @@ def test_unique_method_solves_the_all_pixel_problem(china_small):
 
 
 def test_quality_close_to_scikit_learn_on_all_pixels(china_small):
-    ref_image, _ = cl.sklearn_quantize_colors(china_small, 16, random_state=0)
+    ref_image, _ = palettes.sklearn_quantize_colors(china_small, 16, random_state=0)
     ref_mse = np.mean((ref_image.astype(float) - china_small) ** 2)
     quantized, _ = cl.quantize_colors(china_small, 16, method="unique", random_state=0)
     mse = np.mean((quantized.astype(float) - china_small) ** 2)
@@ -147,7 +148,7 @@ def test_compressed_bits_per_pixel():
 
 
 def test_quantization_sweep_matches_single_calls(china_small):
-    sweep = cl.quantization_sweep(china_small, [2, 8], random_state=0)
+    sweep = palettes.quantization_sweep(china_small, [2, 8], random_state=0)
     np.testing.assert_array_equal(sweep["n_colors"], [2, 8])
     quantized, _ = cl.quantize_colors(china_small, 8, random_state=0)
     assert sweep["mse"][1] == pytest.approx(cl.image_mse(china_small, quantized))
@@ -174,9 +175,9 @@ def test_many_palette_sizes_in_a_row_log_no_retracing_warning(china_small):
 
 
 def test_sklearn_reference_quantiser_conventions(china_small):
-    quantized, palette = cl.sklearn_quantize_colors(china_small, 5, random_state=0)
+    quantized, palette = palettes.sklearn_quantize_colors(china_small, 5, random_state=0)
     assert quantized.dtype == np.uint8 and palette.shape == (5, 3)
     assert _is_palette_colour(quantized, palette)
     floats = china_small.astype(np.float64) / 255
-    quantized, palette = cl.sklearn_quantize_colors(floats, 5, random_state=0)
+    quantized, palette = palettes.sklearn_quantize_colors(floats, 5, random_state=0)
     assert quantized.dtype == np.float64 and palette.max() <= 1.0

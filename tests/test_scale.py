@@ -24,6 +24,7 @@ from sklearn.datasets import make_blobs
 from sklearn.exceptions import ConvergenceWarning
 
 import clustering_lib as cl
+from clustering_course.memory import PeakMemory
 from clustering_lib.core import compile as compile_policy
 from clustering_lib.core.kmeans_parallel import (
     kmeans_parallel,
@@ -362,12 +363,12 @@ def test_make_blobs_memmap_writes_the_blobs_block_by_block(tmp_path):
 
 
 def test_peak_memory_sees_an_allocation_and_its_release():
-    with cl.PeakMemory() as memory:
+    with PeakMemory() as memory:
         block = np.ones(40 * 2**20 // 8)  # alive at the end: the last sample sees it
     assert memory.measure in ("RssAnon", "RSS")
     assert 35 <= memory.peak_mib < 200
     del block
-    with cl.PeakMemory() as quiet:  # the freed block is given back first, not counted
+    with PeakMemory() as quiet:  # the freed block is given back first, not counted
         pass
     assert quiet.peak_mib < 20
 

@@ -1,13 +1,14 @@
-"""clustering_lib.streams: the drifting-blobs generator, centre_error and replay_stream."""
+"""clustering_course.streams: the drifting-blobs generator, center_error and replay_stream."""
 
 import numpy as np
 import pytest
 from scipy.spatial.distance import cdist
 
 import clustering_lib as cl
-from clustering_lib.streams import (
+from clustering_course.reproducibility import seed_everything
+from clustering_course.streams import (
     StreamView,
-    centre_error,
+    center_error,
     make_drifting_blobs,
     replay_stream,
 )
@@ -78,35 +79,35 @@ def test_drifting_blobs_rejects_bad_parameters(kwargs, error, match):
 
 
 # --------------------------------------------------------------------------- #
-# centre_error
+# center_error
 # --------------------------------------------------------------------------- #
-def test_centre_error_hand_made_cases():
+def test_center_error_hand_made_cases():
     truth = np.array([[0.0, 0.0], [10.0, 0.0]])
-    assert centre_error(truth, truth[::-1]) == 0.0  # order does not matter
-    assert centre_error(truth, [[0.0, 3.0], [10.0, 0.0], [50.0, 50.0]]) == pytest.approx(1.5)
+    assert center_error(truth, truth[::-1]) == 0.0  # order does not matter
+    assert center_error(truth, [[0.0, 3.0], [10.0, 0.0], [50.0, 50.0]]) == pytest.approx(1.5)
     # both estimates near the first centre: the second true centre is 9 away
-    assert centre_error(truth, [[0.0, 0.0], [1.0, 0.0]]) == pytest.approx(4.5)
+    assert center_error(truth, [[0.0, 0.0], [1.0, 0.0]]) == pytest.approx(4.5)
 
 
-def test_centre_error_matches_scipy_reference():
+def test_center_error_matches_scipy_reference():
     rng = np.random.default_rng(0)
     truth, estimates = rng.normal(size=(5, 3)), rng.normal(size=(7, 3))
     expected = cdist(truth, estimates).min(axis=1).mean()
-    assert centre_error(truth, estimates) == pytest.approx(expected)
+    assert center_error(truth, estimates) == pytest.approx(expected)
 
 
 @pytest.mark.parametrize(
     ("truth", "estimates", "match"),
     [
         (np.zeros((2, 2)), np.zeros((2, 3)), "2 features but centres has 3"),
-        (np.zeros(2), np.zeros((2, 2)), "true_centres must be a non-empty 2-D"),
+        (np.zeros(2), np.zeros((2, 2)), "true_centers must be a non-empty 2-D"),
         (np.zeros((2, 2)), np.zeros((0, 2)), "centres must be a non-empty 2-D"),
         (np.zeros((2, 2)), np.array([[np.nan, 0.0]]), "centres contains NaN"),
     ],
 )
-def test_centre_error_rejects_bad_input(truth, estimates, match):
+def test_center_error_rejects_bad_input(truth, estimates, match):
     with pytest.raises(ValueError, match=match):
-        centre_error(truth, estimates)
+        center_error(truth, estimates)
 
 
 # --------------------------------------------------------------------------- #
@@ -148,7 +149,7 @@ def test_models_are_threaded_through_and_scored_after_each_update():
 
 
 def test_replay_matches_a_hand_written_loop_with_kmeans():
-    cl.seed_everything(0)
+    seed_everything(0)
     chunks, _, _ = make_drifting_blobs(n_steps=4, n_samples=60, random_state=0)
 
     def warm_start(model, view):
@@ -215,9 +216,3 @@ def test_recent_rejects_a_bad_count():
 def test_replay_rejects_bad_input(chunks, strategies, score, error, match):
     with pytest.raises(error, match=match):
         replay_stream(chunks, strategies, score)
-
-
-def test_exported_at_package_level():
-    assert cl.replay_stream is replay_stream
-    assert cl.make_drifting_blobs is make_drifting_blobs
-    assert cl.centre_error is centre_error

@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 
-from clustering_lib import Timing, time_calls
+from clustering_course.timing import Timing, time_calls
 
 
 class FakeClock:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from clustering_lib.workshop import (
+from clustering_course.workshop import (
     ExerciseFormatError,
     StudentNotebook,
     stub_solutions,

@@ -3,7 +3,7 @@
 nbval ignores ``image/png`` outputs, so a figure can change, break or go blank while the text
 outputs still match. This plugin wraps each nbval cell test: once nbval has executed the cell
 and found its text outputs equal, the cell's fresh PNG outputs are compared one by one with the
-stored ones (:func:`clustering_lib.figures.compare_png`, Matplotlib's RMS). Nothing is executed a
+stored ones (:func:`clustering_course.figures.compare_png`, Matplotlib's RMS). Nothing is executed a
 second time. A cell whose figures differ, or whose number of figures changed, fails with the
 notebook, the cell and the figure named; the expected, actual and difference images are written
 to ``build/figures/<notebook>/cellNN-figureM-{expected,actual,diff}.png``.
@@ -14,9 +14,11 @@ without ``# NBVAL_CHECK_OUTPUT``) are not compared either. Two cell tags adjust 
 measured run times, which differs on every run), and ``nbval-figure-tolerance=<RMS>`` sets
 another tolerance for its figures.
 
-The root ``conftest.py`` loads this plugin; elsewhere pass
-``-p clustering_lib.pytest_figures`` to pytest.
-Options: ``--nbval-figures-tolerance`` (default :data:`~clustering_lib.figures.DEFAULT_TOLERANCE`),
+It registers itself with pytest through the ``pytest11`` entry point of this distribution, so
+every ``pytest --nbval`` run where ``clustering_course`` is installed compares figures; it
+imports nbval only when nbval runs.
+Options: ``--nbval-figures-tolerance`` (default
+:data:`~clustering_course.figures.DEFAULT_TOLERANCE`),
 ``--nbval-figures-dir`` (default ``build/figures`` under the rootdir), ``--nbval-figures-off``.
 """
 
@@ -24,10 +26,11 @@ from __future__ import annotations
 
 import base64
 import shutil
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from nbval.plugin import IPyNbCell
 
 from .figures import (
     DEFAULT_TOLERANCE,
@@ -37,6 +40,9 @@ from .figures import (
     png_text_metadata,
     write_comparison_images,
 )
+
+if TYPE_CHECKING:
+    from nbval.plugin import IPyNbCell
 
 IGNORE_TAG = "nbval-ignore-figures"
 TOLERANCE_TAG = "nbval-figure-tolerance="
@@ -69,11 +75,17 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item):
     result = yield  # nbval executes the cell and compares its text; a failure propagates
-    if (isinstance(item, IPyNbCell) and not item.config.getoption("nbval_figures_off")
+    if (_is_nbval_cell(item) and not item.config.getoption("nbval_figures_off")
             and item.options.get("check") and item.cell.get("execution_count") is not None
             and IGNORE_TAG not in item.cell.get("metadata", {}).get("tags", [])):
         _compare_cell_figures(item)
     return result
+
+
+def _is_nbval_cell(item: pytest.Item) -> bool:
+    # nbval is imported only where it runs: a unit-test run without it never loads it.
+    plugin = sys.modules.get("nbval.plugin")
+    return plugin is not None and isinstance(item, plugin.IPyNbCell)
 
 
 def _cell_tolerance(item: IPyNbCell) -> float:

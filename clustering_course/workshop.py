@@ -2,7 +2,7 @@
 
 An exercise lives in the full notebook as cells tagged ``exercise``: a markdown cell with the
 task, a solution cell and a check cell (``check_lloyd_step(lloyd_step)``, see
-:mod:`clustering_lib.exercises`). In the solution cell the code a student must write sits
+:mod:`clustering_course.exercises`). In the solution cell the code a student must write sits
 between nbgrader-style markers, with a hint for the stub::
 
     def lloyd_step(X, centers):

@@ -6,7 +6,7 @@ Two figures match when they have the same size in pixels and an RMS of at most t
 A failed comparison writes the expected and actual images and a difference image (differences
 amplified ten times, as Matplotlib's own test suite does) so that a person can look.
 
-The notebooks' figures are compared by the pytest plugin :mod:`clustering_lib.pytest_figures`
+The notebooks' figures are compared by the pytest plugin :mod:`clustering_course.pytest_figures`
 during the nbval run; :func:`compare_notebooks` compares two executed copies of a notebook
 (``scripts/compare_figures.py``); the library's plotting functions are compared with baseline
 PNGs in ``tests/baseline_images/`` by ``tests/test_plotting_images.py``.
@@ -201,7 +201,7 @@ def figure_to_png(fig: Figure, dpi: float = 100) -> bytes:
     """Render a Matplotlib figure to PNG bytes without version metadata.
 
     The counterpart of what the notebooks' inline backend stores, for scripts and tests:
-    a fixed ``dpi`` and :data:`~clustering_lib.reproducibility.PNG_METADATA`.
+    a fixed ``dpi`` and :data:`~clustering_course.reproducibility.PNG_METADATA`.
     """
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, metadata=dict(PNG_METADATA))
