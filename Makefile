@@ -40,7 +40,8 @@ help:
 	@echo "  setup      create $(VENV) (if missing) and install requirements.txt + this package (editable)"
 	@echo "  run        execute notebooks/*.ipynb headless -> build/html/, build/executed/"
 	@echo "             (a subset: $(PY) scripts/run_notebooks.py NAME.ipynb ...)"
-	@echo "  test       pytest tests, then strict nbval on notebooks/"
+	@echo "  test       pytest tests, a normal (wheel) install outside the checkout, then strict"
+	@echo "             nbval on notebooks/ and the student notebooks"
 	@echo "  lint       ruff check (package, tests, benchmarks, scripts, notebooks)"
 	@echo "  bench      benchmarks/ (grid of shapes vs scikit-learn and faiss-cpu, cold and warm;"
 	@echo "             per-iteration MNIST/china.jpg; colour quantisation); installs"
@@ -79,6 +80,7 @@ ifneq ($(strip $(TEST_FILES)),)
 else
 	@echo "tests/: no test files, skipping pytest"
 endif
+	$(PY) scripts/check_install.py
 ifneq ($(strip $(NOTEBOOKS)),)
 	$(PY) -m pytest --nbval --nbval-current-env $(NB_SANITIZE) notebooks
 else

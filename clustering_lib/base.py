@@ -201,6 +201,24 @@ def check_sample_weight(sample_weight: Any, X: Any) -> np.ndarray:
     return weights
 
 
+def replaces_best_run(inertia: float, labels: np.ndarray, best: tuple | None,
+                      n_clusters: int) -> bool:
+    """scikit-learn's rule for choosing among ``n_init`` runs.
+
+    A run replaces the best so far (a tuple whose items 1 and 2 are its labels and inertia)
+    only if its inertia is lower *and* its partition differs (not the same clusters under other
+    ids): two runs that found the same partition keep the first, whatever their last bits.
+    """
+    if best is None:
+        return True
+    best_labels, best_inertia = best[1], best[2]
+    if not inertia < best_inertia:
+        return False
+    mapping = np.full(n_clusters, -1)
+    mapping[labels] = best_labels
+    return not bool(np.array_equal(mapping[labels], best_labels))
+
+
 class Progress:
     """A ``keras.utils.Progbar``, advanced by the engine's callback after each iteration
     (anything with ``iteration`` and ``inertia`` attributes)."""
@@ -213,8 +231,12 @@ class Progress:
         self.done = 0
 
     def __call__(self, info: Any) -> None:
-        self.done = info.iteration + 1
-        self.bar.update(self.done, [("inertia", info.inertia)])
+        self.update(info.iteration + 1, info.inertia)
+
+    def update(self, done: int, inertia: float) -> None:
+        """Show ``done`` steps finished, the last with this ``inertia``."""
+        self.done = done
+        self.bar.update(done, [("inertia", inertia)])
 
     def finish(self) -> None:
         """Close the bar where the run stopped (often before its target)."""

@@ -29,8 +29,22 @@ __all__ = [
     "make_topic_documents",
 ]
 
-#: The repository's own data folder (ignored by git); tests monkeypatch it.
-_REPO_MNIST_DIR: Path = Path(__file__).resolve().parent.parent / "data" / "mnist"
+def _repository_mnist_dir() -> Path | None:
+    """``data/mnist`` of the repository this package runs from, or None once installed.
+
+    An installed package sits in ``site-packages``, which is nobody's repository: only a
+    checkout (the folder above the package holds this project's ``pyproject.toml`` and
+    ``data/``) has a data folder of its own.
+    """
+    root = Path(__file__).resolve().parent.parent
+    if (root / "pyproject.toml").is_file() and (root / "data").is_dir():
+        return root / "data" / "mnist"
+    return None
+
+
+#: The repository's own data folder (ignored by git), None outside a checkout; tests
+#: monkeypatch it.
+_REPO_MNIST_DIR: Path | None = _repository_mnist_dir()
 
 #: Keras's dataset cache. ``None`` means ``$KERAS_HOME/datasets`` (default
 #: ``~/.keras/datasets``), resolved at call time; tests monkeypatch it.
@@ -256,8 +270,10 @@ def _where_to_put_files(split: str) -> str:
     images_name, labels_name = _idx_names(split)
     return (
         f"To use a local copy, put {images_name} and {labels_name} (the original IDX files), "
-        f"or Keras's {_NPZ_NAME}, into {_REPO_MNIST_DIR}{os.sep} or into a folder named by "
-        "the MNIST_DIR environment variable, or pass data_dir=... to load_mnist."
+        f"or Keras's {_NPZ_NAME}, into "
+        + (f"{_REPO_MNIST_DIR}{os.sep} or into " if _REPO_MNIST_DIR is not None else "")
+        + "a folder named by the MNIST_DIR environment variable, or pass data_dir=... to "
+        "load_mnist."
     )
 
 
@@ -319,7 +335,8 @@ def load_mnist(
         candidate_folders.append((Path(env_folder).expanduser(), "MNIST_DIR"))
     else:
         places_tried.append("MNIST_DIR environment variable (not set)")
-    candidate_folders.append((_REPO_MNIST_DIR, "repository data folder"))
+    if _REPO_MNIST_DIR is not None:
+        candidate_folders.append((_REPO_MNIST_DIR, "repository data folder"))
     candidate_folders.append((_keras_cache_dir(), "Keras cache"))
     for folder, description in candidate_folders:
         arrays = _load_from_folder(folder, split)

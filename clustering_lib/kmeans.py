@@ -25,7 +25,14 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from . import core, streamed
-from .base import BaseKMeans, Options, check_sample_weight, is_array_init, progress_callback
+from .base import (
+    BaseKMeans,
+    Options,
+    check_sample_weight,
+    is_array_init,
+    progress_callback,
+    replaces_best_run,
+)
 
 __all__ = ["DegenerateCentersWarning", "InconsistentDistancesWarning", "KMeans"]
 
@@ -181,13 +188,6 @@ def _complete_partial_centers(
             "closer to the data."
         )
     return np.where(known, centers, means).astype(centers.dtype)
-
-
-def _same_clustering(labels_a: np.ndarray, labels_b: np.ndarray, n_clusters: int) -> bool:
-    """Whether two labelings differ only by a permutation of cluster ids."""
-    mapping = np.full(n_clusters, -1)
-    mapping[labels_a] = labels_b
-    return bool(np.array_equal(mapping[labels_a], labels_b))
 
 
 class KMeans(BaseKMeans):
@@ -460,9 +460,7 @@ class KMeans(BaseKMeans):
             labels = result.labels.numpy()
             # On unit vectors ||x - c||^2 = 2 (1 - cos): half is the cosine distance.
             inertia = float(result.inertia) / (2.0 if spherical else 1.0)
-            if best is None or (
-                inertia < best[2] and not _same_clustering(labels, best[1], self.n_clusters)
-            ):
+            if replaces_best_run(inertia, labels, best, self.n_clusters):
                 best = (result.centers.numpy(), labels, inertia, int(result.n_iter),
                         init_centers)
 

@@ -399,7 +399,7 @@ class MiniBatchKMeans(BaseKMeans):
                                  jit_compile=n_done >= XLA_AFTER_STEPS)
             n_done += 1
             if progress is not None:
-                progress(n_done - 1, result.inertia / batch_size)
+                progress.update(n_done, result.inertia / batch_size)
             if stopping(result.inertia, batch_size, n_samples, result.squared_shift, n_steps):
                 break
         if progress is not None:

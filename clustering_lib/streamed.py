@@ -39,6 +39,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
 from . import core
+from .base import replaces_best_run
 from .core import streaming
 from .core.compile import BlockPlan
 from .core.distributed import ReplicaRunner
@@ -267,8 +268,9 @@ def fit_kmeans(estimator: Any, X: Any, sample_weight: Any = None) -> Any:
                           spherical=spherical, verbose=int(bool(verbose) and not progress.enabled),
                           callback=callback)
         inertia = float(result.inertia) / (2.0 if spherical else 1.0)
-        if best is None or inertia < best[2]:
-            best = (result.centers.numpy().astype(dtype), result.labels.numpy(), inertia,
+        labels = result.labels.numpy()
+        if replaces_best_run(inertia, labels, best, estimator.n_clusters):
+            best = (result.centers.numpy().astype(dtype), labels, inertia,
                     int(result.n_iter), init_centers)
 
     centers, labels, inertia, n_iter, init_centers = best

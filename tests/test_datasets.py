@@ -314,3 +314,25 @@ def test_make_topic_documents_shapes_labels_and_lengths():
         make_topic_documents(length_range=(10, 5))
     with pytest.raises(ValueError, match="background"):
         make_topic_documents(background=1.0)
+
+
+def test_the_repository_data_folder_is_searched_only_from_a_checkout(tmp_path, monkeypatch):
+    # Installed, the package sits in site-packages: no data folder of a repository there.
+    installed = tmp_path / "site-packages" / "clustering_lib"
+    installed.mkdir(parents=True)
+    monkeypatch.setattr(datasets, "__file__", str(installed / "datasets.py"))
+    assert datasets._repository_mnist_dir() is None
+    checkout = tmp_path / "checkout"
+    (checkout / "clustering_lib").mkdir(parents=True)
+    (checkout / "data").mkdir()
+    (checkout / "pyproject.toml").write_text("[project]\n")
+    monkeypatch.setattr(datasets, "__file__", str(checkout / "clustering_lib" / "datasets.py"))
+    assert datasets._repository_mnist_dir() == checkout / "data" / "mnist"
+
+
+def test_outside_a_checkout_the_message_names_only_real_places(isolated_search, monkeypatch):
+    monkeypatch.setattr(datasets, "_REPO_MNIST_DIR", None)
+    with pytest.raises(FileNotFoundError) as error:
+        load_mnist("test")
+    assert "MNIST_DIR" in str(error.value)
+    assert "repository data folder" not in str(error.value)

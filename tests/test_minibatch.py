@@ -521,3 +521,13 @@ def test_compute_labels_false_skips_the_labels(blobs):
     assert not hasattr(model, "labels_")
     assert model.inertia_ > 0
     assert model.inertia_ == pytest.approx(-model.score(blobs), rel=0.3)
+
+
+def test_verbose_2_draws_a_progress_bar_where_output_is_interactive(blobs, monkeypatch, capsys):
+    from clustering_lib import base
+
+    monkeypatch.setattr(base, "is_interactive", lambda: True)
+    model = MiniBatchKMeans(6, batch_size=100, random_state=0, verbose=2).fit(blobs)
+    out = capsys.readouterr().out
+    assert "inertia" in out and "step" in out
+    assert model.n_steps_ >= 1

@@ -581,3 +581,29 @@ def test_streamed_fit_reports_the_inertia_of_its_labels_after_a_late_relocation(
         residuals = X - model.cluster_centers_[model.labels_]
         np.testing.assert_allclose(model.inertia_, (residuals**2).sum(), rtol=1e-12)
         np.testing.assert_allclose(model.inertia_, reference.inertia_, rtol=1e-12)
+
+
+def test_n_init_chooses_among_runs_by_scikit_learns_rule_in_a_stream(tmp_path):
+    """A later run replaces the best only with a lower inertia *and* another partition. The
+    first start below mislabels a few points in its first step, the second starts at the
+    clusters' means; after two steps both end on the same partition, the second with the lower
+    inertia. In memory and streamed alike, the first run is kept."""
+    X = _blobs(n=1500, centers=3, seed=2)
+    labels = cl.KMeans(3, random_state=0).fit(X).labels_
+    means = np.stack([X[labels == j].mean(axis=0) for j in range(3)])
+    off = means.copy()
+    off[0] = means[0] + 0.5 * (means[1] - means[0])  # takes a few of cluster 1's points
+    first = cl.KMeans(3, init=off, n_init=1, max_iter=2).fit(X)
+    second = cl.KMeans(3, init=means, n_init=1, max_iter=2).fit(X)
+    np.testing.assert_array_equal(first.labels_, second.labels_)  # the same partition
+    assert second.inertia_ < first.inertia_
+
+    def make_init():
+        starts = iter([off, means])
+        return lambda X, n_clusters, random_state: next(starts)
+
+    reference = cl.KMeans(3, init=make_init(), n_init=2, max_iter=2).fit(X)
+    model = cl.KMeans(3, init=make_init(), n_init=2, max_iter=2).fit(_memmap(X, tmp_path))
+    for fitted in (reference, model):
+        np.testing.assert_allclose(fitted.init_centers_, off)
+        np.testing.assert_allclose(fitted.inertia_, first.inertia_, rtol=1e-9)
