@@ -34,6 +34,7 @@ from nbclient import NotebookClient
 from run_notebooks import CELL_TIMEOUT_S, KERNEL_NAME, LOG_DIR, REPO_ROOT, resolve_notebooks
 from traitlets.config import Config
 
+from clustering_course.outputs import load_sanitizers, output_differences
 from clustering_course.workshop import ExerciseFormatError, student_notebook, student_run_problems
 
 WORKSHOP_DIR = REPO_ROOT / "build" / "workshop"
@@ -55,10 +56,16 @@ def execute_allowing_errors(notebook: nbformat.NotebookNode, cwd: Path, log_name
 
 
 def check_notebook(path: Path, require_exercises: bool, workdir: Path = WORKSHOP_DIR,
-                   out_dir: Path = CHECK_DIR) -> tuple[str, float, list[str]]:
-    """Make, run and check one student notebook; return (status, seconds, problems)."""
+                   out_dir: Path = CHECK_DIR, sanitizers: list | None = None
+                   ) -> tuple[str, float, list[str]]:
+    """Make, run and check one student notebook; return (status, seconds, problems).
+
+    With ``sanitizers`` (a list, possibly empty) the outputs of the story's cells are also
+    compared with the stored notebook's, as nbval compares them.
+    """
     try:
-        student = student_notebook(nbformat.read(path, as_version=4), path.name)
+        full = nbformat.read(path, as_version=4)
+        student = student_notebook(full, path.name)
     except ExerciseFormatError as error:
         return "FAILED", 0.0, [str(error)]
     if not student.n_exercises:
@@ -72,6 +79,8 @@ def check_notebook(path: Path, require_exercises: bool, workdir: Path = WORKSHOP
     try:
         execute_allowing_errors(executed, workdir, f"{path.stem}.student")
         problems = student_run_problems(executed, student)
+        if sanitizers is not None:
+            problems += output_differences(full, executed, student.exercise_cells, sanitizers)
     except Exception as error:  # a timeout or a dead kernel
         problems = [f"the run stopped: {type(error).__name__}: {str(error).strip()[:500]}"]
     seconds = time.perf_counter() - start
@@ -90,7 +99,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=CHECK_DIR,
                         help="where to write the executed student notebooks "
                              "(default build/workshop-check)")
+    parser.add_argument("--compare-outputs", action="store_true",
+                        help="also compare the outputs of every cell outside the exercises "
+                             "with the stored notebook's (text after notebooks/sanitize.cfg, "
+                             "figures within the figure tolerance)")
     args = parser.parse_args(argv)
+    sanitizers = None
+    if args.compare_outputs:
+        sanitize_file = REPO_ROOT / "notebooks" / "sanitize.cfg"
+        sanitizers = load_sanitizers(sanitize_file) if sanitize_file.exists() else []
     try:
         paths = resolve_notebooks(args.notebooks)
     except FileNotFoundError as error:
@@ -101,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'student notebook':<{width}}  {'seconds':>8}  status", flush=True)
     for path in paths:
         status, seconds, problems = check_notebook(path, args.require_exercises, args.workdir,
-                                                   args.out)
+                                                   args.out, sanitizers)
         print(f"{path.name:<{width}}  {seconds:>8.1f}  {status}", flush=True)
         for problem in problems:
             print(f"    {problem}")
