@@ -25,6 +25,7 @@ the set-up call) is in the separate package ``clustering_course``.
 
 import tensorflow  # noqa: F401  (the engine; imported first so its start-up runs once)
 
+from .base import InvalidParameterError
 from .core import (
     LloydResult,
     assign,
@@ -93,6 +94,7 @@ __all__ = [
     "DECResult",
     "DegenerateCentersWarning",
     "InconsistentDistancesWarning",
+    "InvalidParameterError",
     "KMeans",
     "KMeansEmbeddingResult",
     "KMedoids",

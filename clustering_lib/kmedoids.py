@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import numbers
 import warnings
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import tensorflow as tf
@@ -45,11 +45,14 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import core
+from .base import Interval, Options, validate_parameters
 from .core import kernels
 
 __all__ = ["KMedoids", "medoid_cost"]
 
-_DTYPES = [np.float32, np.float64]
+# scikit-learn's dtype rule, as KMeans: float32 and float64 are kept, anything else becomes
+# float64.
+_DTYPES = [np.float64, np.float32]
 _METRICS = ("euclidean", "cosine", "precomputed")
 _INITS = ("k-medoids++", "random", "build")
 
@@ -345,10 +348,6 @@ def _check_no_zero_rows(X: np.ndarray) -> None:
         )
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
 # --------------------------------------------------------------------------- #
 # The estimator
 # --------------------------------------------------------------------------- #
@@ -451,6 +450,15 @@ class KMedoids(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, 
     ([0, 3], [0, 0, 0, 1, 1, 1])
     """
 
+    parameter_constraints: ClassVar[dict[str, list]] = {
+        "n_clusters": [Interval(numbers.Integral, 1, None, closed="left")],
+        "metric": [Options(frozenset(_METRICS))],
+        "init": [Options(frozenset(_INITS)), "array-like"],
+        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "n_init": [Interval(numbers.Integral, 1, None, closed="left")],
+    }
+
     def __init__(
         self,
         n_clusters: int = 8,
@@ -470,34 +478,21 @@ class KMedoids(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, 
 
     # ------------------------------------------------------------------ #
     def _check_metric(self) -> str:
-        if not isinstance(self.metric, str) or self.metric not in _METRICS:
-            raise ValueError(
-                f"metric must be 'euclidean', 'cosine' or 'precomputed', got {self.metric!r}."
-            )
+        validate_parameters({"metric": self.metric}, {"metric": self.parameter_constraints[
+            "metric"]}, type(self).__name__)
         return self.metric
 
     def _check_params(self, n_samples: int) -> tuple[int, np.ndarray | None]:
         """Validate hyper-parameters; return the number of runs and the init indices if given."""
-        n_clusters = self.n_clusters
-        if not _is_int(n_clusters):
-            raise TypeError(f"n_clusters must be an integer, got {n_clusters!r}.")
-        if n_clusters < 1:
-            raise ValueError(f"n_clusters must be >= 1, got {n_clusters}.")
+        validate_parameters(self.get_params(deep=False), self.parameter_constraints,
+                            type(self).__name__)
+        n_clusters = int(self.n_clusters)
         if n_samples < n_clusters:
             raise ValueError(f"n_samples={n_samples} should be >= n_clusters={n_clusters}.")
-        if not _is_int(self.max_iter) or self.max_iter < 1:
-            raise ValueError(f"max_iter must be an integer >= 1, got {self.max_iter!r}.")
-        if not _is_int(self.n_init) or self.n_init < 1:
-            raise ValueError(f"n_init must be an integer >= 1, got {self.n_init!r}.")
         n_init = int(self.n_init)
 
         init = self.init
         if isinstance(init, str):
-            if init not in _INITS:
-                raise ValueError(
-                    "init must be 'k-medoids++', 'random', 'build' or an array of "
-                    f"n_clusters indices, got {init!r}."
-                )
             return (1 if init == "build" else n_init), None
         indices = np.asarray(init)
         if indices.dtype.kind not in "iu":

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numbers
 import warnings
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import tensorflow as tf
@@ -35,6 +35,8 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, check_non_negative, validate_data
+
+from .base import Interval, Options, validate_parameters
 
 __all__ = ["NMF"]
 
@@ -184,6 +186,18 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     n_features_in_ : int
     """
 
+    parameter_constraints: ClassVar[dict[str, list]] = {
+        "n_components": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "init": [Options(frozenset(i for i in _INITS if i is not None)), None],
+        "beta_loss": [Options(frozenset({"frobenius"}))],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "alpha_W": [Interval(numbers.Real, 0, None, closed="left")],
+        "alpha_H": [Interval(numbers.Real, 0, None, closed="left"), Options(frozenset({"same"}))],
+        "l1_ratio": [Interval(numbers.Real, 0, 1, closed="both")],
+    }
+
     def __init__(
         self,
         n_components: int | None = None,
@@ -211,36 +225,17 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def _validate_X(self, X: Any, reset: bool) -> np.ndarray:
         if isinstance(X, tf.Tensor | tf.Variable):
             X = X.numpy()
-        X = validate_data(self, X, reset=reset, dtype=[np.float32, np.float64], order="C")
+        # scikit-learn's dtype rule, as KMeans: float32 and float64 are kept, the rest becomes
+        # float64.
+        X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32], order="C")
         check_non_negative(X, f"{type(self).__name__} (input X)")
         return X
 
     def _check_params(self, n_features: int) -> int:
+        validate_parameters(self.get_params(deep=False), self.parameter_constraints,
+                            type(self).__name__)
         n_components = self.n_components
-        if n_components is None:
-            n_components = n_features
-        elif isinstance(n_components, bool) or not isinstance(n_components, numbers.Integral):
-            raise TypeError(f"n_components must be an integer or None, got {n_components!r}.")
-        elif n_components < 1:
-            raise ValueError(f"n_components must be at least 1, got {n_components}.")
-        if self.init not in _INITS:
-            raise ValueError(f"init must be one of {_INITS}, got {self.init!r}.")
-        if self.beta_loss != "frobenius":
-            raise ValueError(f"only beta_loss='frobenius' is implemented, got {self.beta_loss!r}.")
-        for name in ("tol", "alpha_W", "l1_ratio"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or value < 0:
-                raise ValueError(f"{name} must be a number >= 0, got {value!r}.")
-        if self.l1_ratio > 1:
-            raise ValueError(f"l1_ratio must lie in [0, 1], got {self.l1_ratio}.")
-        if self.alpha_H != "same" and (
-            not isinstance(self.alpha_H, numbers.Real) or self.alpha_H < 0
-        ):
-            raise ValueError(f"alpha_H must be a number >= 0 or 'same', got {self.alpha_H!r}.")
-        max_iter = self.max_iter
-        if isinstance(max_iter, bool) or not isinstance(max_iter, numbers.Integral) or max_iter < 1:
-            raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}.")
-        return int(n_components)
+        return int(n_features if n_components is None else n_components)
 
     def _penalties(self, n_samples: int, n_features: int) -> tuple[float, ...]:
         """scikit-learn's scaled penalties: (l1_W, l2_W, l1_H, l2_H)."""

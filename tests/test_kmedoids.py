@@ -12,7 +12,7 @@ from sklearn.datasets import make_blobs
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.estimator_checks import check_estimator
 
-from clustering_lib import kmedoids
+from clustering_lib import InvalidParameterError, kmedoids
 from clustering_lib.kmedoids import KMedoids
 
 # Seeds of the tiny problems below; n and k are drawn from each seed.
@@ -285,17 +285,18 @@ def test_cosine_rejects_zero_length_rows():
 @pytest.mark.parametrize(
     ("params", "error", "message"),
     [
-        ({"n_clusters": 0}, ValueError, "n_clusters must be >= 1"),
+        ({"n_clusters": 0}, InvalidParameterError,
+         r"'n_clusters' parameter of KMedoids must be an int in the range \[1, inf\)"),
         ({"n_clusters": 5}, ValueError, "n_samples=4 should be >= n_clusters=5"),
-        ({"n_clusters": 2.5}, TypeError, "n_clusters must be an integer"),
-        ({"metric": "manhattan"}, ValueError, "metric must be"),
-        ({"init": "k-means++"}, ValueError, "init must be 'k-medoids\\+\\+'"),
+        ({"n_clusters": 2.5}, TypeError, "'n_clusters' parameter of KMedoids must be an int"),
+        ({"metric": "manhattan"}, InvalidParameterError, "'metric' parameter of KMedoids"),
+        ({"init": "k-means++"}, InvalidParameterError, "'init' parameter of KMedoids"),
         ({"init": [0, 1, 2]}, ValueError, "n_clusters=2 medoid indices"),
         ({"init": [1, 1]}, ValueError, "distinct"),
         ({"init": [0, 4]}, ValueError, "lie in"),
         ({"init": [0.0, 1.0]}, ValueError, "integer indices"),
-        ({"max_iter": 0}, ValueError, "max_iter"),
-        ({"n_init": 0}, ValueError, "n_init"),
+        ({"max_iter": 0}, InvalidParameterError, "'max_iter' parameter of KMedoids"),
+        ({"n_init": 0}, InvalidParameterError, "'n_init' parameter of KMedoids"),
     ],
 )
 def test_bad_parameters_raise(params, error, message):
@@ -344,3 +345,11 @@ def test_medoid_cost_matches_brute_force_and_fit():
     assert medoid_cost(D, model.labels_) == pytest.approx(model.inertia_)
     with pytest.raises(ValueError, match="one entry per row"):
         medoid_cost(D, labels[:5])
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "precomputed"])
+def test_integer_input_becomes_float64_as_in_kmeans(metric):
+    X = np.array([[0, 0], [1, 0], [5, 5], [6, 5]])
+    data = np.abs(X[:, None, :] - X[None, :, :]).sum(-1) if metric == "precomputed" else X
+    model = KMedoids(2, metric=metric, random_state=0).fit(data)
+    assert model.transform(data).dtype == np.float64

@@ -11,7 +11,7 @@ from sklearn.decomposition import NMF as SklearnNMF
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import check_estimator
 
-from clustering_lib import NMF
+from clustering_lib import NMF, InvalidParameterError
 
 # The seed question's data (seed 002).
 SEED_DATA = np.array([[0, 0, 1, 1, 1], [0, 1, 1, 0, 0], [0, 1, 0, 0, 0], [1, 0, 0, 1, 0]], float)
@@ -128,13 +128,15 @@ def test_warns_when_max_iter_is_reached(digits):
         (-SEED_DATA - 1, {}, ValueError, "Negative values"),
         (np.array([[np.nan, 1.0], [1.0, 1.0]]), {}, ValueError, "NaN"),
         (np.array([[np.inf, 1.0], [1.0, 1.0]]), {}, ValueError, "infinity"),
-        (SEED_DATA, {"n_components": 0}, ValueError, "n_components must be at least 1"),
-        (SEED_DATA, {"n_components": 1.5}, TypeError, "n_components must be an integer"),
-        (SEED_DATA, {"init": "pca"}, ValueError, "init must be one of"),
+        (SEED_DATA, {"n_components": 0}, InvalidParameterError,
+         r"'n_components' parameter of NMF must be an int in the range \[1, inf\) or None"),
+        (SEED_DATA, {"n_components": 1.5}, TypeError, "'n_components' parameter of NMF"),
+        (SEED_DATA, {"init": "pca"}, InvalidParameterError, "'init' parameter of NMF"),
         (SEED_DATA, {"beta_loss": "kullback-leibler"}, ValueError, "frobenius"),
         (SEED_DATA, {"n_components": 6, "init": "nndsvd"}, ValueError, "init='random'"),
-        (SEED_DATA, {"l1_ratio": 2.0}, ValueError, "l1_ratio"),
-        (SEED_DATA, {"max_iter": 0}, ValueError, "max_iter"),
+        (SEED_DATA, {"l1_ratio": 2.0}, InvalidParameterError, "'l1_ratio' parameter of NMF"),
+        (SEED_DATA, {"max_iter": 0}, InvalidParameterError, "'max_iter' parameter of NMF"),
+        (SEED_DATA, {"alpha_H": "other"}, InvalidParameterError, "'alpha_H' parameter of NMF"),
     ],
 )
 def test_bad_input(X, params, error, message):
@@ -150,3 +152,10 @@ def test_transform_checks_features_and_sign():
         model.transform(-SEED_NEW)
     with pytest.raises(ValueError, match=r"shape \(n_samples, 2\)"):
         model.inverse_transform(np.ones((2, 3)))
+
+
+def test_integer_input_becomes_float64_as_in_kmeans():
+    X = np.arange(12).reshape(4, 3)
+    model = NMF(2, init="random", random_state=0, max_iter=50)
+    assert model.fit_transform(X).dtype == np.float64
+    assert model.components_.dtype == np.float64
