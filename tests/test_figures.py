@@ -215,7 +215,7 @@ def test_nbval_compares_figures_rerun_on_one_core_passes_and_mutations_fail(tmp_
     nbformat.write(mutated, tmp_path / "mutated.ipynb")
 
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
-               "-p", "clustering_course.pytest_figures", "--nbval", "--nbval-current-env",
+               "--nbval", "--nbval-current-env",
                "--nbval-figures-dir", str(tmp_path / "figures"), "--rootdir", str(tmp_path),
                "-q", "rerun.ipynb", "mutated.ipynb"]
     if hasattr(os, "sched_setaffinity"):  # pytest and its kernels on one core: taskset -c 0
