@@ -19,11 +19,14 @@ The downloadable ``.ipynb`` of every page is the notebook itself, untouched.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import importlib.util
 import json
+import os
 import re
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +37,12 @@ SOLUTION_PROMPT_HIDE = "Hide the solution"
 
 
 def _workshop_module():
-    """``clustering_lib.workshop`` loaded from its file, without importing the package (and
-    TensorFlow with it): the book uses the very stub rules of ``make workshop``."""
-    path = REPO_ROOT / "clustering_lib" / "workshop.py"
+    """The workshop module (``clustering_course.workshop``, formerly ``clustering_lib.workshop``)
+    loaded from its file, without importing its package (nor TensorFlow): the book uses the very
+    stub rules of ``make workshop``."""
+    candidates = [REPO_ROOT / package / "workshop.py"
+                  for package in ("clustering_course", "clustering_lib")]
+    path = next((path for path in candidates if path.exists()), candidates[0])
     spec = importlib.util.spec_from_file_location("_book_workshop", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
@@ -249,9 +255,30 @@ def reader_notebook_json(text: str, name: str = "notebook") -> str:
 
 # --------------------------------------------------------------------------- API page
 
+@contextlib.contextmanager
+def _quiet_stderr():
+    """File descriptor 2 into a temporary file while TensorFlow's native code logs its start-up;
+    shown after all if the import fails."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            os.dup2(saved, 2)
+            captured.seek(0)
+            sys.stderr.write(captured.read().decode("utf-8", "replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
 def api_page(package: str = "clustering_lib") -> str:
     """The API page: one section per module defining a name in ``package.__all__``."""
-    module = importlib.import_module(package)
+    with _quiet_stderr():
+        module = importlib.import_module(package)
     by_module: dict[str, list[tuple[str, str]]] = {}
     for name in module.__all__:
         obj = getattr(module, name)
@@ -270,10 +297,11 @@ def api_page(package: str = "clustering_lib") -> str:
         "",
     ]
     for home in sorted(by_module):
-        doc = (importlib.import_module(home).__doc__ or "").strip().splitlines()
+        doc = (importlib.import_module(home).__doc__ or "").strip()
+        summary = doc.split("\n\n")[0].strip()
         lines += [f"## `{home}`", ""]
-        if doc:
-            lines += [doc[0], ""]
+        if summary:  # reStructuredText, like the docstrings
+            lines += [f"```{{eval-rst}}\n.. currentmodule:: {home}\n\n{summary}\n```", ""]
         for kind, name in by_module[home]:
             options = "\n   :members:" if kind == "autoclass" else ""
             lines += [f"```{{eval-rst}}\n.. {kind}:: {package}.{name}{options}\n```", ""]

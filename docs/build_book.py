@@ -15,12 +15,10 @@ Open ``build/book/index.html`` in a browser.
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import shutil
 import sys
 import time
-from contextlib import redirect_stderr
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent

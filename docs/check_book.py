@@ -9,8 +9,8 @@ opened in Debian's Chromium through the system chromedriver. For every page:
 
 * it loads without console errors (browser log entries of level SEVERE);
 * every ``<img>`` has loaded (``naturalWidth > 0``);
-* equations are typeset: each ``.math`` element holds MathJax output (``mjx-container``), and no
-  MathJax error (``mjx-merror``) is shown;
+* equations are typeset: each ``.math`` element holds MathJax output (``mjx-container``), no
+  MathJax error (``mjx-merror``) is shown, and no TeX is left as text in the prose;
 * no element of a check cell: no displayed code holds an ``assert`` statement (check cells are
   the only cells with asserts) and no cell tagged ``remove-cell`` is rendered;
 * no stderr output, no solution marker, no carriage return or backspace in an output (the
@@ -183,16 +183,26 @@ async function run() {
     .map(c => c.textContent);
   const outputs = [...document.querySelectorAll("div.cell_output")].map(c => c.textContent);
   const links = [...document.querySelectorAll("a[href]")].map(a => a.href);
-  done({problems, images, untypeset, codes, outputs, links,
+  // TeX left as text in the prose (math the parser did not see): text outside code and math.
+  const rawTex = [];
+  const article = document.querySelector("article") || document.body;
+  const walker = document.createTreeWalker(article, NodeFilter.SHOW_TEXT, {acceptNode: n =>
+    n.parentElement.closest("pre, code, script, style, .math, mjx-container, .cell_output")
+      ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT});
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const m = n.textContent.match(/\$[^$\n]+\$|\\\(|\\\[|\\begin\{/);
+    if (m) { rawTex.push(n.textContent.trim().slice(0, 80)); }
+  }
+  done({problems, rawTex, images, untypeset, codes, outputs, links,
         n_math: maths.length,
         merrors: document.querySelectorAll("mjx-merror").length,
         removed_cells: document.querySelectorAll(".tag_remove-cell").length,
         stderr: document.querySelectorAll(".output.stderr, .stderr").length,
         text: document.body.innerText});
 }
-run().catch(e => done({problems: ["script error: " + e], images: [], untypeset: [], codes: [],
-                       outputs: [], links: [], n_math: 0, merrors: 0, removed_cells: 0,
-                       stderr: 0, text: ""}));
+run().catch(e => done({problems: ["script error: " + e], rawTex: [], images: [],
+                       untypeset: [], codes: [], outputs: [], links: [], n_math: 0,
+                       merrors: 0, removed_cells: 0, stderr: 0, text: ""}));
 """
 
 
@@ -210,6 +220,8 @@ def check_page(driver, base: str, page: str, raw_html: str) -> tuple[list[str], 
     if info["untypeset"]:
         problems.append(f"{len(info['untypeset'])} of {info['n_math']} equations not typeset, "
                         f"first: {info['untypeset'][0]!r}")
+    if info["rawTex"]:
+        problems.append(f"TeX not typeset (left as text): {info['rawTex'][0]!r}")
     if info["merrors"]:
         problems.append(f"{info['merrors']} MathJax error(s) shown")
     for code in info["codes"]:

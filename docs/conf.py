@@ -38,6 +38,7 @@ myst_heading_anchors = 3  # links such as 04_kmeans_loss_mnist.ipynb#some-headin
 
 # --- API page
 autodoc_default_options = {"member-order": "bysource"}
+toc_object_entries = False  # the page's contents list the modules, not every function
 autodoc_typehints = "none"  # numpydoc sections carry the types
 numpydoc_show_class_members = False
 numpydoc_validation_checks: set[str] = set()
@@ -98,6 +99,8 @@ def _skip_foreign_members(app, what, name, obj, skip, options):
     module = getattr(obj, "__module__", None) or ""
     if what == "class" and module and not module.startswith(("clustering_lib", "builtins")):
         return True
+    if (getattr(obj, "__doc__", None) or "").startswith("Alias for field number"):
+        return True  # a named tuple's fields: the class docstring describes them
     return None
 
 
