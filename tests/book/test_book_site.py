@@ -65,7 +65,8 @@ def _notebook(cells: list[dict]) -> dict:
                          "language_info": {"name": "python"}}}
 
 
-def write_tiny_repo(root: Path, tag_check_cell: bool = True) -> tuple[Path, Path]:
+def write_tiny_repo(root: Path, tag_check_cell: bool = True,
+                    link: str = "01_alpha.ipynb#a-section") -> tuple[Path, Path]:
     """Two notebooks and a README with their table; returns (notebooks dir, README)."""
     notebooks = root / "notebooks"
     notebooks.mkdir(parents=True)
@@ -89,7 +90,7 @@ def write_tiny_repo(root: Path, tag_check_cell: bool = True) -> tuple[Path, Path
               tags=["exercise"]),
     ])
     second = _notebook([
-        _markdown(f"# 02 · Beta\n\nBack to [the section of chapter 1](01_alpha.ipynb#a-section)"
+        _markdown(f"# 02 · Beta\n\nBack to [the section of chapter 1]({link})"
                   f" and [chapter 1](01_alpha.ipynb). The word {UNIQUE_WORD} is only here."),
         _code("print('beta')", [_stream("stdout", "beta\n")]),
     ])
@@ -105,13 +106,18 @@ def write_tiny_repo(root: Path, tag_check_cell: bool = True) -> tuple[Path, Path
     return notebooks, readme
 
 
-def build_tiny(root: Path, **kwargs) -> Path:
+def run_build(root: Path, **kwargs) -> tuple[subprocess.CompletedProcess, Path]:
     notebooks, readme = write_tiny_repo(root, **kwargs)
     site = root / "site"
     result = subprocess.run(
         [sys.executable, str(REPO_ROOT / "docs" / "build_book.py"), "--notebooks",
          str(notebooks), "--readme", str(readme), "--out", str(site), "--no-api"],
         capture_output=True, text=True, timeout=300)
+    return result, site
+
+
+def build_tiny(root: Path, **kwargs) -> Path:
+    result, site = run_build(root, **kwargs)
     assert result.returncode == 0, result.stdout + result.stderr
     return site
 
@@ -141,6 +147,8 @@ def test_tiny_book_passes_and_hides_what_it_should(tiny_site):
     # The download link gives the notebook itself, the check cell included.
     source = (tiny_site / "_sources" / "01_alpha.ipynb").read_text(encoding="utf-8")
     assert CHECK_MARKER in source
+    beta = (tiny_site / "02_beta.html").read_text(encoding="utf-8")
+    assert 'href="01_alpha.html#a-section"' in beta and 'href="01_alpha.html"' in beta
     index = (tiny_site / "index.html").read_text(encoding="utf-8")
     assert 'href="02_beta.html"' in index and "Why beta?" in index
 
@@ -176,6 +184,12 @@ def test_untagged_check_cell_fails(tmp_path):
     problems = check_book.check_site(site, search=False)
     assert list(problems) == ["01_alpha.html"], _all_problems(problems)
     assert any("a check cell is shown" in problem for problem in problems["01_alpha.html"])
+
+
+def test_link_to_a_missing_notebook_fails_the_build(tmp_path):
+    result, _ = run_build(tmp_path, link="09_missing.ipynb")
+    assert result.returncode != 0
+    assert "09_missing" in result.stderr, result.stderr
 
 
 @pytest.mark.skipif(not REQUIRED,
