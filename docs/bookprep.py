@@ -58,9 +58,22 @@ _WORKSHOP = _workshop_module()
 _LINK = re.compile(r"\[(?P<text>[^\]]*)\]\((?P<target>[^)\s]+)\)")
 
 
-def _relink(markdown: str, chapters: set[str], warnings: list[str]) -> str:
-    """Point README links at chapters; drop links to other files of the repository (they are
-    not part of the site), keep absolute URLs."""
+def notebook_title(path: Path) -> str | None:
+    """The first level-1 heading of a notebook's markdown cells (the chapter's title)."""
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    for cell in notebook.get("cells", []):
+        if cell.get("cell_type") == "markdown":
+            match = re.search(r"^# (.+)$", _text(cell.get("source", "")), re.MULTILINE)
+            if match:
+                return match.group(1).strip()
+    return None
+
+
+def _relink(markdown: str, chapters: set[str], warnings: list[str],
+            titles: dict[str, str] | None = None) -> str:
+    """Point README links at chapters (link text: the chapter's title when ``titles`` has it);
+    drop links to other files of the repository (they are not part of the site), keep
+    absolute URLs."""
 
     def replace(match: re.Match) -> str:
         text, target = match.group("text"), match.group("target")
@@ -70,6 +83,7 @@ def _relink(markdown: str, chapters: set[str], warnings: list[str]) -> str:
         name = Path(path).name
         if path.startswith("notebooks/") and name.endswith(".ipynb"):
             if Path(name).stem in chapters:
+                text = (titles or {}).get(Path(name).stem, text)
                 return f"[{text}]({name}{'#' + anchor if anchor else ''})"
             warnings.append(f"README links {target}, which is not in notebooks/")
         return text
@@ -93,12 +107,13 @@ def _sections(readme: str) -> tuple[str, str, dict[str, str]]:
     return title, "\n".join(intro).strip(), sections
 
 
-def front_page(readme: str, chapters: list[str], api: bool = True) -> tuple[str, list[str]]:
+def front_page(readme: str, chapters: list[str], api: bool = True,
+               titles: dict[str, str] | None = None) -> tuple[str, list[str]]:
     """The book's ``index.md`` from the README, and warnings (links to missing notebooks).
 
-    The README's "Notebooks" section gives the table (its first table: notebook, question, ...);
-    every notebook in ``chapters`` (stems, in order) becomes a chapter whether or not the table
-    lists it.
+    The README's "Notebooks" section gives the table (its first table: notebook, question, ...),
+    its links showing the chapters' ``titles`` ({stem: first heading}); every notebook in
+    ``chapters`` (stems, in order) becomes a chapter whether or not the table lists it.
     """
     warnings: list[str] = []
     names = set(chapters)
@@ -128,7 +143,7 @@ def front_page(readme: str, chapters: list[str], api: bool = True) -> tuple[str,
         "",
         "## The notebooks",
         "",
-        _relink("\n".join(table_lines), names, warnings),
+        _relink("\n".join(table_lines), names, warnings, titles),
         "",
     ]
     if api:

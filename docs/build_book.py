@@ -34,7 +34,10 @@ def stage(notebooks: list[Path], readme: Path, src: Path, api: bool) -> list[str
         shutil.rmtree(src)
     src.mkdir(parents=True)
     stems = [path.stem for path in notebooks]
-    index, warnings = bookprep.front_page(readme.read_text(encoding="utf-8"), stems, api=api)
+    titles = {path.stem: title for path in notebooks
+              if (title := bookprep.notebook_title(path)) is not None}
+    index, warnings = bookprep.front_page(readme.read_text(encoding="utf-8"), stems, api=api,
+                                          titles=titles)
     (src / "index.md").write_text(index, encoding="utf-8")
     if api:
         (src / "api.md").write_text(bookprep.api_page(), encoding="utf-8")

@@ -309,9 +309,10 @@ def check_search(driver, base: str, site: Path) -> list[str]:
 # --------------------------------------------------------------------------- screenshots
 
 def screenshots(driver, base: str, site: Path, out: Path) -> list[Path]:
-    """The front page, and the first chapter scrolled to its first figure."""
+    """The front page, and the first chapter scrolled to its first figure (1400 x 1800)."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
+    driver.set_window_size(1400, 1800)
     driver.get(base + "index.html")
     time.sleep(0.5)
     written.append(out / "index.png")
@@ -321,9 +322,11 @@ def screenshots(driver, base: str, site: Path, out: Path) -> list[Path]:
         driver.get(base + chapters[0])
         driver.execute_async_script(_PAGE_SCRIPT)
         driver.execute_script(
-            "const m = document.querySelector('div.math, img');"
-            "if (m) { m.scrollIntoView({block: 'center'}); }")
-        time.sleep(0.5)
+            "const m = document.querySelector('div.cell_output img')"
+            " || document.querySelector('div.math');"
+            "if (m) { window.scrollTo(0, m.getBoundingClientRect().top + window.scrollY"
+            " - 400); }")
+        time.sleep(1.0)
         written.append(out / (Path(chapters[0]).stem + ".png"))
         driver.save_screenshot(str(written[-1]))
     return written

@@ -151,6 +151,7 @@ def test_tiny_book_passes_and_hides_what_it_should(tiny_site):
     assert 'href="01_alpha.html#a-section"' in beta and 'href="01_alpha.html"' in beta
     index = (tiny_site / "index.html").read_text(encoding="utf-8")
     assert 'href="02_beta.html"' in index and "Why beta?" in index
+    assert "02 · Beta" in index  # the table's links show the chapters' titles
 
 
 def test_truncated_figure_fails(tiny_site, tmp_path):
