@@ -40,6 +40,7 @@ SECOND_ISA ?= ONEDNN_MAX_CPU_ISA=AVX XLA_FLAGS=--xla_cpu_max_isa=AVX
 .DEFAULT_GOAL := help
 .PHONY: help setup run test lint bench lab clean distclean
 .PHONY: workshop workshop-check wheelhouse figure-baselines
+.PHONY: book book-test
 
 help:
 	@echo "Targets:"
@@ -58,6 +59,11 @@ help:
 	@echo "  workshop-check  run every student notebook: only the stubs may fail (part of test)"
 	@echo "  wheelhouse download every pinned requirement -> $(WHEELHOUSE)/ (for offline setup)"
 	@echo "  figure-baselines  regenerate tests/baseline_images/ (after an intended change)"
+	@echo "  book       the notebooks as a book, from their stored outputs (nothing is executed)"
+	@echo "             -> build/book/index.html; installs requirements-book.txt first"
+	@echo "  book-test  build the book and check every page in headless Chromium (installs"
+	@echo "             Debian's chromium and chromium-driver when missing; screenshots in"
+	@echo "             build/book-screenshots/)"
 	@echo "  clean      remove build/ and caches (keeps $(VENV))"
 	@echo "  distclean  clean, and remove $(VENV)"
 	@echo "Variables: VENV=$(VENV) PYTHON=$(PYTHON)"
@@ -127,6 +133,31 @@ bench: setup $(BENCH_STAMP)
 
 lab: setup
 	$(VENV)/bin/jupyter lab notebooks/
+
+# The book: Sphinx + myst-nb + sphinx-book-theme on the stored outputs (docs/conf.py,
+# docs/build_book.py); fails on any Sphinx warning (a broken cross-link, a bad docstring).
+BOOK_STAMP := $(VENV)/.book-installed
+
+$(BOOK_STAMP): requirements-book.txt $(STAMP)
+	$(PY) -m pip install -r requirements-book.txt
+	touch $@
+
+book: setup $(BOOK_STAMP)
+	$(PY) docs/build_book.py
+
+# docs/check_book.py through tests/book: the real book, and tiny synthetic books (working,
+# with a truncated figure, a broken link, an untagged check cell). --noconftest and no figure
+# plugin: these tests need neither. apt-get runs as root (CI) or through sudo.
+book-test: book
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	  echo "installing Debian's chromium and chromium-driver"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -q && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+	    chromium chromium-driver; \
+	fi
+	BOOK_SITE=build/book BOOK_SCREENSHOTS=build/book-screenshots \
+	  $(PY) -m pytest tests/book --noconftest -p no:clustering_course_figures -q
 
 clean:
 	rm -rf build/ .pytest_cache/ .ruff_cache/ *.egg-info/ notebooks/.ipynb_checkpoints/
