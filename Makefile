@@ -88,7 +88,7 @@ run: setup
 # pytest exit status, 5 ("no tests collected") included, fails the target.
 test: setup
 ifneq ($(strip $(TEST_FILES)),)
-	$(PY) -m pytest tests
+	$(PY) -m pytest tests --ignore=tests/book
 else
 	@echo "tests/: no test files, skipping pytest"
 endif
