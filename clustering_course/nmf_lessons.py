@@ -1,0 +1,158 @@
+"""Checks for the exercises of notebook 03 (NMF reconstruction): the projection onto a cone.
+
+``check_cone_codes(cone_codes)``: the non-negative codes of one row, found by trying every
+passive set (small problems). ``check_projected_gradient(nnls_projected_gradient)``: the codes
+of many rows at once by projected gradient (the harder, optional exercise).
+
+Each check calls the student's function on a few cases, compares its answer with
+``scipy.optimize.nnls`` (Lawson and Hanson's active-set algorithm) and, when they differ, says
+which typical mistake the answer looks like: a negative code, least squares clipped at zero, the
+parts matrix used the wrong way round, a feasible but not the nearest candidate, a step size
+that makes the iteration diverge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from scipy.optimize import nnls
+
+try:  # the checks' shared bookkeeping, wherever the course kit keeps it
+    from clustering_course.exercises import ExerciseFailed, _Check
+except ImportError:  # before the exercises moved out of clustering_lib
+    from clustering_lib.exercises import ExerciseFailed, _Check
+
+__all__ = ["ExerciseFailed", "check_cone_codes", "check_projected_gradient"]
+
+
+def _reference(x: np.ndarray, H: np.ndarray) -> np.ndarray:
+    return nnls(H.T, x)[0]
+
+
+def _lstsq_codes(x: np.ndarray, H: np.ndarray) -> np.ndarray:
+    return np.linalg.lstsq(H.T, x, rcond=None)[0]
+
+
+# The question's parts (Stack Overflow 49340540, scikit-learn NMF, random_state=0), rounded.
+_QUESTION_PARTS = np.array([[0.5328, 0.0, 0.7369, 1.3312, 0.7984],
+                            [0.0, 0.9812, 0.6027, 0.0, 0.0]])
+
+
+def _cone_cases() -> list[tuple[str, np.ndarray, np.ndarray]]:
+    rng = np.random.default_rng(7)
+    return [
+        ("the question's second new row, x = (1, 0, 0, 0, 0), two parts in 5-D",
+         np.array([1.0, 0.0, 0.0, 0.0, 0.0]), _QUESTION_PARTS),
+        ("a point inside the cone: x = 2 x part 0 + 0.5 x part 1",
+         np.array([2.0, 0.5]) @ _QUESTION_PARTS, _QUESTION_PARTS),
+        ("2-D, parts (1, 0.3) and (0.35, 1), x = (0.2, 1.0) outside the cone",
+         np.array([0.2, 1.0]), np.array([[1.0, 0.3], [0.35, 1.0]])),
+        ("2-D, parts (1, 2) and (0, 1): x = (1, 0) is outside; least squares wants a "
+         "negative code", np.array([1.0, 0.0]), np.array([[1.0, 2.0], [0.0, 1.0]])),
+        ("x = (-1, -0.5) points away from both parts (1, 0) and (0.2, 1)",
+         np.array([-1.0, -0.5]), np.array([[1.0, 0.0], [0.2, 1.0]])),
+        ("3 parts in 3-D: every one-part candidate is feasible, but a pair is nearer",
+         np.array([1.0, 1.0, -0.2]),
+         np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [1.0, 1.0, 1.0]])),
+        ("4 random parts in 6-D, a random non-negative x outside their cone",
+         rng.uniform(size=6), rng.uniform(size=(4, 6))),
+    ]
+
+
+def check_cone_codes(cone_codes: Callable[[np.ndarray, np.ndarray], Any]) -> None:
+    """Check ``cone_codes(x, H) -> w``: the codes ``w >= 0`` minimising ``||x - w H||``.
+
+    ``x`` is one row (shape ``(d,)``), ``H`` holds ``r`` parts as rows (shape ``(r, d)``) and
+    ``w`` has shape ``(r,)``; ``w @ H`` is the point of the cone of the parts nearest to ``x``.
+    """
+    cases = _cone_cases()
+    check = _Check(cone_codes, "cone_codes", len(cases))
+    for label, x, H in cases:
+        check.start(label)
+        expected = _reference(x, H)
+        w = check.array(check.call(x.copy(), H.copy()), "w", expected.shape,
+                        nan_hint="a least-squares fit on no parts at all gives w = 0; "
+                                 "solving with an empty or singular matrix gives NaN.",
+                        shape_hint="w has one code per part, shape (r,) for H of shape (r, d); "
+                                   "did you fit x with the columns of H instead of its rows?")
+        unconstrained = _lstsq_codes(x, H)
+        if w.min() < -1e-9:
+            hint = "a candidate counts only if every one of its codes is >= 0."
+            if np.allclose(w, unconstrained, atol=1e-6):
+                hint = ("these are the unconstrained least-squares codes (the pseudo-inverse): "
+                        "the non-negativity constraint is missing.")
+            check.fail(f"w[{int(np.argmin(w))}] = {w.min():.4f} is negative.",
+                       expected=expected, got=w, hint=hint)
+        distance = float(np.linalg.norm(x - w @ H))
+        best = float(np.linalg.norm(x - expected @ H))
+        if distance > best * (1 + 1e-6) + 1e-9:
+            hint = ("a feasible candidate, but not the nearest point of the cone: compare the "
+                    "distances of all feasible candidates (the empty passive set, w = 0, "
+                    "is one of them).")
+            if np.allclose(w, np.maximum(unconstrained, 0), atol=1e-6):
+                hint = ("these are the least-squares codes with the negative ones set to 0. "
+                        "Once a code is fixed at 0, the other codes must be fitted again "
+                        "without that part: clipping keeps their old values.")
+            elif H.shape[0] == H.shape[1] and np.allclose(w, _reference(x, H.T), atol=1e-6):
+                hint = ("these are the codes for the transposed parts matrix: the reconstruction "
+                        "is w @ H (a combination of the rows of H), so the system to solve has "
+                        "the matrix H.T.")
+            check.fail(f"x is reconstructed at distance {distance:.4f}; non-negative codes "
+                       f"reach {best:.4f}.", expected=expected, got=w, hint=hint)
+    check.done()
+
+
+def _pg_cases() -> list[tuple[str, np.ndarray, np.ndarray]]:
+    rng = np.random.default_rng(11)
+    return [
+        ("the question's two new rows and its two parts",
+         np.array([[0.0, 0.0, 1.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0, 0.0]]), _QUESTION_PARTS),
+        ("parts of different scales, (10, 0) and (1, 1), in 2-D",
+         np.array([[1.0, 1.0], [3.0, 0.5], [0.0, 2.0]]), np.array([[10.0, 0.0], [1.0, 1.0]])),
+        ("300 random rows, 6 random parts in 20-D", rng.uniform(size=(300, 20)),
+         rng.uniform(size=(6, 20))),
+    ]
+
+
+def check_projected_gradient(nnls_projected_gradient: Callable[..., Any]) -> None:
+    """Check ``nnls_projected_gradient(X, H, n_steps) -> W`` (``W >= 0``, shape ``(n, r)``).
+
+    Each row of ``W @ H`` must be within 1e-6 (relative) of the distance that the exact
+    non-negative codes reach, after the ``n_steps`` the check passes (3,000).
+    """
+    cases = _pg_cases()
+    n_steps = 3000
+    check = _Check(nnls_projected_gradient, "nnls_projected_gradient", len(cases))
+    for label, X, H in cases:
+        check.start(label)
+        expected = np.array([_reference(row, H) for row in X])
+        W = check.array(check.call(X.copy(), H.copy(), n_steps), "W", expected.shape,
+                        nan_hint="the iteration diverged: a step larger than "
+                                 "2 / (largest eigenvalue of H H^T) makes the loss grow.",
+                        shape_hint="W has one row per row of X and one column per part; "
+                                   "check the transposes in your gradient.")
+        if W.min() < -1e-9:
+            i, j = np.unravel_index(np.argmin(W), W.shape)
+            check.fail(f"W[{i}, {j}] = {W.min():.4f} is negative.", expected=expected[i],
+                       got=W[i], hint="after each gradient step the codes must be made "
+                                      "feasible again (the projection onto w >= 0).")
+        distance = np.linalg.norm(X - W @ H, axis=1)
+        best = np.linalg.norm(X - expected @ H, axis=1)
+        i = int(np.argmax(distance - best * (1 + 1e-6)))
+        if distance[i] > best[i] * (1 + 1e-6) + 1e-9:
+            hint = ("not converged. The step size decides: 1 / L, with L the largest eigenvalue "
+                    "of H H^T (the curvature of the loss), converges for any parts; a fixed "
+                    "number can be too large for large parts (the codes oscillate or blow up) "
+                    "or too small for small ones. Are all n_steps taken?")
+            initial = np.linalg.norm(X, axis=1)
+            if W.shape[0] == W.shape[1] and np.allclose(W.T, expected, atol=1e-4):
+                hint = ("W is transposed: one row per row of X, one column per part.")
+            elif distance[i] > initial[i] * (1 + 1e-9):
+                hint = ("the reconstruction is worse than W = 0: the step goes uphill (a sign "
+                        "in the gradient) or is too large (more than 2 / largest eigenvalue "
+                        "of H H^T).")
+            check.fail(f"row {i} is reconstructed at distance {distance[i]:.6f}; non-negative "
+                       f"codes reach {best[i]:.6f}.", expected=expected[i], got=W[i], hint=hint)
+    check.done()

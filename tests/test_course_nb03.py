@@ -1,0 +1,95 @@
+"""The checks of notebook 03's exercises accept right answers and diagnose the usual slips."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from clustering_course.nmf_lessons import (
+    ExerciseFailed,
+    check_cone_codes,
+    check_projected_gradient,
+)
+
+
+def _cone_codes(x, H):
+    best, best_distance = np.zeros(len(H)), np.linalg.norm(x)
+    for size in range(1, len(H) + 1):
+        for passive in map(list, itertools.combinations(range(len(H)), size)):
+            fitted = np.linalg.lstsq(H[passive].T, x, rcond=None)[0]
+            if fitted.min() <= 0:
+                continue
+            w = np.zeros(len(H))
+            w[passive] = fitted
+            if np.linalg.norm(x - w @ H) < best_distance:
+                best, best_distance = w, np.linalg.norm(x - w @ H)
+    return best
+
+
+def _projected_gradient(X, H, n_steps=3000, step_scale=1.0, project=True):
+    step = step_scale / np.linalg.eigvalsh(H @ H.T).max()
+    W = np.zeros((len(X), len(H)))
+    for _ in range(n_steps):
+        W = W - step * (W @ H - X) @ H.T
+        if project:
+            W = np.maximum(W, 0.0)
+    return W
+
+
+def test_cone_codes_accepts_the_enumeration(capsys):
+    check_cone_codes(_cone_codes)
+    assert "all 7 cases pass" in capsys.readouterr().out
+
+
+def test_cone_codes_accepts_scipy():
+    from scipy.optimize import nnls
+
+    check_cone_codes(lambda x, H: nnls(H.T, x)[0])
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        (lambda x, H: np.linalg.lstsq(H.T, x, rcond=None)[0], "non-negativity constraint"),
+        (lambda x, H: np.maximum(np.linalg.lstsq(H.T, x, rcond=None)[0], 0), "clipping"),
+        (lambda x, H: _cone_codes(x, H.T) if H.shape[0] == H.shape[1] else _cone_codes(x, H),
+         "transposed parts matrix"),
+        (lambda x, H: np.zeros(len(H)), "not the nearest point"),
+        (lambda x, H: _cone_codes(x, H)[None, :], "wrong shape"),
+    ],
+)
+def test_cone_codes_diagnoses(wrong, message):
+    with pytest.raises(ExerciseFailed, match=message):
+        check_cone_codes(wrong)
+
+
+def test_cone_codes_stub_error_passes_through():
+    def stub(x, H):
+        raise NotImplementedError("Your turn: ...")
+
+    with pytest.raises(NotImplementedError):
+        check_cone_codes(stub)
+
+
+def test_projected_gradient_accepts_a_right_answer(capsys):
+    check_projected_gradient(_projected_gradient)
+    assert "all 3 cases pass" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("wrong", "message"),
+    [
+        (lambda X, H, n: _projected_gradient(X, H, n, project=False), "made feasible again"),
+        (lambda X, H, n: _projected_gradient(X, H, n, step_scale=3.0), "step size|worse than"),
+        (lambda X, H, n: _projected_gradient(X, H, n, step_scale=10.0), "step size"),
+        (lambda X, H, n: _projected_gradient(X, H, 5), "not converged"),
+        (lambda X, H, n: _projected_gradient(X, H, n).T, "transposed"),
+        (lambda X, H, n: _projected_gradient(X, H, n)[:, :1], "wrong shape"),
+        (lambda X, H, n: np.full((len(X), len(H)), np.nan), "diverged"),
+    ],
+)
+def test_projected_gradient_diagnoses(wrong, message):
+    with pytest.raises(ExerciseFailed, match=message):
+        check_projected_gradient(wrong)
