@@ -2,7 +2,7 @@
 
 Each ``check_*`` function calls the function a student wrote on a few cases, compares the
 answers with a reference and either prints one line ("all n cases pass") or raises
-:class:`clustering_lib.exercises.ExerciseFailed` with a message that names the case, what
+:class:`clustering_course.exercises.ExerciseFailed` with a message that names the case, what
 was expected, what came back and the likely slip. A stub's ``NotImplementedError`` comes
 through unchanged.
 
@@ -22,7 +22,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from clustering_lib.exercises import ExerciseFailed
+from clustering_course.exercises import ExerciseFailed
 
 __all__ = [
     "check_kmeans_plusplus_init",

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from sklearn.metrics import silhouette_samples
 
+from clustering_course.exercises import ExerciseFailed
 from clustering_course.kmeans_lessons import (
     check_kmeans_plusplus_init,
     check_silhouette_values,
     seeding_probabilities,
 )
-from clustering_lib.exercises import ExerciseFailed
 
 
 def _seeding(weigh, first=None, indices=False, replace=False):
