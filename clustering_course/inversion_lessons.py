@@ -1,0 +1,118 @@
+"""Checks for the exercises of notebook 07 (inverting the k-means transform).
+
+- :func:`check_recover_centres`: the centres, from a few leaked records and their distances.
+- :func:`check_mirror_candidates`: both points that fit d distances in d dimensions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from clustering_lib.exercises import ExerciseFailed, _Check
+
+__all__ = ["ExerciseFailed", "check_mirror_candidates", "check_recover_centres"]
+
+
+def _trilaterate(anchors: np.ndarray, distances: np.ndarray) -> np.ndarray:
+    """Least-squares point at ``distances`` (shape (m,) or (m, n)) from ``anchors`` (m, d)."""
+    origin = anchors.mean(axis=0)
+    offsets = anchors - origin
+    norms = np.sum(offsets**2, axis=1)
+    squared = np.square(distances).reshape(len(anchors), -1)
+    rhs = 0.5 * ((norms - norms.mean())[:, None] - (squared - squared.mean(axis=0)))
+    solution = np.linalg.lstsq(offsets, rhs, rcond=None)[0]
+    return (origin[:, None] + solution).T
+
+
+def check_recover_centres(recover_centres: Callable[[np.ndarray, np.ndarray], Any]) -> None:
+    """Check ``recover_centres(points, distances) -> centres``.
+
+    ``points`` (m, d) are records whose original features leaked, ``distances`` (m, k) their
+    published distances to the k unknown centres; the result is the (k, d) array of centres.
+    """
+    rng = np.random.default_rng(7)
+    cases = [
+        ("the plane: 3 leaked points, 2 centres", rng.normal(size=(3, 2)) * 3,
+         rng.normal(size=(2, 2)) * 3),
+        ("3-D: 4 leaked points, 5 centres (more centres than points)",
+         rng.normal(size=(4, 3)) * 2, rng.normal(size=(5, 3)) * 2),
+        ("5-D: 40 leaked points, 8 centres", rng.normal(size=(40, 5)),
+         rng.normal(size=(8, 5))),
+        ("4-D, everything near (500, ..., 500)", rng.normal(size=(12, 4)) + 500.0,
+         rng.normal(size=(6, 4)) + 500.0),
+    ]
+    check = _Check(recover_centres, "recover_centres", len(cases))
+    for label, points, centres in cases:
+        check.start(label)
+        distances = np.linalg.norm(points[:, None, :] - centres[None, :, :], axis=2)
+        result = check.call(points.copy(), distances.copy())
+        got = check.array(result, "centres", centres.shape,
+                          shape_hint=f"one row per centre: distances has shape "
+                                     f"{distances.shape} (points x centres), so the result "
+                                     f"has shape {centres.shape} (centres x features).")
+        scale = 1.0 + float(np.abs(centres).max())
+        if np.allclose(got, centres, rtol=0.0, atol=1e-6 * scale):
+            continue
+        hint = ("each centre is a point whose distances to the leaked points you know: the "
+                "equations of section 1 with the roles of points and centres swapped, one "
+                "least-squares solve per centre (or one for all).")
+        unsquared = _trilaterate(points, np.sqrt(distances))
+        if got.shape[0] == got.shape[1] and np.allclose(got.T, centres, atol=1e-6 * scale):
+            hint = "your result is transposed: one row per centre, one column per feature."
+        elif np.allclose(got, unsquared, atol=1e-6 * scale):
+            hint = "the sphere equations hold for squared distances; square them first."
+        row = int(np.argmax(np.abs(got - centres).max(axis=1)))
+        check.fail(f"centre {row} is not at the given distances from the leaked points.",
+                   expected=centres[row], got=got[row], hint=hint)
+    check.done()
+
+
+def _candidates(centres: np.ndarray, distances: np.ndarray) -> np.ndarray:
+    p = _trilaterate(centres, distances)[0]
+    normal = np.linalg.svd(centres[1:] - centres[0])[2][-1]
+    rho = np.sqrt(max(distances[0] ** 2 - np.sum((p - centres[0]) ** 2), 0.0))
+    return np.array([p + rho * normal, p - rho * normal])
+
+
+def check_mirror_candidates(mirror_candidates: Callable[[np.ndarray, np.ndarray], Any]) -> None:
+    """Check ``mirror_candidates(centres, distances) -> (2, d)`` for d centres in d dimensions.
+
+    The two rows are the two points at the given distances from the d centres (in any order).
+    """
+    rng = np.random.default_rng(8)
+    cases = []
+    for label, d, shift in [("the plane, 2 centres", 2, 0.0), ("3-D, 3 centres", 3, 0.0),
+                            ("6-D, 6 centres", 6, 0.0), ("4-D, near (100, ..., 100)", 4, 100.0)]:
+        centres = rng.normal(size=(d, d)) * 2 + shift
+        cases.append((label, centres, rng.normal(size=d) * 2 + shift))
+    check = _Check(mirror_candidates, "mirror_candidates", len(cases))
+    for label, centres, point in cases:
+        check.start(label)
+        distances = np.linalg.norm(centres - point, axis=1)
+        expected = _candidates(centres, distances)
+        result = check.call(centres.copy(), distances.copy())
+        got = check.array(result, "the candidates", expected.shape,
+                          shape_hint="return both points, stacked: shape (2, d).")
+        scale = 1e-6 * (1.0 + float(np.abs(centres).max()))
+        same = (np.allclose(got, expected, atol=scale)
+                or np.allclose(got[::-1], expected, atol=scale))
+        if same:
+            continue
+        middle = expected.mean(axis=0)
+        rho = np.linalg.norm(expected[0] - middle)
+        hint = ("both candidates lie on the line through p (the projection on the centres' "
+                "hull) orthogonal to the hull, at the distance rho of section 1 on either side.")
+        if np.allclose(got.mean(axis=0), middle, atol=scale):
+            gap = np.linalg.norm(got[0] - got.mean(axis=0))
+            if np.isclose(gap, rho**2, atol=scale):
+                hint = ("rho^2 = D_0^2 - |p - c_0|^2 gives the square of the distance; take its "
+                        "root.")
+            else:
+                hint = ("the midpoint p is right; check the direction (a unit vector orthogonal "
+                        "to every c_j - c_0, e.g. the last right-singular vector) and the length.")
+        check.fail("these are not the two points at the given distances.", expected=expected,
+                   got=got, hint=hint)
+    check.done()

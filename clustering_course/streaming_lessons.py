@@ -1,0 +1,181 @@
+"""Checks for the exercises of notebook 06 (streaming and seeded k-means).
+
+- :func:`check_macqueen`: MacQueen's sequential k-means, one point at a time.
+- :func:`check_choose_half_life`: pick a decay half-life by test-then-train error.
+
+:func:`streaming_update` is the reference for the chunk update written out in the notebook.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from clustering_lib.exercises import ExerciseFailed, _Check, _show
+
+__all__ = [
+    "ExerciseFailed",
+    "check_choose_half_life",
+    "check_macqueen",
+    "streaming_update",
+]
+
+
+def _nearest(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    return np.argmin(((points[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2), axis=1)
+
+
+def streaming_update(centres: np.ndarray, counts: np.ndarray, chunk: np.ndarray,
+                     decay: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """One chunk of streaming k-means: counts fade by ``decay``, then the chunk is absorbed.
+
+    Each point of ``chunk`` goes to its nearest centre; centre ``c`` with ``m_c`` new points
+    and count ``n_c = decay * n_c + m_c`` moves ``m_c / n_c`` of the way to their mean
+    (Spark's ``StreamingKMeans`` update; ``decay=1`` is ``MiniBatchKMeans.partial_fit``
+    without reassignment).
+    """
+    chunk = np.asarray(chunk, dtype=np.float64)
+    labels = _nearest(chunk, np.asarray(centres, dtype=np.float64))
+    centres = np.array(centres, dtype=np.float64)
+    counts = np.asarray(counts, dtype=np.float64) * decay
+    for c in range(len(centres)):
+        members = chunk[labels == c]
+        if len(members):
+            counts[c] += len(members)
+            centres[c] += len(members) / counts[c] * (members.mean(axis=0) - centres[c])
+    return centres, counts
+
+
+def _macqueen(X: np.ndarray, init: np.ndarray, prior: float = 0.0):
+    centres = np.array(init, dtype=np.float64)
+    counts = np.full(len(centres), prior)
+    for x in X:
+        c = int(np.argmin(((centres - x) ** 2).sum(axis=1)))
+        counts[c] += 1
+        centres[c] += (x - centres[c]) / counts[c]
+    return centres, counts - prior
+
+
+def check_macqueen(macqueen: Callable[[np.ndarray, np.ndarray], Any]) -> None:
+    """Check ``macqueen(X, init) -> (centres, counts)``: one pass, one point at a time.
+
+    Point ``x`` goes to the centre nearest to it *now*; that centre's count grows by one and
+    it moves ``1 / count`` of the way to ``x``. The starting centres count as no points.
+    """
+    rng = np.random.default_rng(11)
+    cases = [
+        ("1-D, two centres, four points", np.array([[0.0], [10.0], [2.0], [8.0]]),
+         np.array([[1.0], [9.0]])),
+        ("a point that changes sides once the first point has moved its centre",
+         np.array([[4.0, 0.0], [2.9, 0.0], [0.0, 0.0], [6.0, 0.0]]),
+         np.array([[0.0, 0.0], [6.0, 0.0]])),
+        ("a centre that receives no point", np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]),
+         np.array([[0.0, 0.0], [50.0, 50.0]])),
+        ("300 random points in 3-D, 4 centres, integer coordinates",
+         rng.integers(-5, 6, size=(300, 3)), rng.integers(-5, 6, size=(4, 3))),
+        ("500 points from a drifting stream in the plane",
+         np.cumsum(rng.normal(0, 0.3, (500, 2)), axis=0) + rng.normal(0, 1, (500, 2)),
+         rng.normal(0, 2, (3, 2))),
+    ]
+    check = _Check(macqueen, "macqueen", len(cases))
+    for label, X, init in cases:
+        check.start(label)
+        expected_centres, expected_counts = _macqueen(X.astype(np.float64), init)
+        given_X, given_init = X.copy(), init.copy()
+        result = check.call(given_X, given_init)
+        check.pair(result, "centres, counts")
+        if not (np.array_equal(given_X, X) and np.array_equal(given_init, init)):
+            check.fail("your function changed X or init in place.",
+                       hint="work on a copy: np.array(init, dtype=float).")
+        centres = check.array(result[0], "centres", expected_centres.shape)
+        counts = check.array(result[1], "counts", expected_counts.shape)
+        if np.allclose(centres, expected_centres, rtol=1e-9, atol=1e-9) and np.array_equal(
+                counts, expected_counts):
+            continue
+        hint = ("take the points one at a time, in order; only the nearest centre moves, by "
+                "1/count of the way, after its count has grown by one.")
+        batch_centres, batch_counts = streaming_update(init, np.zeros(len(init)), X)
+        prior_centres, _ = _macqueen(X.astype(np.float64), init, prior=1.0)
+        if np.allclose(centres, batch_centres, atol=1e-9):
+            hint = ("this is the whole-chunk update: every point was assigned with the starting "
+                    "centres. MacQueen assigns each point with the centres as the points before "
+                    "it have moved them.")
+        elif np.allclose(centres, prior_centres, atol=1e-9):
+            hint = ("your centres move 1/(count + 1) of the way: the starting centres count as "
+                    "no points, so a centre's first point moves it all the way there.")
+        elif np.allclose(centres, np.asarray(init, dtype=float)):
+            hint = "no centre moved: update the centre after counting the point."
+        if not np.allclose(centres, expected_centres, rtol=1e-9, atol=1e-9):
+            row = int(np.argmax(np.abs(centres - expected_centres).max(axis=1)))
+            check.fail(f"centre {row} differs.", expected=expected_centres[row],
+                       got=centres[row], hint=hint)
+        check.fail("the counts differ.", expected=expected_counts, got=counts,
+                   hint="each point adds one to the count of the centre it joins.")
+    check.done()
+
+
+def _prequential_totals(chunks: Sequence[np.ndarray], init: np.ndarray,
+                        half_lives: Sequence[float], after: bool = False) -> np.ndarray:
+    totals = []
+    for half_life in half_lives:
+        decay = 0.5 ** (1 / half_life)
+        centres, counts = np.array(init, dtype=np.float64), np.zeros(len(init))
+        total = 0.0
+        for step, chunk in enumerate(chunks):
+            if after:
+                centres, counts = streaming_update(centres, counts, chunk, decay)
+            if step > 0:
+                squared = ((chunk[:, None, :] - centres[None]) ** 2).sum(axis=2)
+                total += squared.min(axis=1).mean()
+            if not after:
+                centres, counts = streaming_update(centres, counts, chunk, decay)
+        totals.append(total)
+    return np.array(totals)
+
+
+def _drifting(rng: np.random.Generator, n_steps: int, speed: float) -> list[np.ndarray]:
+    angles = speed * np.arange(n_steps)[:, None] + 2 * np.pi * np.arange(3) / 3
+    centres = 4.0 * np.stack([np.cos(angles), np.sin(angles)], axis=-1)
+    return [centres[step][np.arange(60) % 3] + rng.normal(0, 0.5, (60, 2))
+            for step in range(n_steps)]
+
+
+def check_choose_half_life(choose_half_life: Callable[..., Any]) -> None:
+    """Check ``choose_half_life(chunks, init, half_lives) -> half_life``.
+
+    The reference runs :func:`streaming_update` with ``decay = 0.5 ** (1 / half_life)`` from
+    ``init`` (counts zero), adds each chunk's mean squared distance to the nearest centre
+    *before* the update on it (all chunks but the first) and returns the best half-life.
+    """
+    rng = np.random.default_rng(5)
+    half_lives = [1, 2, 4, 8, 16, 32]
+    cases = [
+        ("a stationary stream", _drifting(rng, 80, 0.0)),
+        ("a slow drift, 0.001 radian per chunk", _drifting(rng, 80, 0.001)),
+        ("a fast drift, 0.03 radian per chunk", _drifting(rng, 80, 0.03)),
+    ]
+    check = _Check(choose_half_life, "choose_half_life", len(cases))
+    for label, chunks in cases:
+        check.start(label)
+        init = chunks[0][:3].copy()
+        totals = _prequential_totals(chunks, init, half_lives)
+        expected = half_lives[int(np.argmin(totals))]
+        got = check.call([chunk.copy() for chunk in chunks], init.copy(), list(half_lives))
+        if np.ndim(got) != 0 or got not in half_lives:
+            check.fail("return one of the half-lives you were given.", expected=expected,
+                       got=_show(got), hint="return half_lives[index of the smallest total].")
+        if got == expected:
+            continue
+        after = half_lives[int(np.argmin(_prequential_totals(chunks, init, half_lives,
+                                                              after=True)))]
+        hint = (f"the totals of the reference, half-life by half-life: {_show(totals)}; score "
+                "each chunk except the first, then update on it.")
+        if got == after:
+            hint = ("this is the half-life that wins when each chunk is scored after the model "
+                    "has been updated on it: a short half-life has just moved onto that chunk. "
+                    "Score the chunk with the centres from before its update.")
+        check.fail("another half-life predicts the next chunk better.", expected=expected,
+                   got=got, hint=hint)
+    check.done()

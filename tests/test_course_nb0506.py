@@ -1,0 +1,100 @@
+"""The exercise checks of notebooks 06 (streaming) and 07 (inverting the transform)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from clustering_course.inversion_lessons import (
+    _candidates,
+    _trilaterate,
+    check_mirror_candidates,
+    check_recover_centres,
+)
+from clustering_course.streaming_lessons import (
+    ExerciseFailed,
+    _macqueen,
+    _prequential_totals,
+    check_choose_half_life,
+    check_macqueen,
+    streaming_update,
+)
+
+
+def test_streaming_update_is_running_mean_without_decay():
+    rng = np.random.default_rng(0)
+    chunk = rng.normal(size=(50, 2))
+    centres, counts = streaming_update(np.array([[0.0, 0.0]]), np.zeros(1), chunk)
+    assert np.allclose(centres[0], chunk.mean(axis=0)) and counts[0] == 50
+    more = rng.normal(size=(30, 2)) + 1
+    centres, counts = streaming_update(centres, counts, more)
+    assert np.allclose(centres[0], np.vstack([chunk, more]).mean(axis=0))
+
+
+def test_streaming_update_decay_bounds_counts():
+    centres, counts = np.zeros((1, 1)), np.zeros(1)
+    for _ in range(200):
+        centres, counts = streaming_update(centres, counts, np.ones((10, 1)), decay=0.5)
+    assert np.isclose(counts[0], 20.0)
+
+
+def test_macqueen_reference_passes(capsys):
+    check_macqueen(lambda X, init: _macqueen(np.asarray(X, float), init))
+    assert "all 5 cases pass" in capsys.readouterr().out
+
+
+def test_macqueen_batch_update_is_diagnosed():
+    def batch(X, init):
+        return streaming_update(init, np.zeros(len(init)), X)
+
+    with pytest.raises(ExerciseFailed, match="whole-chunk update"):
+        check_macqueen(batch)
+
+
+def test_macqueen_counting_the_start_is_diagnosed():
+    with pytest.raises(ExerciseFailed, match="count as no points"):
+        check_macqueen(lambda X, init: _macqueen(np.asarray(X, float), init, prior=1.0))
+
+
+def test_choose_half_life_reference_passes(capsys):
+    def reference(chunks, init, half_lives):
+        return half_lives[int(np.argmin(_prequential_totals(chunks, init, half_lives)))]
+
+    check_choose_half_life(reference)
+    assert "all 3 cases pass" in capsys.readouterr().out
+
+
+def test_choose_half_life_scoring_after_update_is_diagnosed():
+    def after(chunks, init, half_lives):
+        totals = _prequential_totals(chunks, init, half_lives, after=True)
+        return half_lives[int(np.argmin(totals))]
+
+    with pytest.raises(ExerciseFailed, match="before its update"):
+        check_choose_half_life(after)
+
+
+def test_recover_centres_reference_and_unsquared(capsys):
+    check_recover_centres(lambda points, distances: _trilaterate(points, distances))
+    assert "all 4 cases pass" in capsys.readouterr().out
+    with pytest.raises(ExerciseFailed, match="squared distances"):
+        check_recover_centres(lambda points, distances: _trilaterate(points, np.sqrt(distances)))
+
+
+def test_recover_centres_transposed_is_diagnosed():
+    with pytest.raises(ExerciseFailed, match="transposed"):
+        check_recover_centres(lambda points, distances: _trilaterate(points, distances).T)
+
+
+def test_mirror_candidates_reference_and_squared_rho(capsys):
+    check_mirror_candidates(_candidates)
+    assert "all 4 cases pass" in capsys.readouterr().out
+
+    def squared_rho(centres, distances):
+        pair = _candidates(centres, distances)
+        middle = pair.mean(axis=0)
+        rho = np.linalg.norm(pair[0] - middle)
+        direction = (pair[0] - middle) / rho
+        return np.array([middle + rho**2 * direction, middle - rho**2 * direction])
+
+    with pytest.raises(ExerciseFailed, match="take its root"):
+        check_mirror_candidates(squared_rho)
