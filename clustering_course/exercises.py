@@ -36,6 +36,7 @@ from clustering_lib import assign, update_centroids
 _LIBRARY_DIR = str(Path(__file__).resolve().parent)
 
 __all__ = [
+    "ExerciseCheck",
     "ExerciseFailed",
     "check_compress_image",
     "check_cosine_kmeans",
@@ -45,6 +46,7 @@ __all__ = [
     "check_target_distribution",
     "check_trilateration",
     "check_warm_start",
+    "show_value",
 ]
 
 
@@ -59,7 +61,7 @@ class ExerciseFailed(AssertionError):
                 for i, line in enumerate(str(self).splitlines())]
 
 
-def _show(value: Any, max_items: int = 12) -> str:
+def show_value(value: Any, max_items: int = 12) -> str:
     """A compact, rounded rendering of a value for a feedback message."""
     if isinstance(value, str):
         return value
@@ -82,7 +84,7 @@ def _describe(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
-class _Check:
+class ExerciseCheck:
     """The bookkeeping shared by the checks: case numbering, calls and messages."""
 
     def __init__(self, function: Callable[..., Any], exercise: str, n_cases: int) -> None:
@@ -133,7 +135,7 @@ class _Check:
         lines = [f"{self.exercise}: not quite yet. Case {self.case} of {self.n_cases} "
                  f"({self.label}): {problem}"]
         if expected is not None or got is not None:
-            lines += [f"  expected: {_show(expected)}", f"  got:      {_show(got)}"]
+            lines += [f"  expected: {show_value(expected)}", f"  got:      {show_value(got)}"]
         if hint:
             lines.append(f"  Hint: {hint}")
         lines.append("Fix your function and run this cell again.")
@@ -155,7 +157,7 @@ class _Check:
                       got=f"shape {array.shape}", hint=shape_hint)
         if not np.isfinite(array).all():
             rows = np.unique(np.argwhere(~np.isfinite(array))[:, 0])
-            self.fail(f"{what} contains NaN or infinity (at index {_show(rows)}).",
+            self.fail(f"{what} contains NaN or infinity (at index {show_value(rows)}).",
                       hint=nan_hint)
         return array
 
@@ -194,7 +196,7 @@ def _centres_differ(expected: np.ndarray, got: np.ndarray, rtol: float) -> bool:
     return not np.allclose(got, expected, rtol=rtol, atol=atol)
 
 
-def _compare_centres(check: _Check, expected: np.ndarray, got: np.ndarray, what: str,
+def _compare_centres(check: ExerciseCheck, expected: np.ndarray, got: np.ndarray, what: str,
                      counts: np.ndarray, hint: str, rtol: float = 1e-5) -> None:
     if not _centres_differ(expected, got, rtol):
         return
@@ -227,7 +229,7 @@ def check_lloyd_step(lloyd_step: Callable[[np.ndarray, np.ndarray], Any]) -> Non
         ("1,000 random points in 10-D, 8 centres", rng.normal(size=(1000, 10)) * 3.0,
          rng.normal(size=(8, 10))),
     ]
-    check = _Check(lloyd_step, "lloyd_step", len(cases))
+    check = ExerciseCheck(lloyd_step, "lloyd_step", len(cases))
     for label, points, centers in cases:
         check.start(label)
         expected_labels, expected_centers, counts = _reference_lloyd_step(
@@ -239,8 +241,8 @@ def check_lloyd_step(lloyd_step: Callable[[np.ndarray, np.ndarray], Any]) -> Non
         if not np.array_equal(labels, expected_labels):
             i = int(np.argmax(labels != expected_labels))
             distances = ((points[i] - centers) ** 2).sum(axis=1)
-            check.fail(f"point {i}, {_show(points[i])}, got label {labels[i]:g}; its squared "
-                       f"distances to the centres are {_show(distances)}.",
+            check.fail(f"point {i}, {show_value(points[i])}, got label {labels[i]:g}; its squared "
+                       f"distances to the centres are {show_value(distances)}.",
                        expected=expected_labels[i], got=labels[i],
                        hint="each point goes to the centre with the smallest distance "
                             "(np.argmin over the axis of the centres).")
@@ -294,7 +296,7 @@ def check_compress_image(compress_image: Callable[[np.ndarray, int], Any]) -> No
         ("a 40 x 60 photo-like image, 8 colours", _smooth_image(rng, 40, 60), 8),
         ("a 50 x 40 photo-like image, 8 colours", _smooth_image(rng, 50, 40), 8),
     ]
-    check = _Check(compress_image, "compress_image", len(cases))
+    check = ExerciseCheck(compress_image, "compress_image", len(cases))
     for label, image, n_colors in cases:
         check.start(label)
         result = check.call(image.copy(), n_colors)
@@ -314,8 +316,9 @@ def check_compress_image(compress_image: Callable[[np.ndarray, int], Any]) -> No
         given = distances[np.arange(len(pixels)), indices.ravel()]
         worst = int(np.argmax(given - distances.min(axis=1)))
         if given[worst] > distances[worst].min() + 2.0:  # rounding moves a colour < sqrt(3)/2
-            check.fail(f"pixel {worst} (colour {_show(pixels[worst])}) was painted "
-                       f"{_show(palette[indices.ravel()[worst]])}, but the palette has a nearer "
+            check.fail(f"pixel {worst} (colour {show_value(pixels[worst])}) was painted "
+                       f"{show_value(palette[indices.ravel()[worst]])}, but the palette has a "
+                       "nearer "
                        "colour.", expected=palette[np.argmin(distances[worst])],
                        got=palette[indices.ravel()[worst]],
                        hint="each pixel takes the colour of its own cluster (the labels of "
@@ -356,7 +359,7 @@ def check_nnls_encoder(encode: Callable[[np.ndarray, np.ndarray], Any]) -> None:
         ("20 random rows, 5 random parts in 12-D", rng.uniform(size=(20, 12)),
          rng.uniform(size=(5, 12))),
     ]
-    check = _Check(encode, "nnls_encoder", len(cases))
+    check = ExerciseCheck(encode, "nnls_encoder", len(cases))
     for label, X, H in cases:
         check.start(label)
         expected = _nnls_codes(X, H)
@@ -398,7 +401,7 @@ def check_target_distribution(target_distribution: Callable[[np.ndarray], Any]) 
          np.array([[0.6, 0.4]] * 8 + [[0.1, 0.9]])),
         ("100 random points, 10 clusters", rng.dirichlet(np.full(10, 0.5), size=100)),
     ]
-    check = _Check(target_distribution, "target_distribution", len(cases))
+    check = ExerciseCheck(target_distribution, "target_distribution", len(cases))
     for label, q in cases:
         check.start(label)
         weights = q**2 / q.sum(axis=0)
@@ -454,7 +457,7 @@ def check_warm_start(warm_start: Callable[[np.ndarray, np.ndarray], Any]) -> Non
         ("four blobs, and previous centres that k-means cannot fully repair",
          four_blobs, np.array([[-0.5, 0.0], [0.5, 0.0], [8.0, 1.0], [8.0, 3.0]])),
     ]
-    check = _Check(warm_start, "warm_start", len(cases))
+    check = ExerciseCheck(warm_start, "warm_start", len(cases))
     for label, X, previous in cases:
         check.start(label)
         expected = _reference_lloyd(X, previous)
@@ -511,7 +514,7 @@ def check_trilateration(trilaterate: Callable[[np.ndarray, np.ndarray], Any]) ->
         ("5-D, six random centres", rng.normal(size=(6, 5)) * 4.0, rng.normal(size=5)),
         ("centres far from the origin (near 1000)", far, far.mean(axis=0) + rng.normal(size=3)),
     ]
-    check = _Check(trilaterate, "trilaterate", len(cases))
+    check = ExerciseCheck(trilaterate, "trilaterate", len(cases))
     for label, centers, point in cases:
         check.start(label)
         distances = np.linalg.norm(centers - point, axis=1)
@@ -565,7 +568,7 @@ def check_cosine_kmeans(cosine_kmeans: Callable[..., Any]) -> None:
         ("the same points, each multiplied by a random factor", scaled, truth, 3),
         ("200 synthetic documents about 4 topics", documents, topics, 4),
     ]
-    check = _Check(cosine_kmeans, "cosine_kmeans", len(cases))
+    check = ExerciseCheck(cosine_kmeans, "cosine_kmeans", len(cases))
     for label, X, true_labels, n_clusters in cases:
         check.start(label)
         result = check.call(X.copy(), n_clusters, random_state=0)
@@ -650,7 +653,7 @@ def check_streamed_centers(streamed_centers: Callable[[Iterable[np.ndarray], np.
         ("100 batches of 6 points, float32", np.array_split(points.astype(np.float32), 100),
          centers),
     ]
-    check = _Check(streamed_centers, "streamed_centers", len(cases))
+    check = ExerciseCheck(streamed_centers, "streamed_centers", len(cases))
     for label, batches, start in cases:
         check.start(label)
         everything = np.concatenate(batches).astype(np.float64)

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from clustering_lib.exercises import ExerciseFailed, _Check
+from clustering_course.exercises import ExerciseCheck, ExerciseFailed
 
 __all__ = ["ExerciseFailed", "check_mirror_candidates", "check_recover_centres"]
 
@@ -44,7 +44,7 @@ def check_recover_centres(recover_centres: Callable[[np.ndarray, np.ndarray], An
         ("4-D, everything near (500, ..., 500)", rng.normal(size=(12, 4)) + 500.0,
          rng.normal(size=(6, 4)) + 500.0),
     ]
-    check = _Check(recover_centres, "recover_centres", len(cases))
+    check = ExerciseCheck(recover_centres, "recover_centres", len(cases))
     for label, points, centres in cases:
         check.start(label)
         distances = np.linalg.norm(points[:, None, :] - centres[None, :, :], axis=2)
@@ -88,7 +88,7 @@ def check_mirror_candidates(mirror_candidates: Callable[[np.ndarray, np.ndarray]
                             ("6-D, 6 centres", 6, 0.0), ("4-D, near (100, ..., 100)", 4, 100.0)]:
         centres = rng.normal(size=(d, d)) * 2 + shift
         cases.append((label, centres, rng.normal(size=d) * 2 + shift))
-    check = _Check(mirror_candidates, "mirror_candidates", len(cases))
+    check = ExerciseCheck(mirror_candidates, "mirror_candidates", len(cases))
     for label, centres, point in cases:
         check.start(label)
         distances = np.linalg.norm(centres - point, axis=1)

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from clustering_lib.exercises import ExerciseFailed, _Check, _show
+from clustering_course.exercises import ExerciseCheck, ExerciseFailed, show_value
 
 __all__ = [
     "ExerciseFailed",
@@ -79,7 +79,7 @@ def check_macqueen(macqueen: Callable[[np.ndarray, np.ndarray], Any]) -> None:
          np.cumsum(rng.normal(0, 0.3, (500, 2)), axis=0) + rng.normal(0, 1, (500, 2)),
          rng.normal(0, 2, (3, 2))),
     ]
-    check = _Check(macqueen, "macqueen", len(cases))
+    check = ExerciseCheck(macqueen, "macqueen", len(cases))
     for label, X, init in cases:
         check.start(label)
         expected_centres, expected_counts = _macqueen(X.astype(np.float64), init)
@@ -156,7 +156,7 @@ def check_choose_half_life(choose_half_life: Callable[..., Any]) -> None:
         ("a slow drift, 0.001 radian per chunk", _drifting(rng, 80, 0.001)),
         ("a fast drift, 0.03 radian per chunk", _drifting(rng, 80, 0.03)),
     ]
-    check = _Check(choose_half_life, "choose_half_life", len(cases))
+    check = ExerciseCheck(choose_half_life, "choose_half_life", len(cases))
     for label, chunks in cases:
         check.start(label)
         init = chunks[0][:3].copy()
@@ -165,12 +165,12 @@ def check_choose_half_life(choose_half_life: Callable[..., Any]) -> None:
         got = check.call([chunk.copy() for chunk in chunks], init.copy(), list(half_lives))
         if np.ndim(got) != 0 or got not in half_lives:
             check.fail("return one of the half-lives you were given.", expected=expected,
-                       got=_show(got), hint="return half_lives[index of the smallest total].")
+                       got=show_value(got), hint="return half_lives[index of the smallest total].")
         if got == expected:
             continue
         after = half_lives[int(np.argmin(_prequential_totals(chunks, init, half_lives,
                                                               after=True)))]
-        hint = (f"the totals of the reference, half-life by half-life: {_show(totals)}; score "
+        hint = (f"the totals of the reference, half-life by half-life: {show_value(totals)}; score "
                 "each chunk except the first, then update on it.")
         if got == after:
             hint = ("this is the half-life that wins when each chunk is scored after the model "
