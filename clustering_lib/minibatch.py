@@ -560,6 +560,15 @@ class MiniBatchKMeans(BaseKMeans):
         unequal = not np.all(sample_weight == sample_weight[0])
         step.update(points, tf.constant(sample_weight),
                     sample_weight=sample_weight if unequal else None)
+        if not np.isfinite(step.centers.numpy()).all():
+            # The estimator keeps the centres of the last good step.
+            raise ValueError(
+                f"partial_fit: the centres overflowed in {X.dtype} (sample weights up to "
+                f"{float(np.max(sample_weight)):.3g}, accumulated counts up to "
+                f"{float(np.max(step.counts.numpy())):.3g}). Keep the weights bounded (for "
+                "example a decay factor that scales old counts down instead of new weights up) "
+                "or pass float64 data."
+            )
         self._keep(step, rng)
         self.n_steps_ += 1
         if self.compute_labels:

@@ -531,3 +531,17 @@ def test_verbose_2_draws_a_progress_bar_where_output_is_interactive(blobs, monke
     out = capsys.readouterr().out
     assert "inertia" in out and "step" in out
     assert model.n_steps_ >= 1
+
+
+def test_partial_fit_refuses_centres_that_overflow_instead_of_storing_infinity():
+    rng = np.random.default_rng(0)
+    model = MiniBatchKMeans(2, random_state=0)
+    model.partial_fit(rng.normal(size=(20, 2)).astype(np.float32))
+    good = model.cluster_centers_.copy()
+    huge = np.full(20, 3e38, dtype=np.float32)
+    with pytest.raises(ValueError, match="overflowed in float32"):
+        for _ in range(4):
+            model.partial_fit(rng.normal(size=(20, 2)).astype(np.float32) + 5, sample_weight=huge)
+            good = model.cluster_centers_.copy()
+    np.testing.assert_array_equal(model.cluster_centers_, good)
+    assert np.isfinite(model.cluster_centers_).all()
