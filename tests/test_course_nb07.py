@@ -9,7 +9,7 @@ import pytest
 from scipy.optimize import linear_sum_assignment
 
 from clustering_course import text_lessons as tl
-from clustering_lib.exercises import ExerciseFailed
+from clustering_course.exercises import ExerciseFailed
 
 
 def _fails_with(check, function, words):
@@ -98,10 +98,11 @@ def _names(labels_true, labels_pred, maximize=True, majority=False):
     table = np.array([[np.sum((labels_pred == c) & (labels_true == t)) for t in classes]
                       for c in clusters])
     if majority:
-        return {c.item(): classes[row.argmax()].item() for c, row in zip(clusters, table)}
+        return {c.item(): classes[row.argmax()].item()
+                for c, row in zip(clusters, table, strict=True)}
     rows, cols = linear_sum_assignment(table, maximize=maximize)
     names = {c.item(): None for c in clusters}
-    names.update({clusters[r].item(): classes[c].item() for r, c in zip(rows, cols)})
+    names.update({clusters[r].item(): classes[c].item() for r, c in zip(rows, cols, strict=False)})
     return names
 
 
@@ -153,7 +154,8 @@ def _strength(points, labels, centers, *, mean=False, with_self=False):
         if len(m) < 2:
             continue
         same = (m[:, None] == m[None]).sum()
-        shares.append(same / len(m) ** 2 if with_self else (same - len(m)) / (len(m) * (len(m) - 1)))
+        pairs = len(m) ** 2 if with_self else len(m) * (len(m) - 1)
+        shares.append((same if with_self else same - len(m)) / pairs)
     return float(np.mean(shares) if mean else min(shares))
 
 
@@ -201,7 +203,7 @@ def test_edit_distance_check_accepts_reference():
 
 def test_edit_distance_check_diagnoses():
     def positional(a, b):
-        return sum(x != y for x, y in zip(a, b)) + abs(len(a) - len(b))
+        return sum(x != y for x, y in zip(a, b, strict=False)) + abs(len(a) - len(b))
 
     def substitution_two(a, b):
         prev = list(range(len(b) + 1))
