@@ -29,12 +29,7 @@ from typing import Any
 
 import numpy as np
 
-# The bookkeeping shared with the other exercise checks (case numbering, feedback format);
-# it lives in clustering_course.exercises once the course kit has left the library.
-try:
-    from clustering_course.exercises import _Check, _show
-except ImportError:
-    from clustering_lib.exercises import _Check, _show
+from clustering_course.exercises import ExerciseCheck, show_value
 
 __all__ = [
     "check_edit_distance",
@@ -161,7 +156,7 @@ def check_spherical_step(spherical_step: Callable[[np.ndarray, np.ndarray], Any]
         ("150 word-count rows over 30 words, 4 centres", documents,
          _unit(rng.uniform(size=(4, 30)))),
     ]
-    check = _Check(spherical_step, "spherical_step", len(cases))
+    check = ExerciseCheck(spherical_step, "spherical_step", len(cases))
     for label, X, centers in cases:
         check.start(label)
         expected_labels, expected_centers = _reference_spherical_step(X, centers)
@@ -178,7 +173,7 @@ def check_spherical_step(spherical_step: Callable[[np.ndarray, np.ndarray], Any]
                 hint = ("your labels pick the centre of smallest similarity: a similarity is "
                         "large when the angle is small, so use np.argmax, not np.argmin.")
             check.fail(f"row {i} got label {labels[i]:g}; its cosine similarities to the "
-                       f"centres are {_show(similarities.ravel())}.",
+                       f"centres are {show_value(similarities.ravel())}.",
                        expected=expected_labels[i], got=labels[i], hint=hint)
         new_centers = check.array(
             result[1], "new_centers", expected_centers.shape,
@@ -255,7 +250,7 @@ def check_name_clusters(name_clusters: Callable[[np.ndarray, np.ndarray], Any]) 
         ("two clusters with the same majority animal", skew_true, skew_pred),
         ("six clusters, three classes: three clusters stay unnamed", many_true, many_pred),
     ]
-    check = _Check(name_clusters, "name_clusters", len(cases))
+    check = ExerciseCheck(name_clusters, "name_clusters", len(cases))
     for label, labels_true, labels_pred in cases:
         check.start(label)
         expected = _reference_names(labels_true, labels_pred)
@@ -323,7 +318,7 @@ def check_silhouette_values(silhouette_values: Callable[[np.ndarray, np.ndarray]
          pairwise_distances(blobs), wrong),
         ("labels that are not 0..k-1", pairwise_distances(blobs), blob_labels * 10 + 7),
     ]
-    check = _Check(silhouette_values, "silhouette_values", len(cases))
+    check = ExerciseCheck(silhouette_values, "silhouette_values", len(cases))
     for label, D, labels in cases:
         check.start(label)
         expected = _reference_silhouettes(D, labels)
@@ -400,7 +395,7 @@ def check_prediction_strength(prediction_strength: Callable[..., Any]) -> None:
         ("a test cluster of one point (it is left out)", line, np.array([0, 0, 0, 0, 1, 2]),
          np.array([[1.5], [10.0], [11.0]])),
     ]
-    check = _Check(prediction_strength, "prediction_strength", len(cases))
+    check = ExerciseCheck(prediction_strength, "prediction_strength", len(cases))
     for label, points, labels, centers in cases:
         check.start(label)
         expected = _reference_prediction_strength(points, labels, centers)
@@ -468,7 +463,7 @@ def check_medoid_update(medoid_update: Callable[[np.ndarray, np.ndarray, int], A
         ("60 points in 3-D, 4 clusters with outliers",
          np.sqrt(((points[:, None] - points[None]) ** 2).sum(-1)), rng.integers(4, size=60), 4),
     ]
-    check = _Check(medoid_update, "medoid_update", len(cases))
+    check = ExerciseCheck(medoid_update, "medoid_update", len(cases))
     for label, D, labels, k in cases:
         check.start(label)
         expected = _reference_medoids(D, labels, k)
@@ -494,7 +489,7 @@ def check_medoid_update(medoid_update: Callable[[np.ndarray, np.ndarray, int], A
         elif members[np.argmin(D[members].sum(axis=1))] == medoids[c]:
             hint = ("you summed distances to ALL points; sum only over the cluster's members "
                     "(D[np.ix_(members, members)]).")
-        check.fail(f"cluster {c} (members {_show(members)}): wrong medoid.",
+        check.fail(f"cluster {c} (members {show_value(members)}): wrong medoid.",
                    expected=expected[c], got=medoids[c], hint=hint)
     check.done()
 
@@ -515,7 +510,7 @@ def check_edit_distance(distance: Callable[[str, str], Any]) -> None:
         ("12 related DNA-like strings, all pairs",
          [(a, b) for a in words for b in words]),
     ]
-    check = _Check(distance, "edit_distance", len(cases))
+    check = ExerciseCheck(distance, "edit_distance", len(cases))
     for label, pairs in cases:
         check.start(label)
         for a, b in pairs:
