@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 import numpy as np
+from sklearn.metrics import silhouette_samples
 
 from clustering_course.exercises import ExerciseFailed
 
@@ -231,7 +232,7 @@ def check_kmeans_plusplus_init(kmeans_plusplus_init: Callable[..., Any],
 # --- silhouette -----------------------------------------------------------------------------
 
 def _silhouette_variants(X: np.ndarray, labels: np.ndarray) -> dict[str, np.ndarray]:
-    """The silhouette of every point, and the values of the usual slips."""
+    """The silhouette of every point (scikit-learn's), and the values of the usual slips."""
     distances = np.sqrt(((X[:, None, :] - X[None, :, :]) ** 2).sum(axis=2))
     clusters = np.unique(labels)
     same = labels[:, None] == labels[None, :]
@@ -254,7 +255,7 @@ def _silhouette_variants(X: np.ndarray, labels: np.ndarray) -> dict[str, np.ndar
     squared_means[np.arange(len(X)), own] = np.inf
     all_others = (distances * ~same).sum(axis=1) / np.maximum((~same).sum(axis=1), 1)
     return {
-        "right": silhouette(a, b),
+        "right": silhouette_samples(X, labels),
         "a counts the point itself": silhouette((distances * same).sum(axis=1) / sizes, b),
         "b over all other clusters": silhouette(a, all_others),
         "squared distances": silhouette(a_squared, squared_means.min(axis=1)),
@@ -279,8 +280,9 @@ def check_silhouette_values(silhouette_values: Callable[..., Any]) -> None:
 
     ``s[i] = (b - a) / max(a, b)``, with ``a`` the mean distance from point i to the other
     points of its cluster and ``b`` the smallest mean distance to the points of another
-    cluster; 0 for a point alone in its cluster. Compared with the reference and
-    with the usual slips, on labels that need not be 0..k-1.
+    cluster; 0 for a point alone in its cluster. Compared with
+    ``sklearn.metrics.silhouette_samples`` and with the usual slips, on labels that need not
+    be 0..k-1.
     """
     rng = np.random.default_rng(5)
     hand = np.array([[0.0, 0.0], [0.0, 1.0], [4.0, 0.0], [4.0, 1.0], [9.0, 0.0]])

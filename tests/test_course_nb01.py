@@ -135,3 +135,22 @@ def test_own_reference_passes():
 def test_silhouette_slips_are_named(wrong, words):
     with pytest.raises(ExerciseFailed, match=words):
         check_silhouette_values(wrong)
+
+
+def test_checks_compare_with_scikit_learn():
+    # the reference of check_silhouette_values is sklearn.metrics.silhouette_samples itself
+    from clustering_course import kmeans_lessons
+
+    assert kmeans_lessons.silhouette_samples is silhouette_samples
+
+
+def test_no_private_names_imported():
+    import ast
+    import inspect
+
+    from clustering_course import kmeans_lessons
+
+    tree = ast.parse(inspect.getsource(kmeans_lessons))
+    imported = [alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                for alias in node.names]
+    assert imported and not [name for name in imported if name.startswith("_")]
