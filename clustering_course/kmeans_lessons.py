@@ -18,62 +18,18 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import Any
 
 import numpy as np
 from sklearn.metrics import silhouette_samples
 
-from clustering_course.exercises import ExerciseFailed
+from clustering_course.exercises import ExerciseCheck
 
 __all__ = [
     "check_kmeans_plusplus_init",
     "check_silhouette_values",
     "seeding_probabilities",
 ]
-
-
-class _Cases:
-    """Case numbering and the failure message shared by the checks."""
-
-    def __init__(self, function: Callable[..., Any], name: str, n_cases: int) -> None:
-        if not callable(function):
-            raise TypeError(f"{name}: pass your function itself (without calling it), "
-                            f"got {type(function).__name__}.")
-        self.function, self.name, self.n_cases = function, name, n_cases
-        self.case, self.label = 0, ""
-
-    def start(self, label: str) -> None:
-        self.case += 1
-        self.label = label
-
-    def call(self, *args: Any) -> Any:
-        try:
-            return self.function(*args)
-        except (NotImplementedError, ExerciseFailed):
-            raise
-        except Exception as error:  # the student's code failed: say so, with the call
-            self.fail(f"your function raised {type(error).__name__}: {error}")
-
-    def fail(self, problem: str, expected: Any = None, got: Any = None,
-             hint: str = "") -> NoReturn:
-        lines = [f"{self.name}: not quite yet. Case {self.case} of {self.n_cases} "
-                 f"({self.label}): {problem}"]
-        if expected is not None or got is not None:
-            lines += [f"  expected: {_show(expected)}", f"  got:      {_show(got)}"]
-        if hint:
-            lines.append(f"  Hint: {hint}")
-        lines.append("Fix your function and run this cell again.")
-        raise ExerciseFailed("\n".join(lines))
-
-    def done(self) -> None:
-        print(f"{self.name}: all {self.n_cases} cases pass. Well done!")
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    return np.array2string(np.asarray(value), precision=4, suppress_small=True,
-                           threshold=12, max_line_width=88).replace("\n", "\n      ")
 
 
 # --- k-means++ seeding ----------------------------------------------------------------------
@@ -137,7 +93,7 @@ def _rows_to_indices(X: np.ndarray, centres: np.ndarray) -> np.ndarray | None:
     return matches.argmax(axis=1)
 
 
-def _centres(cases: _Cases, result: Any, X: np.ndarray, n_clusters: int) -> np.ndarray:
+def _centres(cases: ExerciseCheck, result: Any, X: np.ndarray, n_clusters: int) -> np.ndarray:
     """The returned centres as rows of X (their indices), or a failure saying what is wrong."""
     try:
         array = np.asarray(result, dtype=np.float64)
@@ -174,7 +130,7 @@ def check_kmeans_plusplus_init(kmeans_plusplus_init: Callable[..., Any],
     5 points and compares how often each order comes up with the exact probabilities of
     D² sampling and of the usual slips (D, distance to the last centre only, uniform, ...).
     """
-    cases = _Cases(kmeans_plusplus_init, "kmeans_plusplus_init", 5)
+    cases = ExerciseCheck(kmeans_plusplus_init, "kmeans_plusplus_init", 5)
     rng = np.random.default_rng(3)
     cloud = rng.normal(size=(40, 3))
 
@@ -295,7 +251,7 @@ def check_silhouette_values(silhouette_values: Callable[..., Any]) -> None:
          np.vstack([rng.normal(size=(20, 2)), rng.normal(size=(20, 2)) + [6, 0], [[12.0, 0]]]),
          np.r_[np.zeros(20, int), np.ones(20, int), [0]]),
     ]
-    cases = _Cases(silhouette_values, "silhouette_values", len(cases_list))
+    cases = ExerciseCheck(silhouette_values, "silhouette_values", len(cases_list))
     for label, X, labels in cases_list:
         cases.start(label)
         result = cases.call(X.copy(), labels.copy())
