@@ -7,8 +7,10 @@ of many rows at once by projected gradient (the harder, optional exercise).
 Each check calls the student's function on a few cases, compares its answer with
 ``scipy.optimize.nnls`` (Lawson and Hanson's active-set algorithm) and, when they differ, says
 which typical mistake the answer looks like: a negative code, least squares clipped at zero, the
-parts matrix used the wrong way round, a feasible but not the nearest candidate, a step size
-that makes the iteration diverge.
+parts matrix used the wrong way round (a transposed answer when ``H`` is square, an error about
+shapes when it is not), a feasible but not the nearest candidate, a step size that makes the
+iteration diverge. The cone-codes check compares the distances that the codes reach, not the
+codes themselves: with dependent parts several codes reach the same nearest point.
 """
 
 from __future__ import annotations
@@ -19,16 +21,34 @@ from typing import Any
 import numpy as np
 from scipy.optimize import nnls
 
-try:  # the checks' shared bookkeeping, wherever the course kit keeps it
-    from clustering_course.exercises import ExerciseFailed, _Check
-except ImportError:  # before the exercises moved out of clustering_lib
-    from clustering_lib.exercises import ExerciseFailed, _Check
+from clustering_course.exercises import ExerciseFailed, _Check
 
 __all__ = ["ExerciseFailed", "check_cone_codes", "check_projected_gradient"]
 
 
 def _reference(x: np.ndarray, H: np.ndarray) -> np.ndarray:
     return nnls(H.T, x)[0]
+
+
+def _call(check: _Check, H: np.ndarray, orientation_hint: str, *args: Any) -> Any:
+    """``check.call(*args)``; an error about shapes with a non-square ``H`` gets a hint on its rows.
+
+    With ``r`` parts in ``d`` dimensions (``r != d``), using ``H`` where ``H.T`` belongs (or the
+    other way round) does not give a wrong answer, it raises: NumPy refuses to multiply or solve
+    with mismatched shapes. The plain report of that error names the line but not the slip.
+    """
+    try:
+        return check.call(*args)
+    except ExerciseFailed as failure:
+        error = failure.__context__
+        if H.shape[0] == H.shape[1] or not isinstance(error, ValueError | np.linalg.LinAlgError):
+            raise
+        # Keep the report's problem (the error and the line that raised it), replace its hint.
+        lines = str(failure).splitlines()
+        ends = [i for i, line in enumerate(lines)
+                if line.startswith(("  Hint:", "  expected:", "Fix your function"))]
+        problem = "\n".join(lines[:ends[0] if ends else len(lines)])
+        check.fail(problem.split(f"({check.label}): ", 1)[-1], hint=orientation_hint)
 
 
 def _lstsq_codes(x: np.ndarray, H: np.ndarray) -> np.ndarray:
@@ -72,7 +92,15 @@ def check_cone_codes(cone_codes: Callable[[np.ndarray, np.ndarray], Any]) -> Non
     for label, x, H in cases:
         check.start(label)
         expected = _reference(x, H)
-        w = check.array(check.call(x.copy(), H.copy()), "w", expected.shape,
+        orientation_hint = (
+            f"here H has shape {H.shape}: {H.shape[0]} parts, one per row, in {H.shape[1]} "
+            f"dimensions, and x has {len(x)} entries. An error about shapes or dimensions "
+            "usually means the parts matrix is used the wrong way round: the reconstruction "
+            "is w @ H, a combination of the rows of H, so a least-squares system for the codes "
+            f"has the matrix H.T (or H[passive].T), {H.shape[1]} rows, and the right-hand "
+            "side x.")
+        w = check.array(_call(check, H, orientation_hint, x.copy(), H.copy()), "w",
+                        expected.shape,
                         nan_hint="a least-squares fit on no parts at all gives w = 0; "
                                  "solving with an empty or singular matrix gives NaN.",
                         shape_hint="w has one code per part, shape (r,) for H of shape (r, d); "
@@ -128,7 +156,13 @@ def check_projected_gradient(nnls_projected_gradient: Callable[..., Any]) -> Non
     for label, X, H in cases:
         check.start(label)
         expected = np.array([_reference(row, H) for row in X])
-        W = check.array(check.call(X.copy(), H.copy(), n_steps), "W", expected.shape,
+        orientation_hint = (
+            f"here X has shape {X.shape} and H has shape {H.shape} ({H.shape[0]} parts, one "
+            f"per row). An error about shapes or dimensions usually means the parts matrix is "
+            "used the wrong way round: the reconstruction is W @ H, of the shape of X, and the "
+            "gradient of the loss with respect to W is (W @ H - X) @ H.T, of the shape of W.")
+        W = check.array(_call(check, H, orientation_hint, X.copy(), H.copy(), n_steps), "W",
+                        expected.shape,
                         nan_hint="the iteration diverged: a step larger than "
                                  "2 / (largest eigenvalue of H H^T) makes the loss grow.",
                         shape_hint="W has one row per row of X and one column per part; "

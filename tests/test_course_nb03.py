@@ -56,6 +56,7 @@ def test_cone_codes_accepts_scipy():
         (lambda x, H: np.maximum(np.linalg.lstsq(H.T, x, rcond=None)[0], 0), "clipping"),
         (lambda x, H: _cone_codes(x, H.T) if H.shape[0] == H.shape[1] else _cone_codes(x, H),
          "transposed parts matrix"),
+        (lambda x, H: _cone_codes(x, H.T), "wrong way round"),
         (lambda x, H: np.zeros(len(H)), "not the nearest point"),
         (lambda x, H: _cone_codes(x, H)[None, :], "wrong shape"),
     ],
@@ -63,6 +64,15 @@ def test_cone_codes_accepts_scipy():
 def test_cone_codes_diagnoses(wrong, message):
     with pytest.raises(ExerciseFailed, match=message):
         check_cone_codes(wrong)
+
+
+def test_wrong_way_round_keeps_the_error_and_its_line():
+    with pytest.raises(ExerciseFailed) as failure:
+        check_cone_codes(lambda x, H: _cone_codes(x, H.T))
+    message = str(failure.value)
+    assert "Case 1 of 7" in message and "raised LinAlgError" in message
+    assert "(line " in message and "H has shape (2, 5)" in message
+    assert "it was called with" not in message
 
 
 def test_cone_codes_stub_error_passes_through():
@@ -86,6 +96,7 @@ def test_projected_gradient_accepts_a_right_answer(capsys):
         (lambda X, H, n: _projected_gradient(X, H, n, step_scale=10.0), "step size"),
         (lambda X, H, n: _projected_gradient(X, H, 5), "not converged"),
         (lambda X, H, n: _projected_gradient(X, H, n).T, "transposed"),
+        (lambda X, H, n: _projected_gradient(X, H.T, n), "wrong way round"),
         (lambda X, H, n: _projected_gradient(X, H, n)[:, :1], "wrong shape"),
         (lambda X, H, n: np.full((len(X), len(H)), np.nan), "diverged"),
     ],
