@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import nnls
 
-from clustering_course.exercises import ExerciseFailed, _Check
+from clustering_course.exercises import ExerciseFailed, ExerciseCheck
 
 __all__ = ["ExerciseFailed", "check_cone_codes", "check_projected_gradient"]
 
@@ -30,7 +30,7 @@ def _reference(x: np.ndarray, H: np.ndarray) -> np.ndarray:
     return nnls(H.T, x)[0]
 
 
-def _call(check: _Check, H: np.ndarray, orientation_hint: str, *args: Any) -> Any:
+def _call(check: ExerciseCheck, H: np.ndarray, orientation_hint: str, *args: Any) -> Any:
     """``check.call(*args)``; an error about shapes with a non-square ``H`` gets a hint on its rows.
 
     With ``r`` parts in ``d`` dimensions (``r != d``), using ``H`` where ``H.T`` belongs (or the
@@ -88,7 +88,7 @@ def check_cone_codes(cone_codes: Callable[[np.ndarray, np.ndarray], Any]) -> Non
     ``w`` has shape ``(r,)``; ``w @ H`` is the point of the cone of the parts nearest to ``x``.
     """
     cases = _cone_cases()
-    check = _Check(cone_codes, "cone_codes", len(cases))
+    check = ExerciseCheck(cone_codes, "cone_codes", len(cases))
     for label, x, H in cases:
         check.start(label)
         expected = _reference(x, H)
@@ -152,7 +152,7 @@ def check_projected_gradient(nnls_projected_gradient: Callable[..., Any]) -> Non
     """
     cases = _pg_cases()
     n_steps = 3000
-    check = _Check(nnls_projected_gradient, "nnls_projected_gradient", len(cases))
+    check = ExerciseCheck(nnls_projected_gradient, "nnls_projected_gradient", len(cases))
     for label, X, H in cases:
         check.start(label)
         expected = np.array([_reference(row, H) for row in X])
