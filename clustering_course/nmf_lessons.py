@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import nnls
 
-from clustering_course.exercises import ExerciseFailed, ExerciseCheck
+from clustering_course.exercises import ExerciseCheck, ExerciseFailed
 
 __all__ = ["ExerciseFailed", "check_cone_codes", "check_projected_gradient"]
 
