@@ -1,0 +1,340 @@
+"""Course-only helpers of notebook 02 (colour compression): the checks of its two exercises.
+
+- :func:`check_dither`: Floyd-Steinberg error diffusion onto a given palette;
+- :func:`check_quantize_lab`: k-means in CIELAB instead of RGB (the optional exercise).
+
+Both call the student's function on small hand-made images and compare it with a reference
+written here; when the answer is wrong they run the usual mistakes too (wrong weights, wrong
+neighbours, no clipping, a 0-255 float image that ``imshow`` shows nearly white, Lab values
+returned instead of RGB, ...) and name the one the answer matches. Failures raise
+:class:`clustering_lib.exercises.ExerciseFailed` with a hint, as the library's checks do.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+import numpy as np
+
+from clustering_lib.exercises import ExerciseFailed
+
+__all__ = [
+    "FLOYD_STEINBERG",
+    "check_dither",
+    "check_quantize_lab",
+    "floyd_steinberg",
+    "mean_delta_e",
+    "srgb_to_lab",
+]
+
+#: Floyd and Steinberg's (1976) weights, in sixteenths, for the neighbours not yet visited:
+#: (row offset, column offset) -> weight.
+FLOYD_STEINBERG = {(0, 1): 7, (1, -1): 3, (1, 0): 5, (1, 1): 1}
+
+# --- colour science --------------------------------------------------------------------------
+
+_SRGB_TO_XYZ = np.array([[0.4124564, 0.3575761, 0.1804375],
+                         [0.2126729, 0.7151522, 0.0721750],
+                         [0.0193339, 0.1191920, 0.9503041]])
+_WHITE_D65 = np.array([0.95047, 1.0, 1.08883])
+
+
+def srgb_to_lab(rgb: Any) -> np.ndarray:
+    """CIELAB coordinates (L* 0-100, a*, b*) of sRGB colours given on the 0-255 scale (D65)."""
+    unit = np.asarray(rgb, dtype=np.float64) / 255.0
+    linear = np.where(unit <= 0.04045, unit / 12.92, ((unit + 0.055) / 1.055) ** 2.4)
+    xyz = linear @ _SRGB_TO_XYZ.T / _WHITE_D65
+    delta = 6 / 29
+    f = np.where(xyz > delta**3, np.cbrt(xyz), xyz / (3 * delta**2) + 4 / 29)
+    return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]),
+                     200 * (f[..., 1] - f[..., 2])], axis=-1)
+
+
+def mean_delta_e(reference: Any, image: Any) -> float:
+    """Mean CIE76 colour difference (Euclidean distance in CIELAB) between two 0-255 images."""
+    difference = srgb_to_lab(reference) - srgb_to_lab(image)
+    return float(np.mean(np.linalg.norm(difference, axis=-1)))
+
+
+# --- Floyd-Steinberg, and its usual mistakes ---------------------------------------------------
+
+def floyd_steinberg(image: Any, palette: Any, *, weights: dict | None = None, clip: bool = True,
+                    sign: float = 1.0, diffuse: bool = True) -> np.ndarray:
+    """Error diffusion onto ``palette`` (uint8, k x 3), pixel by pixel in reading order.
+
+    Each pixel's value (its colour plus the errors it has received) is clipped to 0-255, takes
+    the nearest palette colour (Euclidean in RGB), and the difference value - colour is shared
+    among the unvisited neighbours with ``weights``. The keyword arguments other than
+    ``weights`` exist to reproduce mistakes (no clipping, the error's sign flipped, no
+    diffusion at all). Returns a uint8 image of palette colours.
+    """
+    weights = FLOYD_STEINBERG if weights is None else weights
+    work = np.asarray(image, dtype=np.float64).copy()
+    colours = np.asarray(palette, dtype=np.float64)
+    height, width, _ = work.shape
+    chosen = np.empty((height, width), dtype=np.intp)
+    for y in range(height):
+        for x in range(width):
+            value = np.clip(work[y, x], 0, 255) if clip else work[y, x]
+            index = int(np.argmin(((colours - value) ** 2).sum(axis=1)))
+            chosen[y, x] = index
+            if not diffuse:
+                continue
+            error = sign * (value - colours[index])
+            for (dy, dx), weight in weights.items():
+                if 0 <= y + dy < height and 0 <= x + dx < width:
+                    work[y + dy, x + dx] += error * weight / 16
+    return np.asarray(palette, dtype=np.uint8)[chosen]
+
+
+_NEIGHBOUR_HINT = ("the error goes only to pixels not visited yet: right (x+1) in the same "
+                   "row, and below-left, below, below-right in the next row (y+1).")
+_MISTAKES = {
+    "weights in the wrong order (7/16 and 1/16 swapped)":
+        (dict(weights={(0, 1): 1, (1, -1): 3, (1, 0): 5, (1, 1): 7}),
+         "7/16 goes to the right neighbour, 1/16 to the one below-right."),
+    "below-left and below weights swapped (5/16 and 3/16)":
+        (dict(weights={(0, 1): 7, (1, -1): 5, (1, 0): 3, (1, 1): 1}),
+         "3/16 goes below-left, 5/16 straight below."),
+    "weights divided by 4 instead of 16":
+        (dict(weights={key: 4 * value for key, value in FLOYD_STEINBERG.items()}),
+         "the four weights 7, 3, 5, 1 are sixteenths: they add up to one."),
+    "rows and columns swapped (the error went down the column instead of along the row)":
+        (dict(weights={(1, 0): 7, (-1, 1): 3, (0, 1): 5, (1, 1): 1}), _NEIGHBOUR_HINT),
+    "the error also went to the row above or to the left (pixels already visited)":
+        (dict(weights={(0, 1): 7, (-1, 1): 3, (1, 0): 5, (1, 1): 1}), _NEIGHBOUR_HINT),
+    "the error went below-left and below-right the wrong way round":
+        (dict(weights={(0, 1): 7, (1, 1): 3, (1, 0): 5, (1, -1): 1}), _NEIGHBOUR_HINT),
+    "no clipping":
+        (dict(clip=False),
+         "clip each pixel's value (colour plus errors received) to 0-255 before choosing its "
+         "palette colour, and take the error from the clipped value; otherwise errors grow "
+         "without bound near saturated colours."),
+    "the error's sign flipped (palette colour minus value)":
+        (dict(sign=-1.0), "the error is what the pixel wanted minus what it got: value - colour."),
+    "no diffusion (every pixel just takes its nearest colour)":
+        (dict(diffuse=False),
+         "read each pixel from the working copy that collects the errors, not from the "
+         "original image."),
+}
+
+
+class _Check:
+    """Numbering of the cases and the messages of a failed case."""
+
+    def __init__(self, function: Callable[..., Any], name: str, n_cases: int) -> None:
+        if not callable(function):
+            raise TypeError(f"{name}: pass your function itself (without calling it), got "
+                            f"{type(function).__name__}.")
+        self.function, self.name, self.n_cases = function, name, n_cases
+        self.case, self.label = 0, ""
+
+    def start(self, label: str) -> None:
+        self.case += 1
+        self.label = label
+
+    def call(self, *args: Any) -> Any:
+        try:
+            return self.function(*args)
+        except (NotImplementedError, ExerciseFailed):
+            raise
+        except Exception as error:
+            frames = [frame for frame in traceback.extract_tb(error.__traceback__)[1:]
+                      if "site-packages" not in frame.filename]
+            where = f" (line {frames[-1].lineno}: {frames[-1].line})" if frames else ""
+            hint = ("a uint8 array cannot hold errors: work on a float copy of the image."
+                    if "cast" in str(error).lower() else
+                    "it was called with " + ", ".join(
+                        f"an array of shape {a.shape} ({a.dtype})" if isinstance(a, np.ndarray)
+                        else repr(a) for a in args) + ".")
+            self.fail(f"your function raised {type(error).__name__}: {error}{where}", hint=hint)
+
+    def fail(self, problem: str, hint: str = "", expected: Any = None,
+             got: Any = None) -> NoReturn:
+        lines = [f"{self.name}: not quite yet. Case {self.case} of {self.n_cases} "
+                 f"({self.label}): {problem}"]
+        if expected is not None or got is not None:
+            lines += [f"  expected: {expected}", f"  got:      {got}"]
+        if hint:
+            lines.append(f"  Hint: {hint}")
+        lines.append("Fix your function and run this cell again.")
+        raise ExerciseFailed("\n".join(lines))
+
+    def image(self, result: Any, shape: tuple[int, ...]) -> np.ndarray:
+        """The result as a uint8 image of ``shape``, or a failure saying why it is not one."""
+        if not isinstance(result, np.ndarray):
+            try:
+                result = np.asarray(result)
+            except (TypeError, ValueError):
+                self.fail(f"the result should be an image (a NumPy array), got "
+                          f"{type(result).__name__}.")
+        if result.shape != shape:
+            hint = ("return the image of palette colours, palette[indices], not the indices."
+                    if result.shape == shape[:2] else
+                    "the result has the shape of the input image: (height, width, 3).")
+            self.fail("the result has the wrong shape.", hint=hint, expected=shape,
+                      got=result.shape)
+        if result.dtype == np.uint8:
+            return result
+        if result.dtype.kind not in "iuf" or not np.isfinite(result).all():
+            self.fail(f"the result should hold finite numbers, got dtype {result.dtype}.")
+        if result.dtype.kind == "f" and result.min() >= 0 and result.max() <= 1:
+            return np.rint(result * 255).astype(np.uint8)  # floats in 0-1 display correctly
+        if result.dtype.kind in "iu" and result.min() >= 0 and result.max() <= 255:
+            return result.astype(np.uint8)  # integers in 0-255 display correctly
+        self.fail(f"the result is {result.dtype} with values up to {result.max():g}: imshow "
+                  "shows floats on a 0-1 scale (clipping everything above 1, so the image "
+                  "looks nearly white) and integers on a 0-255 scale.",
+                  hint="return uint8 values (np.uint8 of the palette colours), or floats "
+                       "divided by 255.")
+
+    def done(self) -> None:
+        print(f"{self.name}: all {self.n_cases} cases pass. Well done!")
+
+
+def _ramp(height: int, width: int) -> np.ndarray:
+    """A smooth colour ramp, uint8."""
+    y, x = np.mgrid[0:height, 0:width]
+    image = np.stack([255 * x / (width - 1), 200 * y / (height - 1) + 20,
+                      180 - 120 * x * y / ((height - 1) * (width - 1))], axis=-1)
+    return np.rint(image).astype(np.uint8)
+
+
+def _dither_cases() -> list[tuple[str, np.ndarray, np.ndarray]]:
+    rng = np.random.default_rng(22)
+    black_white = np.array([[0, 0, 0], [255, 255, 255]], np.uint8)
+    greys = np.array([[0, 0, 0], [128, 128, 128], [255, 255, 255]], np.uint8)
+    saturated = np.zeros((10, 14, 3), np.uint8)
+    saturated[:, :7] = [255, 0, 0]
+    saturated[:, 7:] = [255, 255, 255]
+    muted = np.array([[170, 60, 60], [200, 200, 200], [60, 60, 60], [90, 150, 90]], np.uint8)
+    return [
+        ("mid grey (100) on black and white, 6 x 8 pixels",
+         np.full((6, 8, 3), 100, np.uint8), black_white),
+        ("a grey ramp on black, grey and white, 8 x 16", np.repeat(np.repeat(
+            np.linspace(0, 255, 16).round().astype(np.uint8)[None, :, None], 8, 0), 3, 2),
+         greys),
+        ("saturated red and white on a muted palette, 10 x 14", saturated, muted),
+        ("a colour ramp, 12 x 18, on 5 random colours", _ramp(12, 18),
+         rng.integers(0, 256, size=(5, 3), dtype=np.uint8)),
+        ("random pixels, 9 x 11, on 6 random colours",
+         rng.integers(0, 256, size=(9, 11, 3), dtype=np.uint8),
+         rng.integers(0, 256, size=(6, 3), dtype=np.uint8)),
+    ]
+
+
+def _agreement(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.mean(np.all(a == b, axis=-1)))
+
+
+def check_dither(dither: Callable[[np.ndarray, np.ndarray], Any]) -> None:
+    """Check ``dither(image, palette)``: Floyd-Steinberg error diffusion onto the palette.
+
+    ``image`` is uint8 (height, width, 3), ``palette`` uint8 (k, 3); the answer is an image of
+    palette colours that ``imshow`` displays (uint8, or floats in 0-1), the result of scanning
+    the pixels row by row, left to right, as :func:`floyd_steinberg` does.
+    """
+    cases = _dither_cases()
+    check = _Check(dither, "dither", len(cases))
+    for label, image, palette in cases:
+        check.start(label)
+        given_image, given_palette = image.copy(), palette.copy()
+        result = check.image(check.call(given_image, given_palette), image.shape)
+        if not (np.array_equal(given_image, image) and np.array_equal(given_palette, palette)):
+            check.fail("your function changed the image or the palette it was given.",
+                       hint="work on a float copy: image.astype(float).")
+        allowed = {tuple(colour) for colour in palette}
+        foreign = [tuple(int(v) for v in colour) for colour in result.reshape(-1, 3)
+                   if tuple(colour) not in allowed]
+        if foreign:
+            check.fail(f"{len(foreign)} pixel(s) are not palette colours, e.g. {foreign[0]}.",
+                       hint="each pixel takes one of the palette's colours; the errors change "
+                            "the values still to come, not the colours already chosen.")
+        expected = floyd_steinberg(image, palette)
+        if _agreement(result, expected) >= 0.97:  # a near tie may go the other way
+            continue
+        matches = [(mistake, hint) for mistake, (options, hint) in _MISTAKES.items()
+                   if _agreement(result, floyd_steinberg(image, palette, **options)) >= 0.97]
+        if matches:
+            check.fail("the result is what Floyd-Steinberg gives with "
+                       + ", or with ".join(mistake for mistake, _ in matches) + ".",
+                       hint=" Or: ".join(hint for _, hint in matches))
+        y, x = np.argwhere(np.any(result != expected, axis=-1))[0]
+        check.fail(f"{100 * (1 - _agreement(result, expected)):.0f}% of the pixels differ from "
+                   f"Floyd-Steinberg; the first is row {y}, column {x}.",
+                   expected=tuple(int(v) for v in expected[y, x]),
+                   got=tuple(int(v) for v in result[y, x]),
+                   hint="visit the pixels row by row, left to right; clip the value, take the "
+                        "nearest palette colour, and share value - colour as 7, 3, 5, 1 "
+                        "sixteenths.")
+    check.done()
+
+
+# --- the optional exercise: k-means in CIELAB --------------------------------------------------
+
+def _kmeans_palette_image(points: np.ndarray, pixels: np.ndarray, n_colors: int) -> np.ndarray:
+    """Cluster ``points`` (one row per pixel); repaint with the mean RGB of each cluster."""
+    from sklearn.cluster import KMeans
+
+    labels = KMeans(n_colors, n_init=4, random_state=0).fit_predict(points)
+    means = np.array([pixels[labels == j].mean(axis=0) for j in range(n_colors)])
+    return np.rint(means[labels]).astype(np.uint8)
+
+
+def _lab_cases() -> list[tuple[str, np.ndarray, int]]:
+    from clustering_lib import load_sample_image
+
+    china = load_sample_image("china")
+    return [
+        ("china.jpg's temple roof and sky, 48 x 64 pixels, 6 colours", china[20:68, 140:204], 6),
+        ("china.jpg's trees and shadows, 40 x 60 pixels, 8 colours", china[300:340, 20:80], 8),
+        ("a colour ramp, 30 x 40 pixels, 5 colours", _ramp(30, 40), 5),
+    ]
+
+
+def check_quantize_lab(quantize_lab: Callable[[np.ndarray, int], Any]) -> None:
+    """Check ``quantize_lab(image, n_colors)``: a palette chosen by k-means in CIELAB.
+
+    The answer is an image that ``imshow`` displays, with at most ``n_colors`` colours, whose
+    mean CIE76 difference from the image is close to that of k-means in Lab (and below that of
+    k-means in RGB, which the check also computes).
+    """
+    cases = _lab_cases()
+    check = _Check(quantize_lab, "quantize_lab", len(cases))
+    for label, image, n_colors in cases:
+        check.start(label)
+        raw = check.call(image.copy(), n_colors)
+        as_array = np.asarray(raw) if raw is not None else None
+        if (as_array is not None and as_array.shape == image.shape
+                and as_array.dtype.kind == "f" and as_array.min() < 0):
+            check.fail("the result has negative values: these look like Lab coordinates "
+                       "(a* and b* are negative for greens and blues).",
+                       hint="the palette must be shown in RGB: give each cluster an RGB colour, "
+                            "e.g. the mean RGB colour of its pixels.")
+        result = check.image(raw, image.shape)
+        n_used = len(np.unique(result.reshape(-1, 3), axis=0))
+        if n_used > n_colors:
+            check.fail(f"the result has {n_used} distinct colours.",
+                       expected=f"at most {n_colors}", got=n_used,
+                       hint="each pixel takes the colour of its cluster.")
+        pixels = image.reshape(-1, 3).astype(np.float64)
+        lab_reference = _kmeans_palette_image(srgb_to_lab(pixels), pixels, n_colors)
+        rgb_reference = _kmeans_palette_image(pixels, pixels, n_colors)
+        got = mean_delta_e(image, result)
+        lab_error = mean_delta_e(image.reshape(-1, 3), lab_reference)
+        rgb_error = mean_delta_e(image.reshape(-1, 3), rgb_reference)
+        if got <= 1.1 * lab_error + 0.3:
+            continue
+        if got <= 1.1 * rgb_error + 0.3:
+            check.fail("the colours are as far from the image as k-means in RGB gets, not as "
+                       "close as k-means in Lab.", expected=f"mean Delta E near {lab_error:.2f}",
+                       got=f"{got:.2f} (k-means in RGB: {rgb_error:.2f})",
+                       hint="convert the pixels to Lab before fitting k-means, and assign them "
+                            "in Lab too.")
+        check.fail("the colours are further from the image than k-means in Lab manages.",
+                   expected=f"mean Delta E near {lab_error:.2f}", got=f"{got:.2f}",
+                   hint="each pixel takes the colour of its own Lab cluster; did the Lab "
+                        "conversion get colours on the 0-255 scale?")
+    check.done()

@@ -1,0 +1,77 @@
+"""The checks of notebook 02's exercises (clustering_course.quantization_lessons)."""
+
+import numpy as np
+import pytest
+
+from clustering_course import quantization_lessons as ql
+from clustering_lib.exercises import ExerciseFailed
+
+
+def test_srgb_to_lab_reference_values():
+    lab = ql.srgb_to_lab(np.array([[255, 255, 255], [0, 0, 0], [255, 0, 0], [0, 0, 255]]))
+    expected = [[100, 0, 0], [0, 0, 0], [53.24, 80.09, 67.20], [32.30, 79.19, -107.86]]
+    np.testing.assert_allclose(lab, expected, atol=0.02)
+
+
+def test_floyd_steinberg_keeps_the_mean_grey():
+    image = np.full((16, 16, 3), 64, np.uint8)
+    palette = np.array([[0, 0, 0], [255, 255, 255]], np.uint8)
+    result = ql.floyd_steinberg(image, palette)
+    assert abs(result.mean() - 64) < 8
+    assert set(np.unique(result)) == {0, 255}
+
+
+def reference(image, palette):
+    return ql.floyd_steinberg(image, palette)
+
+
+def test_check_dither_accepts_the_reference_and_unit_floats(capsys):
+    ql.check_dither(reference)
+    ql.check_dither(lambda image, palette: reference(image, palette) / 255.0)
+    assert "all 5 cases pass" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("mistake", list(ql._MISTAKES))
+def test_check_dither_names_each_mistake(mistake):
+    options, hint = ql._MISTAKES[mistake]
+    with pytest.raises(ExerciseFailed) as failure:
+        ql.check_dither(lambda image, palette: ql.floyd_steinberg(image, palette, **options))
+    assert mistake in str(failure.value)
+    assert hint in str(failure.value)
+
+
+def test_check_dither_float_0_255_and_indices():
+    with pytest.raises(ExerciseFailed, match="nearly white"):
+        ql.check_dither(lambda image, palette: reference(image, palette).astype(float))
+    with pytest.raises(ExerciseFailed, match="not the indices"):
+        ql.check_dither(lambda image, palette: reference(image, palette)[..., 0])
+
+
+def test_check_dither_stub_error_passes_through():
+    def stub(image, palette):
+        raise NotImplementedError("Your turn")
+
+    with pytest.raises(NotImplementedError):
+        ql.check_dither(stub)
+
+
+def lab_solution(image, n_colors):
+    pixels = image.reshape(-1, 3).astype(float)
+    return ql._kmeans_palette_image(ql.srgb_to_lab(pixels), pixels, n_colors).reshape(
+        image.shape)
+
+
+def test_check_quantize_lab(capsys):
+    ql.check_quantize_lab(lab_solution)
+    assert "all 3 cases pass" in capsys.readouterr().out
+
+
+def test_check_quantize_lab_diagnoses_rgb_and_lab_values():
+    def rgb(image, n_colors):
+        pixels = image.reshape(-1, 3).astype(float)
+        return ql._kmeans_palette_image(pixels, pixels, n_colors).reshape(image.shape)
+
+    with pytest.raises(ExerciseFailed, match="k-means in RGB"):
+        ql.check_quantize_lab(rgb)
+    with pytest.raises(ExerciseFailed, match="Lab coordinates"):
+        ql.check_quantize_lab(lambda image, n: ql.srgb_to_lab(lab_solution(image, n)))
