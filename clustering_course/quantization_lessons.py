@@ -7,18 +7,18 @@ Both call the student's function on small hand-made images and compare it with a
 written here; when the answer is wrong they run the usual mistakes too (wrong weights, wrong
 neighbours, no clipping, a 0-255 float image that ``imshow`` shows nearly white, Lab values
 returned instead of RGB, ...) and name the one the answer matches. Failures raise
-:class:`clustering_lib.exercises.ExerciseFailed` with a hint, as the library's checks do.
+:class:`clustering_course.exercises.ExerciseFailed` with a hint, as the library's checks do.
 """
 
 from __future__ import annotations
 
 import traceback
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import Any
 
 import numpy as np
 
-from clustering_lib.exercises import ExerciseFailed
+from clustering_course.exercises import ExerciseCheck, ExerciseFailed
 
 __all__ = [
     "FLOYD_STEINBERG",
@@ -121,19 +121,8 @@ _MISTAKES = {
 }
 
 
-class _Check:
-    """Numbering of the cases and the messages of a failed case."""
-
-    def __init__(self, function: Callable[..., Any], name: str, n_cases: int) -> None:
-        if not callable(function):
-            raise TypeError(f"{name}: pass your function itself (without calling it), got "
-                            f"{type(function).__name__}.")
-        self.function, self.name, self.n_cases = function, name, n_cases
-        self.case, self.label = 0, ""
-
-    def start(self, label: str) -> None:
-        self.case += 1
-        self.label = label
+class _ImageCheck(ExerciseCheck):
+    """The shared check, with an image-specific hint for a failing call and an image test."""
 
     def call(self, *args: Any) -> Any:
         try:
@@ -150,17 +139,6 @@ class _Check:
                         f"an array of shape {a.shape} ({a.dtype})" if isinstance(a, np.ndarray)
                         else repr(a) for a in args) + ".")
             self.fail(f"your function raised {type(error).__name__}: {error}{where}", hint=hint)
-
-    def fail(self, problem: str, hint: str = "", expected: Any = None,
-             got: Any = None) -> NoReturn:
-        lines = [f"{self.name}: not quite yet. Case {self.case} of {self.n_cases} "
-                 f"({self.label}): {problem}"]
-        if expected is not None or got is not None:
-            lines += [f"  expected: {expected}", f"  got:      {got}"]
-        if hint:
-            lines.append(f"  Hint: {hint}")
-        lines.append("Fix your function and run this cell again.")
-        raise ExerciseFailed("\n".join(lines))
 
     def image(self, result: Any, shape: tuple[int, ...]) -> np.ndarray:
         """The result as a uint8 image of ``shape``, or a failure saying why it is not one."""
@@ -191,7 +169,7 @@ class _Check:
                        "divided by 255.")
 
     def done(self) -> None:
-        print(f"{self.name}: all {self.n_cases} cases pass. Well done!")
+        print(f"{self.exercise}: all {self.n_cases} cases pass. Well done!")
 
 
 def _ramp(height: int, width: int) -> np.ndarray:
@@ -237,7 +215,7 @@ def check_dither(dither: Callable[[np.ndarray, np.ndarray], Any]) -> None:
     the pixels row by row, left to right, as :func:`floyd_steinberg` does.
     """
     cases = _dither_cases()
-    check = _Check(dither, "dither", len(cases))
+    check = _ImageCheck(dither, "dither", len(cases))
     for label, image, palette in cases:
         check.start(label)
         given_image, given_palette = image.copy(), palette.copy()
@@ -302,7 +280,7 @@ def check_quantize_lab(quantize_lab: Callable[[np.ndarray, int], Any]) -> None:
     k-means in RGB, which the check also computes).
     """
     cases = _lab_cases()
-    check = _Check(quantize_lab, "quantize_lab", len(cases))
+    check = _ImageCheck(quantize_lab, "quantize_lab", len(cases))
     for label, image, n_colors in cases:
         check.start(label)
         raw = check.call(image.copy(), n_colors)

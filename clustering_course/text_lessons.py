@@ -7,7 +7,7 @@ Data
 - :func:`edit_distance` and :func:`edit_distance_matrix`: Levenshtein distances.
 
 Exercise checks (each calls the student's function on hand-made and random cases, prints one
-line when all pass, and raises :class:`clustering_lib.exercises.ExerciseFailed` with a
+line when all pass, and raises :class:`clustering_course.exercises.ExerciseFailed` with a
 diagnosis otherwise; a stub's ``NotImplementedError`` comes through unchanged):
 
 ==========================  =================================================================

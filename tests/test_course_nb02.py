@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from clustering_course import quantization_lessons as ql
-from clustering_lib.exercises import ExerciseFailed
+from clustering_course.exercises import ExerciseFailed
 
 
 def test_srgb_to_lab_reference_values():

@@ -1,0 +1,138 @@
+"""Course-only helpers of notebooks 04 and 05 (deep clustering on MNIST): plots and checks.
+
+- :func:`plot_off_diagonal`: a confusion matrix whose colour shows the mistakes only;
+- :func:`uniform_distortion`: the k-means distortion share ``W/T`` of uniform data, the
+  yardstick of notebook 04's rescaling argument;
+- :func:`check_best_rescaling` (notebook 04) and :func:`check_matched_agreement`
+  (notebook 05): the exercises' checks, in the style of :mod:`clustering_lib.exercises`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from clustering_course.exercises import ExerciseCheck
+from clustering_lib import KMeans
+
+__all__ = [
+    "check_matched_agreement",
+    "check_best_rescaling",
+    "plot_off_diagonal",
+    "uniform_distortion",
+]
+
+
+def plot_off_diagonal(table: Any, *, ax=None, title: str | None = None,
+                      xlabel: str = "cluster (matched to a digit)",
+                      ylabel: str = "true digit"):
+    """Draw a square count table with the diagonal greyed out, so the colour shows the errors.
+
+    Every cell holds its count; the diagonal (the correctly clustered digits) is written in
+    grey on white, and the colour scale runs over the off-diagonal counts alone.
+    """
+    table = np.asarray(table)
+    if table.ndim != 2 or table.shape[0] != table.shape[1]:
+        raise ValueError(f"table must be square, got shape {table.shape}.")
+    if ax is None:
+        ax = plt.subplots(figsize=(6.2, 5.2))[1]
+    off = np.where(np.eye(len(table), dtype=bool), np.nan, table.astype(float))
+    image = ax.imshow(off, cmap="Reds", vmin=0, vmax=max(np.nanmax(off), 1.0))
+    top = np.nanmax(off)
+    for (i, j), count in np.ndenumerate(table):
+        colour = "0.5" if i == j else ("white" if count > 0.6 * top else "black")
+        ax.text(j, i, str(count), ha="center", va="center", fontsize=7, color=colour)
+    ax.set(xticks=range(table.shape[1]), yticks=range(table.shape[0]), xlabel=xlabel,
+           ylabel=ylabel, title=title)
+    ax.figure.colorbar(image, ax=ax, label="digits in the wrong cluster")
+    return ax
+
+
+def uniform_distortion(dims: Any, ks: Any, n_points: int = 4000, seed: int = 0) -> np.ndarray:
+    """``W/T`` of k-means on ``n_points`` uniform points in the unit cube, per ``(d, k)``.
+
+    ``W`` is the mean squared distance to the nearest centre, ``T`` the mean squared
+    distance to the overall mean (the variance); k-means with 4 restarts.
+    """
+    rng = np.random.default_rng(seed)
+    out = np.empty((len(dims), len(ks)))
+    for a, d in enumerate(dims):
+        points = rng.random((n_points, d)).astype(np.float32)
+        total = points.var(axis=0).sum()
+        for b, k in enumerate(ks):
+            model = KMeans(k, n_init=4, random_state=seed).fit(points)
+            out[a, b] = model.inertia_ / n_points / total
+    return out
+
+
+def check_best_rescaling(best_rescaling: Callable[[float, float], Any]) -> None:
+    """Check ``best_rescaling(within, between) -> (s, loss)`` for the post's loss.
+
+    Multiplying the embedding by ``s`` turns the loss ``within + 1 / between`` into
+    ``s**2 within + 1 / (s**2 between)``; the function returns the minimising ``s > 0`` and
+    the loss there, ``2 sqrt(within / between)``.
+    """
+    cases = [("within 1, between 1", 1.0, 1.0), ("within 0.04, between 25", 0.04, 25.0),
+             ("the trained embedding's terms", 0.044, 17.1), ("a wide embedding", 9.0, 0.5)]
+    check = ExerciseCheck(best_rescaling, "best_rescaling", len(cases))
+    for label, within, between in cases:
+        check.start(label)
+        result = check.call(within, between)
+        check.pair(result, "s, loss")
+        s, loss = (float(np.asarray(value)) for value in result)
+        s_best = (within * between) ** -0.25
+        loss_best = 2 * np.sqrt(within / between)
+        if np.isclose(s, s_best, rtol=1e-6) and np.isclose(loss, loss_best, rtol=1e-6):
+            continue
+        hint = ("write the loss as a function of s, set its derivative to 0 and solve for s; "
+                "then put that s back into the loss.")
+        if np.isclose(s, s_best, rtol=1e-6):
+            hint = "s is right; the loss is s**2 * within + 1 / (s**2 * between) at that s."
+            if np.isclose(loss, np.sqrt(within / between), rtol=1e-6):
+                hint = "both terms are equal at the optimum: the loss there is twice one of them."
+        elif np.isclose(s, s_best**2, rtol=1e-6):
+            hint = ("this is s squared: the distances are squared, so the terms scale with "
+                    "s**2; return s itself.")
+        check.fail("s or the loss differs.", expected=(s_best, loss_best), got=(s, loss),
+                   hint=hint)
+    check.done()
+
+
+def check_matched_agreement(matched_agreement: Callable[[np.ndarray, np.ndarray], Any]) -> None:
+    """Check ``matched_agreement(a, b) -> float``: the share of points on which two partitions
+    agree after the best one-to-one matching of the clusters of ``b`` to those of ``a``."""
+    from scipy.optimize import linear_sum_assignment
+
+    rng = np.random.default_rng(6)
+    noisy = rng.integers(0, 10, 500)
+    flipped = np.where(rng.random(500) < 0.2, rng.integers(0, 10, 500), noisy)
+    cases = [
+        ("the same partition, renumbered", np.array([0, 0, 1, 1, 2, 2]),
+         np.array([2, 2, 0, 0, 1, 1])),
+        ("two clusters of b drawn to the same cluster of a", np.array([0, 0, 0, 0, 1, 1]),
+         np.array([0, 0, 1, 1, 2, 2])),
+        ("500 points, 20% of the labels redrawn", noisy, (flipped + 3) % 10),
+    ]
+    check = ExerciseCheck(matched_agreement, "matched_agreement", len(cases))
+    for label, a, b in cases:
+        check.start(label)
+        got = float(np.asarray(check.call(a.copy(), b.copy())))
+        table = np.zeros((max(a.max(), b.max()) + 1,) * 2, dtype=np.int64)
+        np.add.at(table, (a, b), 1)
+        rows, cols = linear_sum_assignment(-table)
+        expected = table[rows, cols].sum() / len(a)
+        if np.isclose(got, expected, atol=1e-9):
+            continue
+        hint = ("count the pairs (cluster of a, cluster of b) in a table, find the one-to-one "
+                "matching with the largest total (scipy.optimize.linear_sum_assignment), "
+                "divide by the number of points.")
+        if np.isclose(got, np.mean(a == b)):
+            hint = "this compares the cluster numbers as they are: match the clusters first."
+        elif np.isclose(got, table.max(axis=0).sum() / len(a)):
+            hint = ("each cluster of b took its best cluster of a, so two can take the same "
+                    "one: the matching must be one-to-one.")
+        check.fail("the agreement differs.", expected=expected, got=got, hint=hint)
+    check.done()
