@@ -95,6 +95,11 @@ def run_child(task: str, path: str, n_rows: int, n_features: int, n_clusters: in
 
         course.setup(seed)
         model = _estimator(task, n_clusters, seed).fit(rows)
+    elif task == "sklearn_minibatch":
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1, user_api="openmp"):  # as in the notebook
+            model = _estimator(task, n_clusters, seed).fit(X)
     else:
         model = _estimator(task, n_clusters, seed).fit(X)
     return {"task": task, "seconds": time.perf_counter() - began,
