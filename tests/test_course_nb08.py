@@ -1,0 +1,127 @@
+"""clustering_course.scale_lessons: notebook 11's child fits and its exercise's check."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from clustering_course.scale_lessons import (
+    BlockReader,
+    ExerciseFailed,
+    check_kmeans_plusplus_passes,
+)
+
+
+def _solution(X, n_clusters, rng, block_rows):
+    n = len(X)
+    chosen = [int(rng.integers(n))]
+    closest = np.full(n, np.inf)
+    for _ in range(n_clusters - 1):
+        centre = np.asarray(X[chosen[-1]], np.float64)
+        for start in range(0, n, block_rows):
+            rows = np.asarray(X[start:start + block_rows], np.float64)
+            block = closest[start:start + len(rows)]
+            np.minimum(block, np.sum((rows - centre) ** 2, axis=1), out=block)
+        chosen.append(int(rng.choice(n, p=closest / closest.sum())))
+    return np.array(chosen)
+
+
+def _with_rule(rule):
+    """A k-means++ variant with one of the typical slips."""
+
+    def seeding(X, n_clusters, rng, block_rows):
+        n = len(X)
+        chosen = [int(rng.integers(n))]
+        closest = np.full(n, np.inf)
+        for _ in range(n_clusters - 1):
+            centre = np.asarray(X[chosen[-1]], np.float64)
+            for start in range(0, n, block_rows):
+                rows = np.asarray(X[start:start + block_rows], np.float64)
+                d2 = np.sum((rows - centre) ** 2, axis=1)
+                block = closest[start:start + len(rows)]
+                if rule == "latest":
+                    block[:] = d2
+                else:
+                    np.minimum(block, d2, out=block)
+            weights = {"distance": np.sqrt(closest), "latest": closest,
+                       "uniform": (closest > 0).astype(float)}[rule]
+            chosen.append(int(rng.choice(n, p=weights / weights.sum())))
+        return np.array(chosen)
+
+    return seeding
+
+
+def test_solution_passes(capsys):
+    check_kmeans_plusplus_passes(_solution)
+    assert "Well done" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("rule, words", [("distance", "not its square"),
+                                         ("latest", "NEAREST centre"),
+                                         ("uniform", "look uniform")])
+def test_typical_slips_are_named(rule, words):
+    with pytest.raises(ExerciseFailed, match=words):
+        check_kmeans_plusplus_passes(_with_rule(rule))
+
+
+def test_loading_everything_is_refused():
+    def loads_all(X, n_clusters, rng, block_rows):
+        points = np.asarray(X)
+        return np.arange(n_clusters) + 0 * len(points)
+
+    with pytest.raises(ExerciseFailed, match="too large for memory"):
+        check_kmeans_plusplus_passes(loads_all)
+
+
+def test_extra_passes_are_counted():
+    def two_passes_per_centre(X, n_clusters, rng, block_rows):
+        for start in range(0, len(X), block_rows):
+            X[start:start + block_rows]
+        return _solution(X, n_clusters, rng, block_rows)
+
+    def many(X, n_clusters, rng, block_rows):
+        for _ in range(n_clusters):
+            for start in range(0, len(X), block_rows):
+                X[start:start + block_rows]
+        return _solution(X, n_clusters, rng, block_rows)
+
+    check_kmeans_plusplus_passes(two_passes_per_centre)  # k passes: allowed
+    with pytest.raises(ExerciseFailed, match="passes over X"):
+        check_kmeans_plusplus_passes(many)
+
+
+def test_stub_error_comes_through():
+    def stub(X, n_clusters, rng, block_rows):
+        raise NotImplementedError("Your turn")
+
+    with pytest.raises(NotImplementedError):
+        check_kmeans_plusplus_passes(stub)
+
+
+def test_block_reader_rules():
+    reader = BlockReader(np.arange(20.0).reshape(10, 2), 4)
+    assert reader[0:4].shape == (4, 2) and reader.n_passes == 1
+    assert reader[8:12].shape == (2, 2) and reader[3].tolist() == [6.0, 7.0]
+    with pytest.raises(ExerciseFailed):
+        reader[0:5]
+    with pytest.raises(ExerciseFailed):
+        reader[[1, 2]]
+
+
+def test_child_fits_under_the_protocol(tmp_path):
+    rng = np.random.default_rng(0)
+    path = tmp_path / "rows.f32"
+    rng.normal(size=(3000, 4)).astype(np.float32).tofile(path)
+    child = subprocess.run(
+        [sys.executable, "-m", "clustering_course.scale_lessons", "sklearn_minibatch",
+         str(path), "3000", "4", "3", "0"],
+        input="go\n", capture_output=True, text=True, timeout=120, check=True,
+    )
+    lines = child.stdout.splitlines()
+    assert lines[0] == "ready"
+    summary = json.loads(lines[1])
+    assert summary["task"] == "sklearn_minibatch" and summary["inertia"] > 0
