@@ -27,6 +27,20 @@ def _trilaterate(anchors: np.ndarray, distances: np.ndarray) -> np.ndarray:
     return (origin[:, None] + solution).T
 
 
+def _uncentred(anchors: np.ndarray, distances: np.ndarray) -> np.ndarray:
+    """Section 1's system as written: subtract equation 0, no change of origin."""
+    squared = np.square(distances).reshape(len(anchors), -1)
+    lhs = 2 * (anchors[0] - anchors[1:])
+    rhs = (squared[1:] - squared[:1] + anchors[0] @ anchors[0]
+           - np.sum(anchors[1:] ** 2, axis=1)[:, None])
+    return np.linalg.lstsq(lhs, rhs, rcond=None)[0].T
+
+
+_CENTRE_HINT = ("far from the origin, the right-hand side of section 1's system is a small "
+                "difference of huge numbers and cancels: move the origin to the mean of the "
+                "known points first, solve, and add the mean back (section 4).")
+
+
 def check_recover_centres(recover_centres: Callable[[np.ndarray, np.ndarray], Any]) -> None:
     """Check ``recover_centres(points, distances) -> centres``.
 
@@ -43,6 +57,8 @@ def check_recover_centres(recover_centres: Callable[[np.ndarray, np.ndarray], An
          rng.normal(size=(8, 5))),
         ("4-D, everything near (500, ..., 500)", rng.normal(size=(12, 4)) + 500.0,
          rng.normal(size=(6, 4)) + 500.0),
+        ("3-D, everything near (2e6, 2e6, 2e6), spread 1", rng.normal(size=(10, 3)) + 2e6,
+         rng.normal(size=(4, 3)) + 2e6),
     ]
     check = ExerciseCheck(recover_centres, "recover_centres", len(cases))
     for label, points, centres in cases:
@@ -53,7 +69,8 @@ def check_recover_centres(recover_centres: Callable[[np.ndarray, np.ndarray], An
                           shape_hint=f"one row per centre: distances has shape "
                                      f"{distances.shape} (points x centres), so the result "
                                      f"has shape {centres.shape} (centres x features).")
-        scale = 1.0 + float(np.abs(centres).max())
+        # the spread of the centres, not their distance from the origin, sets the scale
+        scale = 1.0 + float(np.abs(centres - centres.mean(axis=0)).max())
         if np.allclose(got, centres, rtol=0.0, atol=1e-6 * scale):
             continue
         hint = ("each centre is a point whose distances to the leaked points you know: the "
@@ -62,6 +79,8 @@ def check_recover_centres(recover_centres: Callable[[np.ndarray, np.ndarray], An
         unsquared = _trilaterate(points, np.sqrt(distances))
         if got.shape[0] == got.shape[1] and np.allclose(got.T, centres, atol=1e-6 * scale):
             hint = "your result is transposed: one row per centre, one column per feature."
+        elif np.allclose(got, _uncentred(points, distances), atol=1e-6 * scale):
+            hint = "your solution loses its accuracy: " + _CENTRE_HINT
         elif np.allclose(got, unsquared, atol=1e-6 * scale):
             hint = "the sphere equations hold for squared distances; square them first."
         row = int(np.argmax(np.abs(got - centres).max(axis=1)))
@@ -85,7 +104,8 @@ def check_mirror_candidates(mirror_candidates: Callable[[np.ndarray, np.ndarray]
     rng = np.random.default_rng(8)
     cases = []
     for label, d, shift in [("the plane, 2 centres", 2, 0.0), ("3-D, 3 centres", 3, 0.0),
-                            ("6-D, 6 centres", 6, 0.0), ("4-D, near (100, ..., 100)", 4, 100.0)]:
+                            ("6-D, 6 centres", 6, 0.0), ("4-D, near (100, ..., 100)", 4, 100.0),
+                            ("3-D, near (2e6, 2e6, 2e6), spread 2", 3, 2e6)]:
         centres = rng.normal(size=(d, d)) * 2 + shift
         cases.append((label, centres, rng.normal(size=d) * 2 + shift))
     check = ExerciseCheck(mirror_candidates, "mirror_candidates", len(cases))
@@ -96,7 +116,7 @@ def check_mirror_candidates(mirror_candidates: Callable[[np.ndarray, np.ndarray]
         result = check.call(centres.copy(), distances.copy())
         got = check.array(result, "the candidates", expected.shape,
                           shape_hint="return both points, stacked: shape (2, d).")
-        scale = 1e-6 * (1.0 + float(np.abs(centres).max()))
+        scale = 1e-6 * (1.0 + float(np.abs(centres - centres.mean(axis=0)).max()))
         same = (np.allclose(got, expected, atol=scale)
                 or np.allclose(got[::-1], expected, atol=scale))
         if same:
@@ -105,7 +125,15 @@ def check_mirror_candidates(mirror_candidates: Callable[[np.ndarray, np.ndarray]
         rho = np.linalg.norm(expected[0] - middle)
         hint = ("both candidates lie on the line through p (the projection on the centres' "
                 "hull) orthogonal to the hull, at the distance rho of section 1 on either side.")
-        if np.allclose(got.mean(axis=0), middle, atol=scale):
+        uncentred = _uncentred(centres, distances)[0]
+        if not np.allclose(got.mean(axis=0), middle, atol=scale) and np.allclose(
+                got.mean(axis=0), uncentred, atol=scale):
+            hint = ("your p is the minimum-norm solution of section 1's system as written: with "
+                    "d centres it has a whole line of solutions, and lstsq returns the one "
+                    "nearest the origin, not the one in the centres' hull. Move the origin to the "
+                    "centres' mean first (which also avoids the cancellation of section 4), "
+                    "solve, and add the mean back.")
+        elif np.allclose(got.mean(axis=0), middle, atol=scale):
             gap = np.linalg.norm(got[0] - got.mean(axis=0))
             if np.isclose(gap, rho**2, atol=scale):
                 hint = ("rho^2 = D_0^2 - |p - c_0|^2 gives the square of the distance; take its "

@@ -58,11 +58,38 @@ def _macqueen(X: np.ndarray, init: np.ndarray, prior: float = 0.0):
     return centres, counts - prior
 
 
+def _call_watching_streaming_update(check: ExerciseCheck, function: Callable[..., Any],
+                                    *args: Any) -> tuple[Any, bool]:
+    """Call ``function`` through ``check`` and report whether it used ``streaming_update``.
+
+    The notebook defines its own ``streaming_update``; the student's function finds it in its
+    module globals, so the name is swapped there (and here) for a counting wrapper while the
+    function runs.
+    """
+    namespace = getattr(function, "__globals__", {})
+    original = namespace.get("streaming_update")
+    calls = []
+
+    def counting(*inner_args: Any, **inner_kwargs: Any) -> Any:
+        calls.append(1)
+        return (original or streaming_update)(*inner_args, **inner_kwargs)
+
+    if original is not None:
+        namespace["streaming_update"] = counting
+    try:
+        result = check.call(*args)
+    finally:
+        if original is not None:
+            namespace["streaming_update"] = original
+    return result, bool(calls)
+
+
 def check_macqueen(macqueen: Callable[[np.ndarray, np.ndarray], Any]) -> None:
     """Check ``macqueen(X, init) -> (centres, counts)``: one pass, one point at a time.
 
     Point ``x`` goes to the centre nearest to it *now*; that centre's count grows by one and
-    it moves ``1 / count`` of the way to ``x``. The starting centres count as no points.
+    it moves ``1 / count`` of the way to ``x``. The starting centres count as no points. The
+    function must not call ``streaming_update`` (a one-point chunk of it is the same rule).
     """
     rng = np.random.default_rng(11)
     cases = [
@@ -84,7 +111,7 @@ def check_macqueen(macqueen: Callable[[np.ndarray, np.ndarray], Any]) -> None:
         check.start(label)
         expected_centres, expected_counts = _macqueen(X.astype(np.float64), init)
         given_X, given_init = X.copy(), init.copy()
-        result = check.call(given_X, given_init)
+        result, borrowed = _call_watching_streaming_update(check, macqueen, given_X, given_init)
         check.pair(result, "centres, counts")
         if not (np.array_equal(given_X, X) and np.array_equal(given_init, init)):
             check.fail("your function changed X or init in place.",
@@ -93,6 +120,11 @@ def check_macqueen(macqueen: Callable[[np.ndarray, np.ndarray], Any]) -> None:
         counts = check.array(result[1], "counts", expected_counts.shape)
         if np.allclose(centres, expected_centres, rtol=1e-9, atol=1e-9) and np.array_equal(
                 counts, expected_counts):
+            if borrowed:
+                check.fail("right numbers, but your function calls streaming_update.",
+                           hint="write the one-point rule yourself (nearest centre now, count "
+                                "+ 1, move 1/count of the way): a one-point chunk of "
+                                "streaming_update is that rule, but the exercise is to write it.")
             continue
         hint = ("take the points one at a time, in order; only the nearest centre moves, by "
                 "1/count of the way, after its count has grown by one.")

