@@ -36,6 +36,10 @@ WORKSHOP_CHECK_FLAGS ?= --require-exercises
 # would use it) limited to AVX, as on a processor without AVX2 or AVX-512. OpenBLAS's kernel is
 # left as the machine sets it (OPENBLAS_CORETYPE is never changed in tests).
 SECOND_ISA ?= ONEDNN_MAX_CPU_ISA=AVX XLA_FLAGS=--xla_cpu_max_isa=AVX
+# Notebooks whose stored outputs do not yet reproduce under SECOND_ISA: their student versions run,
+# their outputs are not compared. 04 trains networks whose last digits and figures change with the
+# instruction set (measured 2026-12-03: ARI 0.12 +- 0.04 against 0.12 +- 0.03, figures at RMS 1-15).
+ISA_SENSITIVE ?= 04_kmeans_loss_mnist.ipynb
 
 .DEFAULT_GOAL := help
 .PHONY: help setup run test lint bench lab clean distclean
@@ -99,7 +103,8 @@ else
 	@echo "notebooks/: no notebooks, skipping nbval"
 endif
 ifneq ($(strip $(NOTEBOOKS)),)
-	$(SECOND_ISA) $(PY) scripts/check_workshop.py $(WORKSHOP_CHECK_FLAGS) --compare-outputs
+	$(SECOND_ISA) $(PY) scripts/check_workshop.py $(WORKSHOP_CHECK_FLAGS) --compare-outputs \
+	  $(foreach nb,$(ISA_SENSITIVE),--no-compare $(nb))
 endif
 
 workshop: setup
