@@ -32,7 +32,7 @@ from .assignment import (
 from .compile import compile_counts
 from .kernels import cluster_means, unit_rows
 from .kmeans_parallel import sample_rows
-from .lloyd import IterationInfo, LloydResult, lloyd, lloyd_steps, run_lloyd
+from .lloyd import IterationInfo, LloydResult, lloyd, run_lloyd
 from .seeding import kmeans_plusplus, kmeans_plusplus_indices, random_init, random_init_indices
 from .streaming import CenterCheckpoint
 from .validation import (
@@ -59,7 +59,6 @@ __all__ = [
     "kmeans_plusplus",
     "kmeans_plusplus_indices",
     "lloyd",
-    "lloyd_steps",
     "nearest_centers",
     "pairwise_squared_distances",
     "random_init",

@@ -15,14 +15,12 @@ from __future__ import annotations
 import tensorflow as tf
 
 __all__ = [
-    "average_centers",
     "cluster_counts_and_sums",
     "cluster_means",
     "cluster_sums",
     "nearest_center",
     "nearest_center_few_features",
     "nearest_center_transposed",
-    "relocate_empty_clusters",
     "residual_inertia",
     "squared_distances",
     "unit_rows",
@@ -153,51 +151,7 @@ def cluster_means(sums: tf.Tensor, totals: tf.Tensor, fallback: tf.Tensor) -> tf
     return tf.where((totals > 0)[:, None], means, fallback)
 
 
-def average_centers(sums: tf.Tensor, totals: tf.Tensor, dtype: tf.DType) -> tf.Tensor:
-    """The M-step's centres from float64 sums and totals, scikit-learn's way.
-
-    A cluster of positive weight gets its mean. A cluster still without weight after
-    the relocation (its donor weighed nothing, or relocating was pointless because
-    every point sits on its centre) is put where scikit-learn 1.9 puts it: on the
-    cluster of largest weight, whose row it copies in index order, that is its mean
-    when that cluster comes first and its (not yet divided) sum otherwise.
-    """
-    sums, totals = tf.cast(sums, dtype), tf.cast(totals, dtype)
-    # Multiplied by the reciprocal, as scikit-learn does, for the same rounding.
-    means = sums * tf.math.divide_no_nan(tf.ones_like(totals), totals)[:, None]
-    heaviest = tf.argmax(totals, output_type=tf.int32)
-    after = tf.range(tf.shape(totals)[0]) > heaviest
-    copied = tf.where(after[:, None], means[heaviest][None, :], sums[heaviest][None, :])
-    return tf.where((totals > 0)[:, None], means, copied)
-
-
 def unit_rows(rows: tf.Tensor, fallback: tf.Tensor) -> tf.Tensor:
     """Scale each row to unit length; a zero row is replaced by the ``fallback`` row."""
     norms = tf.norm(rows, axis=1, keepdims=True)
     return tf.where(norms > 0, rows / tf.where(norms > 0, norms, 1.0), fallback)
-
-
-def relocate_empty_clusters(
-    donors: tf.Tensor,
-    donor_weights: tf.Tensor,
-    donor_labels: tf.Tensor,
-    sums: tf.Tensor,
-    totals: tf.Tensor,
-) -> tuple[tf.Tensor, tf.Tensor]:
-    """Give each empty cluster one of the points farthest from its centre.
-
-    scikit-learn's rule: the j-th empty cluster (in index order) takes the j-th
-    farthest point, which leaves its old cluster. ``donors`` are the (up to k)
-    farthest points in decreasing order of distance, with their weights and labels;
-    ``sums`` (k, d) and ``totals`` (k,) are float64.
-    """
-    n_clusters = tf.shape(sums)[0]
-    empty = tf.equal(totals, 0.0)
-    rank = tf.cumsum(tf.cast(empty, tf.int32)) - 1
-    slot = tf.minimum(tf.maximum(rank, 0), tf.shape(donors)[0] - 1)
-    weight = tf.where(empty, tf.cast(tf.gather(donor_weights, slot), tf.float64), 0.0)
-    moved = tf.cast(tf.gather(donors, slot), tf.float64) * weight[:, None]
-    origin = tf.gather(donor_labels, slot)
-    sums = sums - tf.math.unsorted_segment_sum(moved, origin, n_clusters)
-    totals = totals - tf.math.unsorted_segment_sum(weight, origin, n_clusters)
-    return tf.where(empty[:, None], moved, sums), tf.where(empty, weight, totals)

@@ -25,7 +25,7 @@ import scipy.sparse
 import tensorflow as tf
 
 from . import compile as compile_policy
-from . import kernels, passes
+from . import passes
 from .validation import (
     as_float_tensor,
     check_n_clusters,
@@ -33,7 +33,7 @@ from .validation import (
     sample_weight_tensor,
 )
 
-__all__ = ["IterationInfo", "LloydResult", "lloyd", "lloyd_on", "lloyd_steps", "run_lloyd"]
+__all__ = ["IterationInfo", "LloydResult", "lloyd", "lloyd_on", "run_lloyd"]
 
 
 class LloydResult(NamedTuple):
@@ -129,51 +129,6 @@ def _m_step(data, centers, assignment, spherical, fixed_mask):
     if fixed_mask is not None:
         new_centers[:, fixed_mask] = centers[:, fixed_mask]
     return new_centers
-
-
-def lloyd_steps(
-    points: tf.Tensor, weights: tf.Tensor, centers: tf.Tensor, max_iter: Any
-) -> tuple[tf.Tensor, tf.Tensor]:
-    """Lloyd's algorithm as TensorFlow ops, for use inside a traced function.
-
-    For small batches inside a training step (deep clustering): the whole loop is one
-    ``tf.while_loop`` over unblocked kernels, with empty clusters relocated as in
-    :func:`run_lloyd` and a stop as soon as no label changes. No validation, no
-    gradient through the loop. Returns ``(centers, labels)``.
-    """
-    points = tf.stop_gradient(points)
-    n_clusters = tf.shape(centers)[0]
-    point_norms = tf.reduce_sum(tf.square(points), axis=1)
-
-    def step(centers, labels_old):
-        labels, distances = kernels.nearest_center(
-            points, point_norms, centers, tf.reduce_sum(tf.square(centers), axis=1)
-        )
-        totals = kernels.cluster_sums(points, weights, labels, n_clusters)
-        sums, weights_in = totals[:, :-1], totals[:, -1]
-        _, farthest = tf.math.top_k(distances, k=tf.minimum(n_clusters, tf.shape(points)[0]))
-        sums, weights_in = tf.cond(
-            tf.reduce_any(tf.equal(weights_in, 0.0)),
-            lambda: kernels.relocate_empty_clusters(
-                tf.gather(points, farthest), tf.gather(weights, farthest),
-                tf.gather(labels, farthest), sums, weights_in,
-            ),
-            lambda: (sums, weights_in),
-        )
-        new_centers = kernels.average_centers(sums, weights_in, centers.dtype)
-        return tf.ensure_shape(new_centers, centers.shape), labels
-
-    def body(i, centers, labels_old, changed):
-        new_centers, labels = step(centers, labels_old)
-        return i + 1, new_centers, labels, tf.reduce_any(tf.not_equal(labels, labels_old))
-
-    labels_init = tf.fill([tf.shape(points)[0]], -1)
-    _, centers, labels, _ = tf.while_loop(
-        lambda i, centers, labels, changed: tf.logical_and(i < max_iter, changed),
-        body,
-        (tf.constant(0), centers, labels_init, tf.constant(True)),
-    )
-    return centers, labels
 
 
 def run_lloyd(

@@ -44,7 +44,6 @@ __all__ = [
     "as_sparse_rows",
     "center_distances",
     "cluster_sums",
-    "is_sparse",
     "kmeans_plusplus_indices",
     "nearest_centers",
     "row_block",
@@ -74,11 +73,6 @@ class SparseRows(NamedTuple):
     @property
     def dtype(self) -> tf.DType:
         return self.values.dtype
-
-
-def is_sparse(points: Any) -> bool:
-    """Whether ``points`` is a scipy.sparse matrix or array, or :class:`SparseRows`."""
-    return sp.issparse(points) or isinstance(points, SparseRows)
 
 
 def as_sparse_rows(points: Any, dtype: Any = None) -> SparseRows:

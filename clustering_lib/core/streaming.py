@@ -568,18 +568,6 @@ class StreamedPasses:
         self._run("label", centers, visit, label, plan or self.plan_for(len(centers)),
                   inertia=False)
 
-    def labels(self, centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Labels and squared distances (data dtype) of every row: one pass."""
-        labels = _RowResults(self.runner, self.n_samples, label_dtype(len(centers)))
-        distances = _RowResults(self.runner, self.n_samples, self.dtype)
-
-        def visit(group, group_labels, group_distances):
-            labels.add(group, group_labels)
-            distances.add(group, group_distances)
-
-        self.label_pass(centers, visit)
-        return labels.collect(), distances.collect()
-
     def farthest_points(
         self, centers: np.ndarray, assignment: AssignmentPass, count: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
