@@ -1,7 +1,7 @@
 """Student versions of the notebooks, and the check that a student version runs through.
 
 An exercise lives in the full notebook as cells tagged ``exercise``: a markdown cell with the
-task, a solution cell and a check cell (``check_lloyd_step(lloyd_step)``, see
+task, a solution cell and a check cell that calls it (such as ``check_streamed_centers``, see
 :mod:`clustering_course.exercises`). In the solution cell the code a student must write sits
 between nbgrader-style markers, with a hint for the stub::
 
