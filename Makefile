@@ -92,13 +92,13 @@ run: setup
 # pytest exit status, 5 ("no tests collected") included, fails the target.
 test: setup
 ifneq ($(strip $(TEST_FILES)),)
-	$(PY) -m pytest tests --ignore=tests/book
+	$(PY) -m pytest tests --ignore=tests/book -m ""
 else
 	@echo "tests/: no test files, skipping pytest"
 endif
 	$(PY) scripts/check_install.py
 ifneq ($(strip $(NOTEBOOKS)),)
-	$(PY) -m pytest --nbval --nbval-current-env $(NB_SANITIZE) notebooks
+	$(PY) -m pytest --nbval --nbval-current-env $(NB_SANITIZE) -m "" notebooks
 else
 	@echo "notebooks/: no notebooks, skipping nbval"
 endif

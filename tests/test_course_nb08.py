@@ -112,6 +112,7 @@ def test_block_reader_rules():
         reader[[1, 2]]
 
 
+@pytest.mark.subprocess
 def test_child_fits_under_the_protocol(tmp_path):
     rng = np.random.default_rng(0)
     path = tmp_path / "rows.f32"

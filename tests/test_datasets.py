@@ -5,7 +5,6 @@ import re
 import struct
 import sys
 import types
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,18 +12,6 @@ import pytest
 from clustering_lib import datasets
 from clustering_lib.datasets import load_digits, load_mnist, load_sample_image
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_MNIST_CANDIDATES = [
-    REPO_ROOT / "shared" / "data" / "mnist",
-    REPO_ROOT.parent / "shared" / "data" / "mnist",
-]
-SHARED_MNIST_DIR = next(
-    (folder for folder in SHARED_MNIST_CANDIDATES if folder.is_dir()), SHARED_MNIST_CANDIDATES[-1]
-)
-HAS_SHARED_MNIST = (SHARED_MNIST_DIR / "t10k-labels-idx1-ubyte.gz").is_file()
-needs_shared_mnist = pytest.mark.skipif(
-    not HAS_SHARED_MNIST, reason=f"real MNIST test files not found in {SHARED_MNIST_DIR}"
-)
 MNIST_TEST_CLASS_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 
 
@@ -83,9 +70,8 @@ def isolated_search(tmp_path, monkeypatch):
     return types.SimpleNamespace(repo_dir=repo_dir, keras_dir=keras_dir)
 
 
-@needs_shared_mnist
-def test_real_test_split_from_data_dir():
-    images, labels = load_mnist("test", data_dir=SHARED_MNIST_DIR)
+def test_real_test_split_from_data_dir(mnist_dir):
+    images, labels = load_mnist("test", data_dir=mnist_dir)
     assert images.shape == (10000, 28, 28)
     assert images.dtype == np.uint8
     assert labels.shape == (10000,)
@@ -93,10 +79,9 @@ def test_real_test_split_from_data_dir():
     assert np.bincount(labels, minlength=10).tolist() == MNIST_TEST_CLASS_COUNTS
 
 
-@needs_shared_mnist
-def test_real_test_split_has_no_train_split():
+def test_real_test_split_has_no_train_split(mnist_dir):
     with pytest.raises(FileNotFoundError, match="train-images-idx3-ubyte.gz"):
-        load_mnist("train", data_dir=str(SHARED_MNIST_DIR))
+        load_mnist("train", data_dir=str(mnist_dir))
 
 
 def test_mnist_dir_environment_variable_is_honoured(tmp_path, monkeypatch, isolated_search):
@@ -179,12 +164,11 @@ def test_repeated_calls_use_the_cache_and_return_copies(tmp_path):
     assert second_images.flags.writeable and second_labels.flags.writeable
 
 
-@needs_shared_mnist
-def test_truncated_real_labels_file_is_named(tmp_path):
-    real_bytes = (SHARED_MNIST_DIR / "t10k-labels-idx1-ubyte.gz").read_bytes()
+def test_truncated_real_labels_file_is_named(tmp_path, mnist_dir):
+    real_bytes = (mnist_dir / "t10k-labels-idx1-ubyte.gz").read_bytes()
     (tmp_path / "t10k-labels-idx1-ubyte.gz").write_bytes(real_bytes[: len(real_bytes) // 2])
     (tmp_path / "t10k-images-idx3-ubyte.gz").symlink_to(
-        SHARED_MNIST_DIR / "t10k-images-idx3-ubyte.gz"
+        mnist_dir / "t10k-images-idx3-ubyte.gz"
     )
     with pytest.raises(ValueError, match=r"t10k-labels-idx1-ubyte\.gz is corrupt or truncated"):
         load_mnist("test", data_dir=tmp_path)

@@ -205,6 +205,7 @@ def test_xla_compiles_once_per_bucket_of_k_and_never_per_n():
 # --------------------------------------------------------------------------- #
 # Exact accumulation at any size
 # --------------------------------------------------------------------------- #
+@pytest.mark.slow
 def test_cluster_sums_of_20_million_points_are_exact():
     rng = np.random.default_rng(0)
     n = 20_000_000
@@ -219,6 +220,7 @@ def test_cluster_sums_of_20_million_points_are_exact():
     assert counts.tolist() == [n // 2, n - n // 2]
 
 
+@pytest.mark.slow
 def test_kmeans_plusplus_draws_from_all_of_20_million_rows():
     """The float64 cumulative sum keeps every row reachable: scikit-learn's choices."""
     X = np.random.default_rng(1).random((20_000_000, 1))

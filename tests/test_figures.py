@@ -35,12 +35,6 @@ from clustering_course.reproducibility import FIGURE_STYLE, seed_everything, set
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
-
-
 def scatter_png(centre_x=0.0, cmap="viridis", with_curve=True):
     """A small figure with a marker, an image and a curve, each of which a test can change."""
     set_figure_style()
@@ -196,6 +190,7 @@ def _replace(cell, old, new):
     cell.source = cell.source.replace(old, new)
 
 
+@pytest.mark.notebook
 def test_nbval_compares_figures_rerun_on_one_core_passes_and_mutations_fail(tmp_path):
     stored = _execute(nbformat.read(FIXTURES / "figures_fixture.ipynb", as_version=4), tmp_path)
     assert "nbval-ignore-figures" in stored.cells[6].metadata.tags  # a timing: differs per run

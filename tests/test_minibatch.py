@@ -9,7 +9,6 @@ from sklearn.cluster import MiniBatchKMeans as SklearnMiniBatchKMeans
 from sklearn.cluster import kmeans_plusplus
 from sklearn.datasets import make_blobs
 from sklearn.exceptions import NotFittedError
-from sklearn.utils.estimator_checks import check_estimator
 
 from clustering_lib import KMeans, core
 from clustering_lib import minibatch as minibatch_module
@@ -18,18 +17,6 @@ from clustering_lib.datasets import load_mnist
 from clustering_lib.minibatch import MiniBatchKMeans, MiniBatchStep
 
 MNIST_DIR = os.environ.get("MNIST_DIR", "")
-
-# The only checks scikit-learn expects its own MiniBatchKMeans to fail
-# (sklearn/utils/_test_common/instance_generator.py, PER_ESTIMATOR_XFAIL_CHECKS).
-SKLEARN_MINIBATCH_XFAIL = {
-    "check_sample_weight_equivalence_on_dense_data": (
-        "sample_weight is not equivalent to removing/repeating samples."
-    ),
-    "check_sample_weight_equivalence_on_sparse_data": (
-        "sample_weight is not equivalent to removing/repeating samples."
-    ),
-}
-
 
 @pytest.fixture(scope="module")
 def blobs():
@@ -45,19 +32,6 @@ def _inertia(X, centers):
 # --------------------------------------------------------------------------- #
 # scikit-learn compatibility
 # --------------------------------------------------------------------------- #
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.SkipTestWarning")
-def test_passes_scikit_learn_check_estimator():
-    # scikit-learn's own test parameters for MiniBatchKMeans (instance_generator.py).
-    estimator = MiniBatchKMeans(n_init=2, n_clusters=2, max_iter=5, batch_size=10)
-    results = check_estimator(estimator, expected_failed_checks=SKLEARN_MINIBATCH_XFAIL,
-                              on_fail=None)
-    failed = [r["check_name"] for r in results if r["status"] == "failed"]
-    assert failed == []
-    xfailed = {r["check_name"] for r in results if r["status"] == "xfail"}
-    assert xfailed <= set(SKLEARN_MINIBATCH_XFAIL)
-    assert sum(r["status"] == "passed" for r in results) >= 50
-
-
 def test_partial_fit_sequence_matches_scikit_learn_exactly(blobs):
     # Without reassignment the algorithm has no randomness once the centres are fixed.
     init = blobs[:6]
@@ -490,6 +464,7 @@ def test_the_three_input_paths_drive_one_step_object(blobs, monkeypatch):
     assert calls == ["MiniBatchStep"] * 3
 
 
+@pytest.mark.slow
 def test_fit_from_a_given_init_without_reassignment_matches_scikit_learn(blobs):
     # Batches are drawn as scikit-learn draws them, so with nothing else random the runs agree.
     init = blobs[:6]

@@ -1,6 +1,5 @@
 """The shared figures draw what they claim to draw, and reject malformed input."""
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
@@ -11,12 +10,6 @@ from clustering_course.plotting import (
     plot_kmeans_steps,
 )
 from clustering_lib import assign, update_centroids
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def test_plot_clusters_draws_points_and_centres():

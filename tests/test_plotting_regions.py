@@ -7,12 +7,6 @@ import pytest
 from clustering_course.plotting import plot_cluster_regions, plot_images
 
 
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
-
-
 def nearest_of_two(points):
     """Label 0 left of x = 2, label 1 right of it: the Voronoi cells of (0, 0) and (4, 0)."""
     return (np.asarray(points)[:, 0] > 2.0).astype(int)

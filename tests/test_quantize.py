@@ -59,6 +59,7 @@ def test_same_random_state_same_result(china_small):
     np.testing.assert_array_equal(first[1], second[1])
 
 
+@pytest.mark.slow
 def test_unique_method_solves_the_all_pixel_problem(china_small):
     # k-means on distinct colours weighted by counts is k-means on every pixel. (tol=0:
     # the relative tolerance is scaled by the unweighted variance, which differs.)

@@ -38,6 +38,7 @@ def test_seed_everything_rejects_bad_seeds(seed):
         seed_everything(seed)
 
 
+@pytest.mark.subprocess
 def test_course_setup_hides_tensorflow_start_up_lines():
     # TensorFlow 2.21 prints start-up lines from C++ at import even with the log level set; the
     # library leaves that to TensorFlow, the notebooks' set-up call hides them.
@@ -55,6 +56,7 @@ def _run(code: str) -> subprocess.CompletedProcess:
                           timeout=300)
 
 
+@pytest.mark.subprocess
 def test_seed_everything_fixes_the_thread_pools_before_the_first_operation():
     done = _run(
         "import tensorflow as tf\n"
@@ -69,6 +71,7 @@ def test_seed_everything_fixes_the_thread_pools_before_the_first_operation():
     assert done.stdout.split() == ["3", "3"]
 
 
+@pytest.mark.subprocess
 def test_seed_everything_says_when_the_thread_pools_can_no_longer_change():
     done = _run(
         "import tensorflow as tf\n"
@@ -82,6 +85,7 @@ def test_seed_everything_says_when_the_thread_pools_can_no_longer_change():
         seed_everything(0, threads=0)
 
 
+@pytest.mark.subprocess
 def test_course_setup_switches_onednn_off_before_tensorflow_starts():
     done = _run(
         "import os, sys\n"
@@ -94,6 +98,7 @@ def test_course_setup_switches_onednn_off_before_tensorflow_starts():
     assert done.stdout.split() == ["5", "0"]
 
 
+@pytest.mark.subprocess
 def test_course_setup_refuses_to_run_after_tensorflow_started_with_other_settings():
     done = _run(
         "import os\n"

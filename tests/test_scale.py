@@ -129,6 +129,7 @@ def _wait(background, name) -> list[str]:
 # --------------------------------------------------------------------------- #
 # Streamed Lloyd equals the in-memory fit
 # --------------------------------------------------------------------------- #
+@pytest.mark.slow
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize(("mode", "block_rows"), [(None, None), ("xla", 512)])
 def test_memmap_and_dataset_give_the_in_memory_fit(tmp_path, dtype, mode, block_rows):
@@ -165,6 +166,7 @@ def test_streamed_fit_follows_scikit_learn_with_its_stopping_rule(tmp_path):
     np.testing.assert_allclose(model.cluster_centers_, reference.cluster_centers_, atol=1e-10)
 
 
+@pytest.mark.slow
 def test_empty_clusters_are_relocated_in_a_stream():
     """Two centres far from the data: each takes one of the farthest points, found by
     merging every block's candidates."""
@@ -273,6 +275,7 @@ def _parallel_init(X, batch_size=None, mode=None, block_rows=None, seed=0):
         return kmeans_parallel(data, 8, random_state=seed)
 
 
+@pytest.mark.slow
 def test_kmeans_parallel_candidates_do_not_depend_on_blocks_or_batches():
     X = _blobs(n=5000, dtype=np.float32)
     reference = _parallel_init(X)
@@ -289,6 +292,7 @@ def test_kmeans_parallel_candidates_do_not_depend_on_blocks_or_batches():
     assert reference.costs[1] < reference.costs[0]
 
 
+@pytest.mark.slow
 def test_kmeans_parallel_is_as_good_as_kmeans_plusplus():
     """On overlapping blobs, Lloyd from k-means|| ends within a few percent of
     scikit-learn's k-means++ fit (Bahmani et al. report the same)."""
@@ -301,6 +305,7 @@ def test_kmeans_parallel_is_as_good_as_kmeans_plusplus():
     assert np.median(ratios) <= 1.03 and max(ratios) <= 1.1, ratios
 
 
+@pytest.mark.slow
 def test_more_rounds_find_every_well_separated_blob():
     """20 tight blobs far apart: with 5 rounds, k-means|| has candidates in every blob
     and puts one centre in each. (With the default 2 rounds a blob close to another
@@ -393,6 +398,7 @@ def test_progress_bar_and_verbose_lines(capsys):
     assert lines[-1].endswith(" s\n")
 
 
+@pytest.mark.slow
 def test_an_interrupted_fit_resumes_from_its_checkpoint(tmp_path):
     X = _blobs(n=3000, centers=12, seed=4)
     init = X[:12].copy()
@@ -490,6 +496,7 @@ def test_other_bad_input(tmp_path):
 # --------------------------------------------------------------------------- #
 # MiniBatchKMeans: one global batch per step
 # --------------------------------------------------------------------------- #
+@pytest.mark.slow
 def test_minibatch_on_the_default_strategy_equals_the_plain_step():
     X = _blobs(n=3000, dtype=np.float32)
     strategy = tf.distribute.get_strategy()
@@ -505,6 +512,7 @@ def test_minibatch_on_the_default_strategy_equals_the_plain_step():
 # --------------------------------------------------------------------------- #
 # Several devices and workers (subprocesses)
 # --------------------------------------------------------------------------- #
+@pytest.mark.subprocess
 def test_one_two_and_four_replicas_give_the_in_memory_fit(background):
     _wait(background, "replicas")
     results = np.load(background["folder"] / "replicas.npz")
@@ -536,6 +544,7 @@ def test_one_two_and_four_replicas_give_the_in_memory_fit(background):
                                    minibatch.cluster_centers_, rtol=0, atol=1e-10)
 
 
+@pytest.mark.subprocess
 def test_two_workers_give_the_in_memory_fit(background):
     _wait(background, "workers")
     X = background["X"]
@@ -552,6 +561,7 @@ def test_two_workers_give_the_in_memory_fit(background):
                                    rtol=0, atol=1e-10)
 
 
+@pytest.mark.subprocess
 def test_memory_is_flat_in_the_number_of_rows(background):
     """A 5,000,000 x 16 float32 memmap (305 MiB) fitted out of core (k-means||, 3
     iterations) after a warm-up fit of its first 100,000 rows: the big fit holds

@@ -146,6 +146,7 @@ def test_run_problems_accepts_only_the_stubs_errors_in_exercise_cells():
         foreign, student)
 
 
+@pytest.mark.notebook
 def test_make_workshop_writes_student_notebooks_and_teacher_html(tmp_path, capsys):
     assert make_workshop.main([str(FIXTURE), "--out", str(tmp_path)]) == 0
     assert "workshop_fixture.ipynb: 2 exercise(s)" in capsys.readouterr().out
@@ -156,6 +157,7 @@ def test_make_workshop_writes_student_notebooks_and_teacher_html(tmp_path, capsy
     assert "BEGIN SOLUTION" in html and "all 5 cases pass" in html
 
 
+@pytest.mark.notebook
 def test_make_workshop_reports_malformed_exercises(tmp_path, capsys):
     notebook = new_notebook(cells=[new_code_cell("### BEGIN SOLUTION\nx = 1\n"
                                                  "### END SOLUTION")])
@@ -166,6 +168,7 @@ def test_make_workshop_reports_malformed_exercises(tmp_path, capsys):
         capsys.readouterr().err
 
 
+@pytest.mark.notebook
 def test_student_notebooks_run_through_and_a_story_that_needs_the_exercise_fails(tmp_path,
                                                                                  capsys):
     """Executes two student notebooks in kernels: the fixture, and a copy whose story breaks."""
