@@ -1,6 +1,7 @@
 """Checks for the exercises of notebook 07 (inverting the k-means transform).
 
-- :func:`check_recover_centres`: the centres, from a few leaked records and their distances.
+- :func:`check_recover_centres`: the centres, from a few leaked records and their distances
+  (or ``ValueError`` when the leaked records cannot determine them).
 - :func:`check_mirror_candidates`: both points that fit d distances in d dimensions.
 """
 
@@ -41,13 +42,37 @@ _CENTRE_HINT = ("far from the origin, the right-hand side of section 1's system 
                 "known points first, solve, and add the mean back (section 4).")
 
 
+def _determined(points: np.ndarray) -> bool:
+    """Whether distances to ``points`` (m, d) pin down a point: they span R^d affinely."""
+    return bool(np.linalg.matrix_rank(points - points.mean(axis=0)) == points.shape[1])
+
+
+def _recover_centres(points: np.ndarray, distances: np.ndarray) -> np.ndarray:
+    """The reference answer: refuse when the centres are not determined, else trilaterate."""
+    if not _determined(points):
+        raise ValueError("the leaked points do not span R^d affinely")
+    return _trilaterate(points, distances)
+
+
+_UNDETERMINED_HINT = (
+    "with only d leaked records, or more that all lie in one hyperplane, the records span "
+    "less than R^d: each centre then has a mirror image across their hyperplane at the same "
+    "distances (the optional exercise's pair, with the roles swapped), and least squares "
+    "silently returns the midpoint. Check the rank of the centred leaked points "
+    "(np.linalg.matrix_rank) and raise ValueError when it is below d.")
+
+
 def check_recover_centres(recover_centres: Callable[[np.ndarray, np.ndarray], Any]) -> None:
     """Check ``recover_centres(points, distances) -> centres``.
 
     ``points`` (m, d) are records whose original features leaked, ``distances`` (m, k) their
     published distances to the k unknown centres; the result is the (k, d) array of centres.
+    When the leaked points do not span R^d affinely (fewer than d + 1 of them, or all in one
+    hyperplane) the centres are not determined and the function must raise ``ValueError``.
     """
     rng = np.random.default_rng(7)
+    in_a_plane = rng.normal(size=(6, 3)) * 2
+    in_a_plane[:, 2] = 1.5  # six records, all in the plane x_3 = 1.5
     cases = [
         ("the plane: 3 leaked points, 2 centres", rng.normal(size=(3, 2)) * 3,
          rng.normal(size=(2, 2)) * 3),
@@ -59,11 +84,29 @@ def check_recover_centres(recover_centres: Callable[[np.ndarray, np.ndarray], An
          rng.normal(size=(6, 4)) + 500.0),
         ("3-D, everything near (2e6, 2e6, 2e6), spread 1", rng.normal(size=(10, 3)) + 2e6,
          rng.normal(size=(4, 3)) + 2e6),
+        ("3-D: only 3 leaked points (d of them), 4 centres: the centres are not determined",
+         rng.normal(size=(3, 3)) * 2, rng.normal(size=(4, 3)) * 2),
+        ("3-D: 6 leaked points, all in one plane, 4 centres: the centres are not determined",
+         in_a_plane, rng.normal(size=(4, 3)) * 2),
     ]
     check = ExerciseCheck(recover_centres, "recover_centres", len(cases))
     for label, points, centres in cases:
         check.start(label)
         distances = np.linalg.norm(points[:, None, :] - centres[None, :, :], axis=2)
+        if not _determined(points):
+            try:
+                recover_centres(points.copy(), distances.copy())
+            except ValueError:  # the right answer: these points cannot pin the centres down
+                continue
+            except (NotImplementedError, ExerciseFailed):
+                raise
+            except Exception as error:
+                check.fail(f"your function raised {type(error).__name__}: {error}",
+                           hint="when the centres are not determined, raise ValueError.")
+            check.fail(f"these {len(points)} leaked points span only "
+                       f"{np.linalg.matrix_rank(points - points.mean(axis=0))} of the "
+                       f"{points.shape[1]} dimensions, but your function returned centres.",
+                       hint=_UNDETERMINED_HINT)
         result = check.call(points.copy(), distances.copy())
         got = check.array(result, "centres", centres.shape,
                           shape_hint=f"one row per centre: distances has shape "
@@ -73,9 +116,9 @@ def check_recover_centres(recover_centres: Callable[[np.ndarray, np.ndarray], An
         scale = 1.0 + float(np.abs(centres - centres.mean(axis=0)).max())
         if np.allclose(got, centres, rtol=0.0, atol=1e-6 * scale):
             continue
-        hint = ("each centre is a point whose distances to the leaked points you know: the "
-                "equations of section 1 with the roles of points and centres swapped, one "
-                "least-squares solve per centre (or one for all).")
+        hint = ("each centre is a point whose distances to the leaked points you know: "
+                "section 2's problem with the roles of points and centres swapped (the leaked "
+                "points play the centres), one least-squares solve per centre or one for all.")
         unsquared = _trilaterate(points, np.sqrt(distances))
         if got.shape[0] == got.shape[1] and np.allclose(got.T, centres, atol=1e-6 * scale):
             hint = "your result is transposed: one row per centre, one column per feature."

@@ -7,6 +7,7 @@ import pytest
 
 from clustering_course.inversion_lessons import (
     _candidates,
+    _recover_centres,
     _trilaterate,
     _uncentred,
     check_mirror_candidates,
@@ -78,10 +79,54 @@ def test_choose_half_life_scoring_after_update_is_diagnosed():
 
 
 def test_recover_centres_reference_and_unsquared(capsys):
-    check_recover_centres(lambda points, distances: _trilaterate(points, distances))
-    assert "all 5 cases pass" in capsys.readouterr().out
+    check_recover_centres(_recover_centres)
+    assert "all 7 cases pass" in capsys.readouterr().out
     with pytest.raises(ExerciseFailed, match="squared distances"):
         check_recover_centres(lambda points, distances: _trilaterate(points, np.sqrt(distances)))
+
+
+def test_recover_centres_through_invert_with_rank_check_passes(capsys):
+    """The intended answer: section 2's invert with the roles swapped, after a rank check."""
+
+    def invert(centres, D):
+        middle = centres.mean(axis=0)
+        a = centres - middle
+        rhs = 0.5 * ((a**2).sum(axis=1) - (a**2).sum(axis=1).mean() - D**2
+                     + (D**2).mean(axis=1, keepdims=True))
+        return middle + np.linalg.lstsq(a, rhs.T, rcond=None)[0].T
+
+    def recover_centres(points, distances):
+        if np.linalg.matrix_rank(points - points.mean(axis=0)) < points.shape[1]:
+            raise ValueError("the leaked records do not determine the centres")
+        return invert(points, distances.T)
+
+    check_recover_centres(recover_centres)
+    assert "all 7 cases pass" in capsys.readouterr().out
+
+
+def test_recover_centres_without_rank_check_is_diagnosed():
+    with pytest.raises(ExerciseFailed, match="(?s)Case 6 of 7.*mirror image"):
+        check_recover_centres(_trilaterate)
+
+
+def test_recover_centres_uncentred_rank_check_is_diagnosed():
+    def uncentred_rank(points, distances):
+        if np.linalg.matrix_rank(points) < points.shape[1]:
+            raise ValueError("not determined")
+        return _trilaterate(points, distances)
+
+    with pytest.raises(ExerciseFailed, match="(?s)Case 6 of 7.*rank of the centred"):
+        check_recover_centres(uncentred_rank)
+
+
+def test_recover_centres_other_error_on_degenerate_case_is_reported():
+    def crashes(points, distances):
+        if len(points) <= points.shape[1]:
+            raise IndexError("boom")
+        return _recover_centres(points, distances)
+
+    with pytest.raises(ExerciseFailed, match="(?s)raised IndexError.*raise ValueError"):
+        check_recover_centres(crashes)
 
 
 def test_recover_centres_transposed_is_diagnosed():
