@@ -389,19 +389,20 @@ def plot_silhouette_diagram(
     values = silhouette_samples(X, labels, metric=metric)
     ax = _axes(ax, figsize=(5, 4.5))
     colours = plt.get_cmap(cmap)
-    bottom = 0
+    bottom, middles = 0, []
     for index, cluster in enumerate(clusters):
         band = np.sort(values[labels == cluster])
         ax.fill_betweenx(np.arange(bottom, bottom + len(band)), 0, band,
                          color=colours(index % colours.N), alpha=0.8)
-        ax.text(-0.05, bottom + len(band) / 2, str(cluster), ha="right", va="center",
-                fontsize=8)
+        middles.append(bottom + len(band) / 2)
         bottom += len(band) + 10
     mean = float(values.mean())
-    ax.axvline(mean, color="black", linestyle="--", label=f"mean {mean:.2f}")
-    ax.set_yticks([])
+    ax.axvline(mean, color="black", linestyle="--", label=f"mean {mean:.3f}")
+    # The cluster numbers are the y ticks, so they never collide with the axis label.
+    ax.set_yticks(middles, [str(cluster) for cluster in clusters], fontsize=8)
+    ax.tick_params(axis="y", length=0)
     ax.set_xlabel("silhouette")
-    ax.set_ylabel("points, grouped by cluster")
+    ax.set_ylabel("cluster (points sorted within each band)")
     ax.legend(loc="lower right")
     ax.set_title(title or f"{len(clusters)} clusters")
     return ax

@@ -120,6 +120,7 @@ def test_plot_silhouette_diagram_draws_one_band_per_cluster_and_the_mean():
     labels = np.array([0, 0, 0, 1, 1, 2, 2])
     ax = plot_silhouette_diagram(X, labels)
     assert len(ax.collections) == 3
-    assert ax.get_legend().get_texts()[0].get_text() == f"mean {silhouette_score(X, labels):.2f}"
+    assert [tick.get_text() for tick in ax.get_yticklabels()] == ["0", "1", "2"]
+    assert ax.get_legend().get_texts()[0].get_text() == f"mean {silhouette_score(X, labels):.3f}"
     with pytest.raises(ValueError, match="at least 2 clusters"):
         plot_silhouette_diagram(X, np.zeros(7))
