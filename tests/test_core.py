@@ -120,6 +120,7 @@ def test_random_init_picks_distinct_rows(blobs):
     np.testing.assert_array_equal(centres.numpy(), blobs[indices.numpy()])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("mode", "block_rows"), [("eager", None), ("eager", 96),
                                                   ("graph", 128), ("xla", None)])
 @pytest.mark.parametrize("n_features", [2, 6])

@@ -38,11 +38,13 @@ def _nearest(squared, chosen):
 RIGHT = _seeding(_nearest)
 
 
+@pytest.mark.slow
 def test_right_seeding_passes(capsys):
     check_kmeans_plusplus_init(RIGHT)
     assert "all 5 cases pass" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("wrong", "words"), [
     (_seeding(lambda s, c: np.sqrt(s.min(axis=1))), "distance D itself"),
     (_seeding(lambda s, c: s[:, -1]), "not to the centre chosen last"),

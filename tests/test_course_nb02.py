@@ -61,11 +61,13 @@ def lab_solution(image, n_colors):
         image.shape)
 
 
+@pytest.mark.slow
 def test_check_quantize_lab(capsys):
     ql.check_quantize_lab(lab_solution)
     assert "all 3 cases pass" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_check_quantize_lab_diagnoses_rgb_and_lab_values():
     def rgb(image, n_colors):
         pixels = image.reshape(-1, 3).astype(float)

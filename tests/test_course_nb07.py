@@ -27,6 +27,7 @@ def test_word_families_shape_and_repeatability():
     assert set("".join(words)) <= set("ACGT")
 
 
+@pytest.mark.slow
 def test_word_families_are_closer_within():
     words, families = tl.make_word_families(random_state=0)
     D = tl.edit_distance_matrix(words)

@@ -55,11 +55,13 @@ def _with_rule(rule):
     return seeding
 
 
+@pytest.mark.slow
 def test_solution_passes(capsys):
     check_kmeans_plusplus_passes(_solution)
     assert "Well done" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("rule, words", [("distance", "not its square"),
                                          ("latest", "NEAREST centre"),
                                          ("uniform", "look uniform")])
@@ -77,6 +79,7 @@ def test_loading_everything_is_refused():
         check_kmeans_plusplus_passes(loads_all)
 
 
+@pytest.mark.slow
 def test_extra_passes_are_counted():
     def two_passes_per_centre(X, n_clusters, rng, block_rows):
         for start in range(0, len(X), block_rows):

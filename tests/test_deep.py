@@ -198,6 +198,7 @@ def _square_blobs():
     return np.vstack([c + offsets for c in centres]).astype(np.float32), centres
 
 
+@pytest.mark.slow
 def test_train_kmeans_embedding_history_matches_numpy_when_weights_are_frozen():
     # Learning rate 0, an identity model and one batch of the whole data: every epoch
     # computes the same k-means terms of the raw points. The initial centroids are the
@@ -227,6 +228,7 @@ def test_train_kmeans_embedding_history_matches_numpy_when_weights_are_frozen():
     np.testing.assert_array_equal(model.get_weights()[0], np.eye(2))
 
 
+@pytest.mark.slow
 def test_train_kmeans_embedding_between_weight_enters_the_loss():
     x, _ = _square_blobs()
     result = cl.train_kmeans_embedding(_identity_model(use_bias=False), x, 3, epochs=1,
@@ -237,6 +239,7 @@ def test_train_kmeans_embedding_between_weight_enters_the_loss():
                                                rel=1e-6)
 
 
+@pytest.mark.slow
 def test_train_kmeans_embedding_history_and_centroids_are_finite():
     x, _ = _blobs(16, 0.5)
     seed_everything(0)
@@ -254,6 +257,7 @@ def test_train_kmeans_embedding_history_and_centroids_are_finite():
     assert 1 <= result.best_epoch <= 3 and result.seconds > 0
 
 
+@pytest.mark.slow
 def test_train_kmeans_embedding_stops_early_and_restores_the_best_weights():
     x, _ = _blobs(16, 0.5)
     seed_everything(0)
@@ -281,6 +285,7 @@ def test_train_kmeans_embedding_stops_early_and_restores_the_best_weights():
     np.testing.assert_array_equal(result.centroids, best_centroids)
 
 
+@pytest.mark.slow
 def test_train_kmeans_embedding_appends_monitor_values():
     x, labels = _blobs(16, 0.3)
     model = _identity_model()
@@ -301,6 +306,7 @@ def test_train_kmeans_embedding_appends_monitor_values():
     assert result.history["accuracy"] == [1.0, 1.0]
 
 
+@pytest.mark.slow
 def test_train_kmeans_embedding_rejects_monitor_key_that_shadows_history():
     x, _ = _blobs(8, 0.3)
     with pytest.raises(ValueError, match="'loss'"):
@@ -309,6 +315,7 @@ def test_train_kmeans_embedding_rejects_monitor_key_that_shadows_history():
                                   verbose=False)
 
 
+@pytest.mark.slow
 def test_train_kmeans_embedding_is_deterministic():
     x, _ = _blobs(16, 0.5)
 
@@ -327,6 +334,7 @@ def test_train_kmeans_embedding_is_deterministic():
     assert _weights_equal(first_weights, second_weights)
 
 
+@pytest.mark.slow
 def test_train_kmeans_embedding_is_quiet_by_default_and_verbose_prints_each_epoch(capsys):
     x, _ = _square_blobs()
     cl.train_kmeans_embedding(_identity_model(), x, 3, epochs=2, batch_size=12,
@@ -381,6 +389,7 @@ def _numpy_kl_to_targets(q):
     return float((p * np.log(p / q)).sum(axis=1).mean())
 
 
+@pytest.mark.slow
 def test_train_dec_recovers_separated_blobs_and_converges():
     x, truth = _blobs(20, 0.3)
     encoder = _identity_model()
@@ -401,6 +410,7 @@ def test_train_dec_recovers_separated_blobs_and_converges():
     assert np.isfinite(result.history["kl"][0]) and result.history["kl"][0] > 0
 
 
+@pytest.mark.slow
 def test_train_dec_first_epoch_kl_matches_numpy():
     # With a negligible learning rate the first epoch's mean KL is KL(p || q) of the
     # initial k-means centroids (the batches cover every sample once).
@@ -413,6 +423,7 @@ def test_train_dec_first_epoch_kl_matches_numpy():
     assert not result.converged
 
 
+@pytest.mark.slow
 def test_train_dec_moves_labels_and_keeps_the_initial_kmeans_labels():
     # On uniform points (no clusters) a large learning rate moves the boundaries: some
     # labels change, while initial_labels stay those of k-means on the initial codes.
@@ -429,6 +440,7 @@ def test_train_dec_moves_labels_and_keeps_the_initial_kmeans_labels():
     assert not result.converged
 
 
+@pytest.mark.slow
 def test_train_dec_without_convergence_runs_every_epoch():
     x, _ = _blobs(20, 0.3)
     result = cl.train_dec(_identity_model(), x, 3, epochs=2, batch_size=20, update_interval=2,
@@ -437,6 +449,7 @@ def test_train_dec_without_convergence_runs_every_epoch():
     assert all(len(values) == 2 for values in result.history.values())
 
 
+@pytest.mark.slow
 def test_idec_reconstruction_is_positive_and_matches_numpy():
     x, _ = _blobs(20, 0.5, seed=5)
     seed_everything(0)
@@ -451,6 +464,7 @@ def test_idec_reconstruction_is_positive_and_matches_numpy():
     assert np.isfinite(result.history["kl"][0])
 
 
+@pytest.mark.slow
 def test_idec_trains_the_decoder_and_dec_does_not():
     x, _ = _blobs(20, 0.5, seed=6)
     seed_everything(0)
@@ -484,6 +498,7 @@ def test_train_dec_rejects_bad_arguments(kwargs, match):
         cl.train_dec(_identity_model(), verbose=False, **arguments)
 
 
+@pytest.mark.slow
 def test_results_are_numpy_arrays():
     x, _ = _blobs(10)
     result = cl.train_dec(_identity_model(), x, 3, epochs=1, batch_size=10, n_init=1,
@@ -532,6 +547,7 @@ def _tiny_autoencoder(seed=0):
     return cl.dense_autoencoder(input_dim=2, code_dim=2, hidden=(8,))
 
 
+@pytest.mark.slow
 def test_train_dcn_history_matches_numpy_with_frozen_weights():
     # Learning rate 0 and one batch holding all the data: the codes never change, the
     # centroids stay the k-means centroids (their running mean adds the same points
@@ -555,6 +571,7 @@ def test_train_dcn_history_matches_numpy_with_frozen_weights():
             reconstruction + 0.25 * within, rel=1e-4)
 
 
+@pytest.mark.slow
 def test_train_dcn_centroids_follow_the_running_mean_of_assigned_codes():
     # Frozen weights, two batches of 30: after one epoch each centroid is the mean of
     # its k-means cluster (counted once from k-means, once again from the batches).
@@ -569,6 +586,7 @@ def test_train_dcn_centroids_follow_the_running_mean_of_assigned_codes():
     assert _weights_equal(encoder.get_weights(), before)
 
 
+@pytest.mark.slow
 def test_train_dcn_kmeans_term_tightens_clusters_and_zero_weight_is_the_plain_autoencoder():
     x, truth = _blobs(30, 0.6, seed=9)
     results = {}
@@ -589,6 +607,7 @@ def test_train_dcn_kmeans_term_tightens_clusters_and_zero_weight_is_the_plain_au
     np.testing.assert_allclose(plain.history["loss"], plain.history["reconstruction"])
 
 
+@pytest.mark.slow
 def test_train_dcn_is_deterministic_and_quiet_unless_verbose(capsys):
     x, _ = _blobs(20, 0.5)
 

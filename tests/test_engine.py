@@ -37,6 +37,7 @@ def _new_traces(before: dict[str, int]) -> int:
 # --------------------------------------------------------------------------- #
 # The same results in every mode and block size
 # --------------------------------------------------------------------------- #
+@pytest.mark.slow
 @pytest.mark.parametrize(("mode", "block_rows"), MODES)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("weighted", [True, False])
@@ -60,6 +61,7 @@ def test_every_mode_gives_scikit_learns_fit(mode, block_rows, dtype, weighted):
     assert model.n_iter_ == reference.n_iter_
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("n_clusters", [7, 8, 9, 12, 13, 16, 17])
 def test_xla_at_the_edges_of_the_cluster_buckets(n_clusters):
     """Padded centres never win a point and never count as empty clusters."""
@@ -73,6 +75,7 @@ def test_xla_at_the_edges_of_the_cluster_buckets(n_clusters):
     assert result.n_iter == reference.n_iter_
 
 
+@pytest.mark.slow
 def test_xla_fused_kernel_for_pixels_matches_scikit_learn():
     rng = np.random.default_rng(2)
     pixels = rng.random((6000, 3))
@@ -85,6 +88,7 @@ def test_xla_fused_kernel_for_pixels_matches_scikit_learn():
     np.testing.assert_allclose(model.inertia_, reference.inertia_, rtol=1e-9)
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     n_samples=st.integers(20, 400),
@@ -142,6 +146,7 @@ def assert_same_partition(labels, reference):
     )
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     n_samples=st.integers(50, 600),
@@ -174,6 +179,7 @@ def test_small_fits_run_eagerly_and_trace_nothing():
     assert _new_traces(before) == 0
 
 
+@pytest.mark.slow
 def test_graph_mode_traces_once_for_every_size_and_k():
     cl.KMeans(3, random_state=0, n_init=1).fit(np.random.default_rng(0).normal(size=(300, 5)))
     with compile_policy.forced("graph"):
@@ -187,6 +193,7 @@ def test_graph_mode_traces_once_for_every_size_and_k():
     assert _new_traces(before) == 0
 
 
+@pytest.mark.slow
 def test_xla_compiles_once_per_bucket_of_k_and_never_per_n():
     digits = load_digits().data
     with compile_policy.forced("xla", 256):
@@ -233,6 +240,7 @@ def test_kmeans_plusplus_draws_from_all_of_20_million_rows():
 # --------------------------------------------------------------------------- #
 # predict, transform and score agree with fit, far from the origin too
 # --------------------------------------------------------------------------- #
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["eager", "xla"])
 def test_float32_far_from_the_origin_predict_and_score_agree_with_fit(mode):
     X, _ = make_blobs(n_samples=3000, centers=6, n_features=4, cluster_std=0.5, random_state=2)
@@ -262,6 +270,7 @@ def _stops_after_a_late_relocation():
     return X, weights, X[rng.choice(20, 7, replace=False)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["eager", "graph", "xla"])
 def test_inertia_is_that_of_the_reported_labels_after_a_late_relocation(mode):
     X, weights, init = _stops_after_a_late_relocation()
@@ -287,6 +296,7 @@ def test_sparse_inertia_of_given_labels_matches_numpy():
     np.testing.assert_allclose(source.inertia_of(centers, labels), expected, rtol=1e-12)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["eager", "graph", "xla", "sparse"])
 def test_equal_centres_give_every_point_to_the_first_of_them(mode):
     # A matrix product may round two equal columns differently; the passes must not

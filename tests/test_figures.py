@@ -54,6 +54,7 @@ def test_identical_figures_match_exactly():
     assert "within the tolerance" in result.describe()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("change", "least_rms"),
     [

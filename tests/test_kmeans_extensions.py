@@ -170,6 +170,7 @@ def test_fixed_features_on_few_features_and_partial_init():
     np.testing.assert_array_equal(model.cluster_centers_[:, 0], model.init_centers_[:, 0])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["eager", "graph", "xla", "sparse"])
 def test_relocated_empty_cluster_keeps_its_fixed_coordinate(mode):
     X = np.array([[0.0, 0.0], [0.1, 0.0], [0.2, 0.0], [5.0, 0.0], [5.1, 0.0], [9.0, 5.0]])

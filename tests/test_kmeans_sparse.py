@@ -24,6 +24,7 @@ def _sparse_data(dtype=np.float64, n_samples=600, n_features=40, seed=0):
     return sp.csr_matrix(X.astype(dtype))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("tol", [0.0, 1e-4])
 def test_lloyd_matches_scikit_learn_from_the_same_init(dtype, tol):
@@ -41,6 +42,7 @@ def test_lloyd_matches_scikit_learn_from_the_same_init(dtype, tol):
     assert ours.cluster_centers_.dtype == dtype
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_kmeans_plusplus_picks_scikit_learns_rows(dtype):
     X = _sparse_data(dtype, seed=2)
@@ -60,6 +62,7 @@ def test_same_random_state_gives_scikit_learns_fit():
         np.testing.assert_allclose(ours.inertia_, ref.inertia_, rtol=1e-10)
 
 
+@pytest.mark.slow
 def test_small_blocks_give_the_same_results(monkeypatch):
     X = _sparse_data(seed=4)
     init = X[:7].toarray()
@@ -185,6 +188,7 @@ def test_engine_functions_on_sparse_rows():
 # --------------------------------------------------------------------------- #
 # MiniBatchKMeans on sparse data
 # --------------------------------------------------------------------------- #
+@pytest.mark.slow
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_minibatch_fit_on_sparse_equals_fit_on_dense(dtype):
     X = _sparse_data(dtype, seed=9)
@@ -200,6 +204,7 @@ def test_minibatch_fit_on_sparse_equals_fit_on_dense(dtype):
     assert on_sparse.cluster_centers_.dtype == dtype
 
 
+@pytest.mark.slow
 def test_minibatch_partial_fit_on_sparse_matches_scikit_learn():
     X = _sparse_data(seed=10)
     init = X[[0, 100, 200, 300, 400]].toarray()

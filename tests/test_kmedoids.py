@@ -70,6 +70,7 @@ def improving_swaps(D, medoids):
 # --------------------------------------------------------------------------- #
 # Optimality
 # --------------------------------------------------------------------------- #
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", TINY_SEEDS)
 def test_reaches_brute_force_optimum_on_tiny_sets(seed):
     X, D, k = tiny_problem(seed)

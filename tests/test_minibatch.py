@@ -139,6 +139,7 @@ def test_same_random_state_is_deterministic(blobs):
     assert not np.array_equal(other.cluster_centers_, fits[0].cluster_centers_)
 
 
+@pytest.mark.slow
 def test_xla_and_plain_graph_steps_agree(blobs, monkeypatch):
     X = blobs.astype(np.float32)
     params = dict(batch_size=100, max_iter=2, max_no_improvement=None, random_state=0)
@@ -478,6 +479,7 @@ def test_fit_from_a_given_init_without_reassignment_matches_scikit_learn(blobs):
     np.testing.assert_allclose(ours.inertia_, ref.inertia_, rtol=1e-9)
 
 
+@pytest.mark.slow
 def test_verbose_prints_scikit_learns_lines(blobs, capsys):
     params = dict(init=blobs[:6], batch_size=100, reassignment_ratio=0.0, random_state=5,
                   verbose=1)

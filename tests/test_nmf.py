@@ -56,6 +56,7 @@ def test_transform_is_as_good_as_scipy_nnls(unit_digits):
         assert ours <= 1.01 * best + 1e-12
 
 
+@pytest.mark.slow
 def test_seed_example_codes_are_non_negative_and_beat_clipped_projection():
     model = NMF(2, init="random", random_state=0, max_iter=200).fit(SEED_DATA)
     H = model.components_
@@ -87,12 +88,14 @@ def test_factors_non_negative_and_dtype_kept(unit_digits):
     assert (W >= 0).all() and (model.components_ >= 0).all()
 
 
+@pytest.mark.slow
 def test_accepts_tensor(unit_digits):
     model = _fit_quietly(NMF(4, init="random", random_state=0, max_iter=20),
                          tf.constant(unit_digits))
     assert model.components_.shape == (4, 64)
 
 
+@pytest.mark.slow
 def test_deterministic(unit_digits):
     first = _fit_quietly(NMF(5, init="random", random_state=3, max_iter=30), unit_digits)
     second = _fit_quietly(NMF(5, init="random", random_state=3, max_iter=30), unit_digits)
@@ -149,6 +152,7 @@ def test_transform_checks_features_and_sign():
         model.inverse_transform(np.ones((2, 3)))
 
 
+@pytest.mark.slow
 def test_integer_input_becomes_float64_as_in_kmeans():
     X = np.arange(12).reshape(4, 3)
     model = NMF(2, init="random", random_state=0, max_iter=50)

@@ -80,6 +80,7 @@ def test_plot_images_bad_input(images, kwargs, message):
         plot_images(images, **kwargs)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("suptitle", [None, "a suptitle"])
 def test_plot_centroid_images_titles_do_not_collide(suptitle):
     from clustering_course.plotting import plot_centroid_images

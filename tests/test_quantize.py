@@ -157,6 +157,7 @@ def test_quantization_sweep_matches_single_calls(china_small):
     assert sweep["bits_per_pixel"][0] < sweep["bits_per_pixel"][1]
 
 
+@pytest.mark.slow
 def test_many_palette_sizes_in_a_row_log_no_retracing_warning(china_small):
     # The few-feature kernels are compiled once per palette size, by design, so
     # TensorFlow's "excessive retracing" warning must not reach the user's stderr.

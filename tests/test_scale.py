@@ -214,6 +214,7 @@ def test_kmeans_plusplus_on_a_memmap_picks_the_in_memory_centres(tmp_path, weigh
     assert model.n_passes_ == 1 + 1 + 2 * 7 + model.n_iter_ + 1
 
 
+@pytest.mark.slow
 def test_the_documented_recipes_work(tmp_path):
     """A dataset from .npy shards (core.streaming's docstring) gives the in-memory fit;
     k-means++ on a uniform sample (the error message's recipe) runs on a Dataset."""

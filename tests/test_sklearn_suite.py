@@ -30,6 +30,9 @@ import sklearn.cluster
 
 from clustering_lib import KMeans, MiniBatchKMeans
 
+# The whole peer suite is slow (about 300 items): `make test` runs it, a plain `pytest` not.
+pytestmark = pytest.mark.slow
+
 SUITE_PATH = pathlib.Path(sklearn.__file__).parent / "cluster" / "tests" / "test_k_means.py"
 
 # Test name (without parameters) or full test id -> why it is expected to fail. Only tests
