@@ -55,7 +55,8 @@ def make_word_families(
     n_edits: int = 4,
     alphabet: str = "ACGT",
     random_state: int | None = 0,
-) -> tuple[list[str], np.ndarray]:
+    return_ancestors: bool = False,
+) -> tuple[list[str], np.ndarray] | tuple[list[str], np.ndarray, list[str]]:
     """Strings descended from ``n_families`` random ancestors by random single-letter edits.
 
     Each string copies its family's ancestor and then applies ``n_edits`` random edits, each a
@@ -66,6 +67,9 @@ def make_word_families(
     -------
     words : list of str
     families : ndarray of int, shape (n_families * per_family,)
+    ancestors : list of str, only with ``return_ancestors=True``
+        The family's common ancestor, ``ancestors[f]`` for family ``f`` (the same draws:
+        ``words`` and ``families`` do not depend on this flag).
     """
     if n_families < 1 or per_family < 1 or length < 1 or n_edits < 0 or len(alphabet) < 2:
         raise ValueError("n_families, per_family and length must be >= 1, n_edits >= 0 and "
@@ -88,6 +92,8 @@ def make_word_families(
                     del word[int(rng.integers(len(word)))]
             words.append("".join(word))
             families.append(family)
+    if return_ancestors:
+        return words, np.asarray(families), ancestors
     return words, np.asarray(families)
 
 
@@ -104,12 +110,36 @@ def edit_distance(a: str, b: str) -> int:
 
 
 def edit_distance_matrix(words: list[str]) -> np.ndarray:
-    """The symmetric (n, n) matrix of Levenshtein distances between ``words``, as floats."""
+    """The symmetric (n, n) matrix of Levenshtein distances between ``words``, as floats.
+
+    The same recurrence as :func:`edit_distance`, run for all pairs at once: one NumPy
+    operation per cell of the table (at most ``(L + 1) ** 2`` for strings of length ``L``)
+    instead of a Python loop per pair.
+    """
     n = len(words)
     distances = np.zeros((n, n))
-    for i in range(n):
-        for j in range(i + 1, n):
-            distances[i, j] = distances[j, i] = edit_distance(words[i], words[j])
+    if n < 2:
+        return distances
+    lengths = np.array([len(word) for word in words])
+    longest = int(lengths.max())
+    codes = np.full((n, max(longest, 1)), -1, dtype=np.int64)  # -1 pads; never read
+    for row, word in enumerate(words):
+        codes[row, :len(word)] = [ord(letter) for letter in word]
+    first, second = np.triu_indices(n, 1)
+    length_a, length_b = lengths[first], lengths[second]
+    result = length_b.astype(float)  # the distance from an empty string
+    previous = np.tile(np.arange(longest + 1), (len(first), 1))  # row i = 0 of every table
+    for i in range(1, longest + 1):
+        differ = codes[first, i - 1][:, None] != codes[second]  # substitution costs
+        current = np.empty_like(previous)
+        current[:, 0] = i
+        for j in range(1, longest + 1):
+            current[:, j] = np.minimum(np.minimum(previous[:, j], current[:, j - 1]) + 1,
+                                       previous[:, j - 1] + differ[:, j - 1])
+        ends_here = length_a == i  # the entry (len(a), len(b)) is this pair's distance
+        result[ends_here] = current[ends_here, length_b[ends_here]]
+        previous = current
+    distances[first, second] = distances[second, first] = result
     return distances
 
 
