@@ -2,6 +2,7 @@
 
 - :func:`check_macqueen`: MacQueen's sequential k-means, one point at a time.
 - :func:`check_choose_half_life`: pick a decay half-life by test-then-train error.
+- :func:`check_complete_centres`: fill the unknown (NaN) coordinates of starting centres.
 
 :func:`streaming_update` is the reference for the chunk update written out in the notebook.
 """
@@ -18,6 +19,7 @@ from clustering_course.exercises import ExerciseCheck, ExerciseFailed, show_valu
 __all__ = [
     "ExerciseFailed",
     "check_choose_half_life",
+    "check_complete_centres",
     "check_macqueen",
     "streaming_update",
 ]
@@ -210,4 +212,128 @@ def check_choose_half_life(choose_half_life: Callable[..., Any]) -> None:
                     "Score the chunk with the centres from before its update.")
         check.fail("another half-life predicts the next chunk better.", expected=expected,
                    got=got, hint=hint)
+    check.done()
+
+
+def _complete_centres(X: np.ndarray, init: np.ndarray, rule: str = "own") -> np.ndarray:
+    """Fill the NaN entries of ``init`` from the points nearest each centre.
+
+    ``rule="own"`` is ``clustering_lib.KMeans``'s completion: a point goes to the centre with
+    the smallest sum of squared differences over that centre's known coordinates. The other
+    rules are the slips the check recognises: ``"common"`` (only the coordinates known in every
+    row), ``"zero"`` (NaN read as 0), ``"average"`` (the mean instead of the sum of the squared
+    differences), ``"all points"`` (fill with the mean of every point).
+    """
+    X, init = np.asarray(X, dtype=np.float64), np.asarray(init, dtype=np.float64)
+    known = ~np.isnan(init)
+    if rule == "common":
+        mask = np.broadcast_to(known.all(axis=0), known.shape)
+    elif rule == "zero":
+        mask = np.ones_like(known)
+    else:
+        mask = known
+    squared = (X[:, None, :] - np.where(known, init, 0.0)[None]) ** 2 * mask[None]
+    distances = squared.sum(axis=2)
+    if rule == "average":
+        distances = distances / mask.sum(axis=1)
+    labels = np.argmin(distances, axis=1)
+    if rule == "all points":
+        labels = np.zeros(len(X), dtype=int)
+        means = np.broadcast_to(X.mean(axis=0), init.shape)
+    else:
+        means = np.array([X[labels == j].mean(axis=0) if np.any(labels == j)
+                          else np.full(X.shape[1], np.nan) for j in range(len(init))])
+    return np.where(known, init, means)
+
+
+def _complete_cases() -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """Cases for :func:`check_complete_centres`: (label, X, init), every centre with points."""
+    rng = np.random.default_rng(7)
+    nan = np.nan
+    cases = [("3 centres in 2-D, the second coordinate unknown (the question's setting)",
+              np.array([[0.0, 1.0], [0.2, 3.0], [5.0, -1.0], [5.3, -3.0], [10.0, 0.0],
+                        [9.6, 2.0]]),
+              np.array([[0.0, nan], [5.0, nan], [10.0, nan]]))]
+    # The centres know different coordinates; the coordinates known in every row (none here)
+    # and NaN read as zero both send points elsewhere.
+    blobs = np.array([[0.0, 0.0, 8.0], [8.0, 0.0, 0.0], [0.0, 8.0, 0.0]])
+    X = np.repeat(blobs, 20, axis=0) + rng.normal(0, 0.5, (60, 3))
+    cases.append(("3 centres in 3-D, each knowing a different coordinate", X,
+                  np.array([[nan, nan, 8.0], [8.0, nan, nan], [nan, 8.0, nan]])))
+    # One centre knows a single coordinate, the other both: the right rule and each slip send
+    # (3, 3), (1, 6) and (1.8, 6) to different centres.
+    X = np.array([[0.0, 0.0], [0.5, 1.0], [3.0, 3.0], [1.0, 6.0], [1.8, 6.0], [4.0, 6.0],
+                  [5.0, 7.0]])
+    cases.append(("a centre that knows one coordinate and a centre that knows both", X,
+                  np.array([[0.0, nan], [4.0, 6.0]])))
+    centres = rng.uniform(-6, 6, (4, 5))
+    X = np.repeat(centres, 40, axis=0) + rng.normal(0, 1.0, (160, 5))
+    init = centres + rng.normal(0, 0.3, centres.shape)
+    init[0, [1, 3]] = init[1, 0] = init[2, [0, 2, 4]] = nan  # the last row is known in full
+    cases.append(("4 centres in 5-D with 0, 1, 2 or 3 unknown coordinates", X, init))
+    centres = rng.uniform(-5, 5, (6, 7))
+    X = np.repeat(centres, 30, axis=0) + rng.normal(0, 1.0, (180, 7))
+    init = centres.copy()
+    rows = np.arange(6)
+    init[rows, rows] = init[rows, (rows + 2) % 7] = nan
+    cases.append(("6 centres in 7-D, two unknown coordinates a row", X, init))
+    for label, X, init in cases:
+        assert np.isfinite(_complete_centres(X, init)).all(), label
+    return cases
+
+
+def check_complete_centres(complete_centres: Callable[[np.ndarray, np.ndarray], Any]) -> None:
+    """Check ``complete_centres(X, init) -> centres``: NaN entries of ``init`` filled.
+
+    A point goes to the centre with the smallest sum of squared differences over that centre's
+    known coordinates; an unknown coordinate becomes the mean of that coordinate over the
+    centre's points; known entries stay (``clustering_lib.KMeans``'s completion).
+    """
+    cases = _complete_cases()
+    check = ExerciseCheck(complete_centres, "complete_centres", len(cases))
+    slips = {
+        "common": "you compared the centres only on the coordinates known in every row; each "
+                  "centre is compared on its own known coordinates.",
+        "zero": "you read NaN as 0: an unknown coordinate is no guess, leave it out of that "
+                "centre's distance (multiply the squared differences by the mask of known "
+                "entries).",
+        "average": "you averaged the squared differences over the known coordinates; the "
+                   "library adds them up.",
+        "all points": "you filled with the mean of all the points; only the points nearest to "
+                      "the centre count.",
+    }
+    for label, X, init in cases:
+        check.start(label)
+        expected = _complete_centres(X, init)
+        given_X, given_init = X.copy(), init.copy()
+        got = check.call(given_X, given_init)
+        if not (np.array_equal(given_X, X) and np.array_equal(given_init, init, equal_nan=True)):
+            check.fail("your function changed X or init in place.",
+                       hint="work on a copy, or build a new array with np.where.")
+        try:
+            as_array = np.asarray(got, dtype=np.float64)
+        except (TypeError, ValueError):
+            as_array = None
+        if as_array is not None and as_array.shape == init.shape:
+            for rule, slip in slips.items():
+                if not np.allclose(as_array, expected, rtol=1e-9, atol=1e-9) and np.allclose(
+                        as_array, _complete_centres(X, init, rule), rtol=1e-9, atol=1e-9,
+                        equal_nan=True):
+                    check.fail("the centres are completed differently.", hint=slip)
+        got = check.array(got, "the completed centres", init.shape,
+                          nan_hint="every NaN of init must be filled, from the points nearest "
+                                   "to its centre.")
+        if np.allclose(got, expected, rtol=1e-9, atol=1e-9):
+            continue
+        known = ~np.isnan(init)
+        if not np.allclose(got[known], init[known], rtol=1e-12, atol=1e-12):
+            row = int(np.argwhere(~np.isclose(got, init) & known)[0, 0])
+            check.fail(f"a known entry of row {row} changed.", expected=init[row], got=got[row],
+                       hint="fill only the NaN entries; the given coordinates stay as they are "
+                            "(np.where(known, init, means)).")
+        hint = ("assign each point to the centre nearest in that centre's known coordinates, "
+                "then fill each unknown coordinate with the mean over that centre's points.")
+        row = int(np.argmax(np.nan_to_num(np.abs(got - expected)).max(axis=1)))
+        check.fail(f"centre {row} is completed differently.", expected=expected[row],
+                   got=got[row], hint=hint)
     check.done()

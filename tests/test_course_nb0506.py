@@ -15,9 +15,12 @@ from clustering_course.inversion_lessons import (
 )
 from clustering_course.streaming_lessons import (
     ExerciseFailed,
+    _complete_cases,
+    _complete_centres,
     _macqueen,
     _prequential_totals,
     check_choose_half_life,
+    check_complete_centres,
     check_macqueen,
     streaming_update,
 )
@@ -174,3 +177,27 @@ def test_macqueen_through_streaming_update_is_refused():
 
     with pytest.raises(ExerciseFailed, match="calls streaming_update"):
         check_macqueen(macqueen)
+
+
+def test_complete_centres_reference_passes(capsys):
+    check_complete_centres(lambda X, init: _complete_centres(X, init))
+    assert "all 5 cases pass" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("rule", "message"), [
+    ("common", "known in every row"),
+    ("zero", "read NaN as 0"),
+    ("average", "averaged the squared differences"),
+    ("all points", "mean of all the points"),
+])
+def test_complete_centres_slips_are_diagnosed(rule, message):
+    with pytest.raises(ExerciseFailed, match=message):
+        check_complete_centres(lambda X, init: _complete_centres(X, init, rule))
+
+
+def test_complete_centres_reference_is_the_library_completion():
+    import clustering_lib as cl
+
+    for _, X, init in _complete_cases():
+        library = cl.KMeans(len(init), init=init, max_iter=1).fit(X).init_centers_
+        assert np.allclose(library, _complete_centres(X, init), atol=1e-9)
