@@ -1,10 +1,17 @@
 """Notebook 08's course helpers: the SciPy docstring corpus and the spherical-step check."""
 
+import json
+import os
+import re
+import subprocess
+import sys
+from collections import Counter
+
 import numpy as np
 import pytest
 
 from clustering_course import text_lessons as tl
-from clustering_course.cosine_lessons import SCIPY_SUBMODULES, scipy_docstrings
+from clustering_course.cosine_lessons import SCIPY_SUBMODULES, WORD_PATTERN, scipy_docstrings
 from clustering_course.exercises import ExerciseFailed
 
 # --- the SciPy docstring corpus -------------------------------------------------------------
@@ -24,7 +31,7 @@ def test_docstrings_are_labelled_and_unique(corpus):
     for submodule in SCIPY_SUBMODULES:
         assert np.sum(labels == submodule) >= 50, submodule
     assert all(name.split(".")[0] == label for name, label in zip(names, labels, strict=True))
-    assert min(len(document.split()) for document in documents) >= 20
+    assert min(len(re.findall(WORD_PATTERN, document)) for document in documents) >= 20
 
 
 def test_docstrings_leave_out_distribution_objects(corpus):
@@ -42,7 +49,29 @@ def test_docstrings_are_repeatable(corpus):
 def test_docstrings_of_one_submodule():
     documents, labels, _ = scipy_docstrings(submodules=("linalg",), min_words=100)
     assert set(labels.tolist()) == {"linalg"}
-    assert min(len(document.split()) for document in documents) >= 100
+    assert min(len(re.findall(WORD_PATTERN, document)) for document in documents) >= 100
+
+
+_WORD_COUNTS = """
+import json, re, sys
+from collections import Counter
+from clustering_course.cosine_lessons import WORD_PATTERN, scipy_docstrings
+documents, labels, names = scipy_docstrings()
+json.dump([names, [sorted(Counter(re.findall(WORD_PATTERN, d.lower())).items())
+                   for d in documents]], sys.stdout)
+"""
+
+
+def test_word_counts_are_the_same_in_every_process(corpus):
+    # some docstrings print random samples and sets: their words must not change
+    documents, _, names = corpus
+    here = [names, [sorted(Counter(re.findall(WORD_PATTERN, d.lower())).items())
+                    for d in documents]]
+    here = json.loads(json.dumps(here))
+    environment = {**os.environ, "PYTHONHASHSEED": "1"}  # another set order, other samples
+    output = subprocess.run([sys.executable, "-c", _WORD_COUNTS], env=environment,
+                            capture_output=True, text=True, check=True).stdout
+    assert json.loads(output) == here
 
 
 # --- check_spherical_step: the long-row case --------------------------------------------------
