@@ -171,16 +171,17 @@ def check_spherical_step(spherical_step: Callable[[np.ndarray, np.ndarray], Any]
     """
     rng = np.random.default_rng(3)
     plane = np.array([[1.0, 0.1], [2.0, 0.3], [0.1, 1.0], [0.2, 3.0], [5.0, 4.0]])
-    # Two short rows point one way and one long row another: the mean of the raw rows follows
-    # the long row, the mean of the unit rows does not.
-    lengths = np.array([[1.0, 0.0, 0.2], [1.0, 0.1, 0.0], [0.0, 40.0, 40.0], [0.0, 0.0, 1.0]])
+    # Two short rows and one long row join the centre near e1, the long row pointing elsewhere:
+    # the mean of the raw rows follows the long row, the mean of the unit rows does not. No
+    # row is equally similar to both centres, so no tie decides a label.
+    lengths = np.array([[1.0, 0.0, 0.1], [1.0, 0.2, 0.0], [30.0, 40.0, 0.0], [0.1, 0.3, 1.0]])
     documents = rng.poisson(rng.dirichlet(np.full(30, 0.3), size=4)[rng.integers(4, size=150)]
                             * rng.integers(5, 300, size=(150, 1))).astype(float)
     documents[documents.sum(axis=1) == 0, 0] = 1.0
     cases = [
         ("five points in the plane, two centres", plane, np.eye(2)),
-        ("rows of very different lengths", lengths, _unit(np.array([[1.0, 0.0, 0.0],
-                                                                    [0.0, 1.0, 0.0]]))),
+        ("rows of very different lengths", lengths, np.array([[1.0, 0.0, 0.0],
+                                                              [0.0, 0.0, 1.0]])),
         ("three centres, one of them without points", plane,
          _unit(np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]]))),
         ("150 word-count rows over 30 words, 4 centres", documents,
