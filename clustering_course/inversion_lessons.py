@@ -3,6 +3,8 @@
 - :func:`check_recover_centres`: the centres, from a few leaked records and their distances
   (or ``ValueError`` when the leaked records cannot determine them).
 - :func:`check_mirror_candidates`: both points that fit d distances in d dimensions.
+- :func:`recover_records`: the reference answer of the attack (centres from the leaked records,
+  then every record from the centres), which the notebook measures after the exercise.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import numpy as np
 
 from clustering_course.exercises import ExerciseCheck, ExerciseFailed
 
-__all__ = ["ExerciseFailed", "check_mirror_candidates", "check_recover_centres"]
+__all__ = ["ExerciseFailed", "check_mirror_candidates", "check_recover_centres", "recover_records"]
 
 
 def _trilaterate(anchors: np.ndarray, distances: np.ndarray) -> np.ndarray:
@@ -44,7 +46,11 @@ _CENTRE_HINT = ("far from the origin, the right-hand side of section 1's system 
 
 def _determined(points: np.ndarray) -> bool:
     """Whether distances to ``points`` (m, d) pin down a point: they span R^d affinely."""
-    return bool(np.linalg.matrix_rank(points - points.mean(axis=0)) == points.shape[1])
+    # tolerance relative to the size of the points: centring points far from the origin leaves
+    # rounding of that size in directions the points do not span
+    scale = max(float(np.abs(points).max(initial=0.0)), 1.0)
+    return bool(np.linalg.matrix_rank(points - points.mean(axis=0), tol=1e-9 * scale)
+                == points.shape[1])
 
 
 def _recover_centres(points: np.ndarray, distances: np.ndarray) -> np.ndarray:
@@ -52,6 +58,18 @@ def _recover_centres(points: np.ndarray, distances: np.ndarray) -> np.ndarray:
     if not _determined(points):
         raise ValueError("the leaked points do not span R^d affinely")
     return _trilaterate(points, distances)
+
+
+def recover_records(leaked_points: np.ndarray, leaked_distances: np.ndarray,
+                    published: np.ndarray) -> np.ndarray:
+    """The reference attack: every record (n, d) behind the published distances (n, k).
+
+    The centres come from the m leaked records and their rows of distances (``ValueError`` when
+    the leaked records do not span R^d affinely), then every record from the centres.
+    """
+    centres = _recover_centres(np.asarray(leaked_points, dtype=float),
+                               np.asarray(leaked_distances, dtype=float))
+    return _trilaterate(centres, np.asarray(published, dtype=float).T)
 
 
 _UNDETERMINED_HINT = (

@@ -12,6 +12,7 @@ from clustering_course.inversion_lessons import (
     _uncentred,
     check_mirror_candidates,
     check_recover_centres,
+    recover_records,
 )
 from clustering_course.streaming_lessons import (
     ExerciseFailed,
@@ -201,3 +202,13 @@ def test_complete_centres_reference_is_the_library_completion():
     for _, X, init in _complete_cases():
         library = cl.KMeans(len(init), init=init, max_iter=1).fit(X).init_centers_
         assert np.allclose(library, _complete_centres(X, init), atol=1e-9)
+
+
+def test_recover_records_reference_attack():
+    rng = np.random.default_rng(0)
+    records, centres = rng.normal(size=(40, 3)) + 1e3, rng.normal(size=(7, 3)) + 1e3
+    published = np.linalg.norm(records[:, None] - centres[None], axis=2)
+    assert np.allclose(recover_records(records[:4], published[:4], published), records,
+                       atol=1e-6)
+    with pytest.raises(ValueError):
+        recover_records(records[:3], published[:3], published)
