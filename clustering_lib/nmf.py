@@ -310,7 +310,9 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         """Encode X: the non-negative W minimising ``||X - W components_||`` (+ penalties).
 
         Solved by coordinate descent on W alone, from zero, to a relative violation
-        of 1e-8 (at most 2,000 sweeps): an NNLS problem per row, not a projection.
+        of 1e-8 (at most 2,000 sweeps): an NNLS problem per row, so that
+        ``inverse_transform(transform(X))`` projects onto the cone of the components (a
+        projection, but not a linear one).
 
         Parameters
         ----------
