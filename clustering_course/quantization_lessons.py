@@ -180,6 +180,17 @@ def _ramp(height: int, width: int) -> np.ndarray:
     return np.rint(image).astype(np.uint8)
 
 
+def _hue_wheel(height: int, width: int) -> np.ndarray:
+    """Every hue along the columns; down the rows the saturation rises from 0.3 to 1 while the
+    value (brightness) falls from 1 to 0.3. uint8."""
+    from matplotlib.colors import hsv_to_rgb
+
+    y, x = np.mgrid[0:height, 0:width]
+    down = y / (height - 1)
+    hsv = np.stack([x / width, 0.3 + 0.7 * down, 1.0 - 0.7 * down], axis=-1)
+    return np.rint(255 * hsv_to_rgb(hsv)).astype(np.uint8)
+
+
 def _dither_cases() -> list[tuple[str, np.ndarray, np.ndarray]]:
     rng = np.random.default_rng(22)
     black_white = np.array([[0, 0, 0], [255, 255, 255]], np.uint8)
@@ -269,6 +280,7 @@ def _lab_cases() -> list[tuple[str, np.ndarray, int]]:
         ("china.jpg's temple roof and sky, 48 x 64 pixels, 6 colours", china[20:68, 140:204], 6),
         ("china.jpg's trees and shadows, 40 x 60 pixels, 8 colours", china[300:340, 20:80], 8),
         ("a colour ramp, 30 x 40 pixels, 5 colours", _ramp(30, 40), 5),
+        ("a hue wheel, pale to deep, 24 x 48 pixels, 8 colours", _hue_wheel(24, 48), 8),
     ]
 
 

@@ -64,7 +64,7 @@ def lab_solution(image, n_colors):
 @pytest.mark.slow
 def test_check_quantize_lab(capsys):
     ql.check_quantize_lab(lab_solution)
-    assert "all 3 cases pass" in capsys.readouterr().out
+    assert "all 4 cases pass" in capsys.readouterr().out
 
 
 @pytest.mark.slow
@@ -77,3 +77,30 @@ def test_check_quantize_lab_diagnoses_rgb_and_lab_values():
         ql.check_quantize_lab(rgb)
     with pytest.raises(ExerciseFailed, match="Lab coordinates"):
         ql.check_quantize_lab(lambda image, n: ql.srgb_to_lab(lab_solution(image, n)))
+
+
+@pytest.mark.parametrize("case", [2, 3])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_each_synthetic_case_alone_rejects_kmeans_in_rgb(monkeypatch, case, seed):
+    # The two crops of china.jpg cannot tell RGB from Lab; each synthetic image can, whatever
+    # the seed of the answer's k-means.
+    from sklearn.cluster import KMeans
+
+    only = ql._lab_cases()[case]
+    monkeypatch.setattr(ql, "_lab_cases", lambda: [only])
+
+    def rgb(image, n_colors):
+        pixels = image.reshape(-1, 3).astype(float)
+        labels = KMeans(n_colors, n_init=1, random_state=seed).fit_predict(pixels)
+        means = np.array([pixels[labels == j].mean(axis=0) for j in range(n_colors)])
+        return np.rint(means[labels]).astype(np.uint8).reshape(image.shape)
+
+    def lab(image, n_colors):
+        pixels = image.reshape(-1, 3).astype(float)
+        labels = KMeans(n_colors, n_init=1, random_state=seed).fit_predict(ql.srgb_to_lab(pixels))
+        means = np.array([pixels[labels == j].mean(axis=0) for j in range(n_colors)])
+        return np.rint(means[labels]).astype(np.uint8).reshape(image.shape)
+
+    with pytest.raises(ExerciseFailed, match="k-means in RGB"):
+        ql.check_quantize_lab(rgb)
+    ql.check_quantize_lab(lab)
