@@ -451,6 +451,8 @@ def check_prediction_strength(prediction_strength: Callable[..., Any]) -> None:
                 "nearest training centre, divide by the number of such pairs, keep the minimum.")
         if np.isclose(value, float(np.mean(shares))):
             hint = "you averaged over the clusters; the prediction strength is the MINIMUM."
+        elif np.isclose(value, max(shares)) and not np.isclose(value, min(shares_with_self)):
+            hint = "you kept the largest share; the prediction strength is the MINIMUM."
         elif np.isclose(value, min(shares_with_self)) or np.isclose(value, max(shares)):
             hint = ("count pairs of DISTINCT points: a point paired with itself always "
                     "agrees, which flatters small clusters.")

@@ -147,7 +147,7 @@ def test_silhouette_diagnoses(kwargs, words):
     _fails_with(tl.check_silhouette_values, lambda D, y: _silhouettes(D, y, **kwargs), words)
 
 
-def _strength(points, labels, centers, *, mean=False, with_self=False):
+def _strength(points, labels, centers, *, mean=False, with_self=False, largest=False):
     nearest = np.argmin(((points[:, None] - centers[None]) ** 2).sum(-1), axis=1)
     shares = []
     for c in np.unique(labels):
@@ -157,6 +157,8 @@ def _strength(points, labels, centers, *, mean=False, with_self=False):
         same = (m[:, None] == m[None]).sum()
         pairs = len(m) ** 2 if with_self else len(m) * (len(m) - 1)
         shares.append((same if with_self else same - len(m)) / pairs)
+    if largest:
+        return float(max(shares))
     return float(np.mean(shares) if mean else min(shares))
 
 
@@ -166,6 +168,7 @@ def test_prediction_strength_accepts_reference():
 
 @pytest.mark.parametrize("kwargs, words", [
     ({"mean": True}, "MINIMUM"),
+    ({"largest": True}, "largest share"),
     ({"with_self": True}, "DISTINCT"),
 ])
 def test_prediction_strength_diagnoses(kwargs, words):
