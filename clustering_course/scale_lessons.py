@@ -35,7 +35,7 @@ import numpy as np
 
 __all__ = ["TASKS", "BlockReader", "check_kmeans_plusplus_passes", "main"]
 
-#: What a child process can fit: this library out of core (k-means||, 10 Lloyd iterations),
+#: What a child process can fit: this library out of core (k-means||, to convergence),
 #: this library in memory (the rows copied into an array first), scikit-learn's KMeans
 #: and MiniBatchKMeans on the memory map.
 TASKS = ("out_of_core", "in_memory", "sklearn_kmeans", "sklearn_minibatch")
@@ -47,7 +47,7 @@ def _estimator(task: str, n_clusters: int, seed: int):
     if task in ("out_of_core", "in_memory"):
         import clustering_lib as cl
 
-        return cl.KMeans(n_clusters, init="k-means||", max_iter=10, tol=0.0, random_state=seed)
+        return cl.KMeans(n_clusters, init="k-means||", random_state=seed)  # to convergence
     if task == "sklearn_kmeans":
         from sklearn.cluster import KMeans
 
@@ -95,11 +95,6 @@ def run_child(task: str, path: str, n_rows: int, n_features: int, n_clusters: in
 
         course.setup(seed)
         model = _estimator(task, n_clusters, seed).fit(rows)
-    elif task == "sklearn_minibatch":
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(1, user_api="openmp"):  # as in the notebook
-            model = _estimator(task, n_clusters, seed).fit(X)
     else:
         model = _estimator(task, n_clusters, seed).fit(X)
     return {"task": task, "seconds": time.perf_counter() - began,
