@@ -12,14 +12,21 @@ from ._quiet import import_tensorflow_quietly
 #  - TF_ENABLE_ONEDNN_OPTS=0: TensorFlow's own kernels instead of oneDNN's. oneDNN picks its
 #    code path by the processor's instruction set (AVX2, AVX-512, ...), so the same training
 #    gives different last digits on different machines; TensorFlow's own kernels do not.
-_ENVIRONMENT = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
+#  - ONEDNN_MAX_CPU_ISA=AVX2: even with those options off, TensorFlow's float32 matrix products
+#    and convolution gradients still call oneDNN (its contraction kernel), so a network trained
+#    on a processor with AVX-512 drifts away from the same training on one without. Capping oneDNN
+#    at AVX2 gives every processor with AVX2 (all x86 processors since about 2013-2015) the same
+#    code path; on processors without AVX-512 it changes nothing.
+_ENVIRONMENT = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0",
+                "ONEDNN_MAX_CPU_ISA": "AVX2"}
 
 
 def setup(seed: int = 0, *, threads: int | None = None, logical_cpus: int | None = None) -> int:
     """Make a notebook repeatable on any machine: call it first, before TensorFlow starts.
 
-    Sets the environment TensorFlow reads at start-up (quiet logs, no oneDNN kernels, whose
-    results depend on the processor's instruction set), imports TensorFlow, optionally splits
+    Sets the environment TensorFlow reads at start-up (quiet logs, no oneDNN graph rewrites,
+    oneDNN's remaining kernels capped at AVX2: their results depend on the processor's
+    instruction set), imports TensorFlow, optionally splits
     the CPU into logical devices and fixes the thread pools, then seeds Python, NumPy,
     TensorFlow and Keras, makes TensorFlow's ops deterministic and fixes the figure style.
 

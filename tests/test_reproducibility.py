@@ -92,10 +92,53 @@ def test_course_setup_switches_onednn_off_before_tensorflow_starts():
         "import clustering_course as course\n"
         "assert 'tensorflow' not in sys.modules  # importing the kit starts nothing\n"
         "print(course.setup(5))\n"
-        "print(os.environ['TF_ENABLE_ONEDNN_OPTS'])\n"
+        "print(os.environ['TF_ENABLE_ONEDNN_OPTS'], os.environ['ONEDNN_MAX_CPU_ISA'])\n"
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["5", "0"]
+    assert done.stdout.split() == ["5", "0", "AVX2"]
+
+
+_CONVOLUTION_GRADIENT = (
+    "import numpy as np, tensorflow as tf\n"
+    "rng = np.random.default_rng(0)\n"
+    "x = tf.constant(rng.random((64, 12, 12, 8), dtype=np.float32))\n"
+    "w = tf.constant(rng.normal(size=(3, 3, 8, 16)).astype(np.float32))\n"
+    "with tf.GradientTape() as tape:\n"
+    "    tape.watch(x)\n"
+    "    y = tf.reduce_sum(tf.square(tf.nn.conv2d(x, w, 1, 'VALID')))\n"
+    "print(tape.gradient(y, x).numpy().tobytes().hex()[:4000])\n"
+)
+
+
+def _convolution_gradient(set_up: bool, oneDNN_isa: str | None) -> str:
+    environment = {k: v for k, v in os.environ.items() if k != "ONEDNN_MAX_CPU_ISA"}
+    environment["TF_ENABLE_ONEDNN_OPTS"] = "0"
+    if oneDNN_isa is not None:
+        environment["ONEDNN_MAX_CPU_ISA"] = oneDNN_isa
+    prefix = "import clustering_course as course\ncourse.setup(0, threads=2)\n" if set_up else (
+        "import tensorflow as tf\ntf.config.threading.set_intra_op_parallelism_threads(2)\n")
+    done = subprocess.run([sys.executable, "-c", prefix + _CONVOLUTION_GRADIENT],
+                          capture_output=True, text=True, timeout=300, env=environment)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def _has_avx2() -> bool:
+    try:
+        with open("/proc/cpuinfo") as info:
+            return " avx2" in info.read()
+    except OSError:
+        return False
+
+
+@pytest.mark.subprocess
+@pytest.mark.skipif(not _has_avx2(), reason="needs an x86 processor with AVX2")
+def test_course_setup_gives_the_same_training_arithmetic_on_older_and_newer_processors():
+    # A convolution's input gradient goes through oneDNN even with its graph rewrites off, and
+    # oneDNN picks its code by the instruction set. Capping it at AVX emulates an older
+    # processor: without the set-up call the gradient changes, with it it does not.
+    assert _convolution_gradient(False, None) != _convolution_gradient(False, "AVX")
+    assert _convolution_gradient(True, None) == _convolution_gradient(True, "AVX")
 
 
 @pytest.mark.subprocess
