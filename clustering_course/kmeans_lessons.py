@@ -12,12 +12,15 @@ check                               the student writes
 :func:`check_kmeans_plusplus_init`  k-means++ seeding: D² sampling of the starting centres
 :func:`check_silhouette_values`     the silhouette of every point (Rousseeuw 1987)
 ==================================  ==========================================================
+
+:func:`print_table` prints the notebook's small tables (a row label, then one value per
+column), so that the cells show the experiment rather than column widths.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -28,8 +31,48 @@ from clustering_course.exercises import ExerciseCheck
 __all__ = [
     "check_kmeans_plusplus_init",
     "check_silhouette_values",
+    "print_table",
     "seeding_probabilities",
 ]
+
+
+# --- tables ---------------------------------------------------------------------------------
+
+def _cell(value: Any, digits: int) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float | np.floating):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def print_table(rows: Mapping[str, Sequence[Any]], columns: Sequence[str], *,
+                title: str | None = None, digits: int = 2) -> None:
+    """Print a small table: a row label, then one value per column, right-aligned.
+
+    ``rows`` maps each row's label to its values, one per column; floats are printed with
+    ``digits`` decimals, anything else with ``str`` (``None`` leaves the cell empty). A column
+    name may hold ``"\\n"`` for a heading on several lines. ``title``, if given, comes first.
+    """
+    columns = [str(name) for name in columns]
+    cells = {label: [_cell(value, digits) for value in values] for label, values in rows.items()}
+    for label, values in cells.items():
+        if len(values) != len(columns):
+            raise ValueError(f"row {label!r} has {len(values)} values for {len(columns)} columns")
+    headings = [name.split("\n") for name in columns]
+    n_lines = max((len(lines) for lines in headings), default=1)
+    headings = [[""] * (n_lines - len(lines)) + lines for lines in headings]  # bottom-aligned
+    label_width = max((len(label) for label in cells), default=0)
+    widths = [max([len(line) for line in lines] + [len(values[j]) for values in cells.values()])
+              for j, lines in enumerate(headings)]
+    if title is not None:
+        print(title)
+    for line in range(n_lines):
+        print((" " * label_width + "".join(f"  {lines[line]:>{width}s}" for lines, width
+                                           in zip(headings, widths, strict=True))).rstrip())
+    for label, values in cells.items():
+        print((f"{label:<{label_width}s}" + "".join(f"  {value:>{width}s}" for value, width
+                                                    in zip(values, widths, strict=True))).rstrip())
 
 
 # --- k-means++ seeding ----------------------------------------------------------------------

@@ -10,6 +10,7 @@ from clustering_course.exercises import ExerciseFailed
 from clustering_course.kmeans_lessons import (
     check_kmeans_plusplus_init,
     check_silhouette_values,
+    print_table,
     seeding_probabilities,
 )
 
@@ -156,3 +157,18 @@ def test_no_private_names_imported():
     imported = [alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
                 for alias in node.names]
     assert imported and not [name for name in imported if name.startswith("_")]
+
+
+def test_print_table_aligns_columns_and_stacks_headings(capsys):
+    print_table({"first row": [0.5, "a", None], "second": [12, "long value", 3.14159]},
+                ["x", "two\nlines", "y"], title="a table", digits=3)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "a table"
+    assert lines[1].rstrip().endswith("two") and "x" not in lines[1]  # headings bottom-aligned
+    assert lines[3] == "first row  0.500           a"  # float digits, empty cell at the end
+    assert lines[4] == "second        12  long value  3.142"
+
+
+def test_print_table_refuses_a_row_of_the_wrong_length():
+    with pytest.raises(ValueError, match="2 values for 3 columns"):
+        print_table({"row": [1, 2]}, ["a", "b", "c"])
