@@ -168,9 +168,10 @@ def check_mirror_candidates(mirror_candidates: Callable[[np.ndarray, np.ndarray]
     """
     rng = np.random.default_rng(8)
     cases = []
+    near_100 = ("4-D, near (100, ..., 100), where the centred matrix is singular only up to "
+                "rounding")
     for label, d, shift in [("the plane, 2 centres", 2, 0.0), ("3-D, 3 centres", 3, 0.0),
-                            ("6-D, 6 centres", 6, 0.0), ("4-D, near (100, ..., 100), where the centred matrix is singular only up to "
-                             "rounding", 4, 100.0),
+                            ("6-D, 6 centres", 6, 0.0), (near_100, 4, 100.0),
                             ("3-D, near (2e6, 2e6, 2e6), spread 2", 3, 2e6)]:
         centres = rng.normal(size=(d, d)) * 2 + shift
         cases.append((label, centres, rng.normal(size=d) * 2 + shift))
