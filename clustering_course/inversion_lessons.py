@@ -151,8 +151,12 @@ def check_recover_centres(recover_centres: Callable[[np.ndarray, np.ndarray], An
 
 
 def _candidates(centres: np.ndarray, distances: np.ndarray) -> np.ndarray:
-    p = _trilaterate(centres, distances)[0]
     normal = np.linalg.svd(centres[1:] - centres[0])[2][-1]
+    p = _trilaterate(centres, distances)[0]
+    # d centres span a hyperplane: the centred matrix has rank d - 1 only in exact arithmetic.
+    # Far from the origin centring leaves a singular value of rounding size that lstsq's default
+    # cutoff (relative to the largest one) keeps, and p flies off along the normal: project back.
+    p = p - ((p - centres.mean(axis=0)) @ normal) * normal
     rho = np.sqrt(max(distances[0] ** 2 - np.sum((p - centres[0]) ** 2), 0.0))
     return np.array([p + rho * normal, p - rho * normal])
 
@@ -164,8 +168,10 @@ def check_mirror_candidates(mirror_candidates: Callable[[np.ndarray, np.ndarray]
     """
     rng = np.random.default_rng(8)
     cases = []
+    near_100 = ("4-D, near (100, ..., 100), where the centred matrix is singular only up to "
+                "rounding")
     for label, d, shift in [("the plane, 2 centres", 2, 0.0), ("3-D, 3 centres", 3, 0.0),
-                            ("6-D, 6 centres", 6, 0.0), ("4-D, near (100, ..., 100)", 4, 100.0),
+                            ("6-D, 6 centres", 6, 0.0), (near_100, 4, 100.0),
                             ("3-D, near (2e6, 2e6, 2e6), spread 2", 3, 2e6)]:
         centres = rng.normal(size=(d, d)) * 2 + shift
         cases.append((label, centres, rng.normal(size=d) * 2 + shift))
@@ -194,6 +200,13 @@ def check_mirror_candidates(mirror_candidates: Callable[[np.ndarray, np.ndarray]
                     "nearest the origin, not the one in the centres' hull. Move the origin to the "
                     "centres' mean first (which also avoids the cancellation of section 4), "
                     "solve, and add the mean back.")
+        elif abs((got.mean(axis=0) - middle) @ (expected[0] - middle)) > scale * rho:
+            hint = ("the midpoint of your two points is off the centres' hull, along its normal. "
+                    "With d centres the centred matrix has rank d - 1 only in exact arithmetic: "
+                    "far from the origin, centring leaves a singular value of rounding size "
+                    "that lstsq's default cutoff (relative to the largest singular value) "
+                    "keeps, and dividing by it throws p off along the normal. p is the point "
+                    "of the hull: remove the component of p - mean(centres) along n.")
         elif np.allclose(got.mean(axis=0), middle, atol=scale):
             gap = np.linalg.norm(got[0] - got.mean(axis=0))
             if np.isclose(gap, rho**2, atol=scale):

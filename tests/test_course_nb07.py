@@ -220,3 +220,46 @@ def test_edit_distance_check_diagnoses():
 
     _fails_with(tl.check_edit_distance, positional, "same positions")
     _fails_with(tl.check_edit_distance, substitution_two, "substitution costs 1")
+
+
+# --- 07: the optional exercise (mirror candidates) ------------------------------------------
+
+def _invert(centres, D):
+    """Notebook 07's `invert` of section 2, as printed there."""
+    middle = centres.mean(axis=0)
+    a = centres - middle
+    rhs = 0.5 * ((a**2).sum(axis=1) - (a**2).sum(axis=1).mean() - D**2
+                 + (D**2).mean(axis=1, keepdims=True))
+    return middle + np.linalg.lstsq(a, rhs.T, rcond=None)[0].T
+
+
+def _mirror(centers, distances, *, project=True):
+    p = _invert(centers, distances[None])[0]
+    normal = np.linalg.svd(centers[1:] - centers[0])[2][-1]
+    if project:
+        p = p - ((p - centers.mean(axis=0)) @ normal) * normal
+    rho = np.sqrt(max(distances[0] ** 2 - ((p - centers[0]) ** 2).sum(), 0.0))
+    return np.array([p + rho * normal, p - rho * normal])
+
+
+@pytest.mark.parametrize("d, shift", [(2, 0.0), (4, 100.0), (3, 2e6), (5, 1e4)])
+def test_mirror_reference_contains_the_true_point(d, shift):
+    from clustering_course.inversion_lessons import _candidates
+
+    rng = np.random.default_rng(d)
+    centres = rng.normal(size=(d, d)) * 2 + shift
+    point = rng.normal(size=d) * 2 + shift
+    pair = _candidates(centres, np.linalg.norm(centres - point, axis=1))
+    assert np.abs(pair - point).max(axis=1).min() < 1e-6 * (1 + 2 * abs(shift) ** 0.5)
+    # both candidates are at the given distances
+    for candidate in pair:
+        assert np.allclose(np.linalg.norm(centres - candidate, axis=1),
+                           np.linalg.norm(centres - point, axis=1), atol=1e-6)
+
+
+def test_mirror_notebook_solution_passes_and_unprojected_invert_is_diagnosed():
+    from clustering_course.inversion_lessons import check_mirror_candidates
+
+    check_mirror_candidates(_mirror)
+    _fails_with(check_mirror_candidates, lambda c, d: _mirror(c, d, project=False),
+                "off the centres' hull")
