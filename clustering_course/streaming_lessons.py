@@ -298,7 +298,9 @@ def check_complete_centres(complete_centres: Callable[[np.ndarray, np.ndarray], 
                 "centre's distance (multiply the squared differences by the mask of known "
                 "entries).",
         "average": "you averaged the squared differences over the known coordinates; the "
-                   "library adds them up.",
+                   "library adds them up: the sum is the squared distance to the nearest "
+                   "completion of the centre (its unknown coordinates set to the point's own), "
+                   "so the rule stays 'the nearest centre'.",
         "all points": "you filled with the mean of all the points; only the points nearest to "
                       "the centre count.",
     }
