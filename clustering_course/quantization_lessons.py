@@ -1,5 +1,7 @@
-"""Course-only helpers of notebook 02 (colour compression): the checks of its two exercises.
+"""Course-only helpers of notebook 02 (colour compression): a figure helper and the checks of
+its two exercises.
 
+- :func:`show_pixels`: images side by side at a whole-number zoom (no resampling);
 - :func:`check_dither`: Floyd-Steinberg error diffusion onto a given palette;
 - :func:`check_quantize_lab`: k-means in CIELAB instead of RGB (the optional exercise).
 
@@ -26,8 +28,54 @@ __all__ = [
     "check_quantize_lab",
     "floyd_steinberg",
     "mean_delta_e",
+    "show_pixels",
     "srgb_to_lab",
 ]
+
+def show_pixels(images: list[Any], titles: list[str],
+                zoom: int | list[int] = 1) -> tuple[Any, list]:
+    """Images side by side, each pixel drawn as ``zoom`` x ``zoom`` pixels of the figure.
+
+    The figure is sized from the images and ``matplotlib``'s ``figure.dpi`` so that no row or
+    column of an image is dropped or blended: each axes covers exactly its image's pixels
+    times its zoom, and images are drawn with ``interpolation="nearest"``.
+
+    Parameters
+    ----------
+    images : list of arrays
+        RGB images (height, width, 3), ``uint8`` or floats in [0, 1], or 2-D arrays (drawn
+        with ``viridis``).
+    titles : list of str
+        One title per image.
+    zoom : int or list of int, default=1
+        One whole-number zoom for all images, or one per image.
+
+    Returns
+    -------
+    fig, axes : the figure and the list of its axes, one per image.
+    """
+    import matplotlib.pyplot as plt
+
+    zooms = [zoom] * len(images) if np.isscalar(zoom) else list(zoom)
+    if any(int(z) != z or z < 1 for z in zooms):
+        raise ValueError(f"zoom must be a whole number of at least 1, got {zoom!r}")
+    sizes = [(image.shape[1] * int(z), image.shape[0] * int(z))
+             for image, z in zip(images, zooms, strict=True)]
+    gap, title_room = 12, 26  # pixels
+    fig_width = sum(w for w, _ in sizes) + gap * (len(images) - 1)
+    fig_height = max(h for _, h in sizes) + title_room
+    dpi = plt.rcParams["figure.dpi"]
+    fig = plt.figure(figsize=(fig_width / dpi, fig_height / dpi))
+    axes, x = [], 0
+    for image, title, (w, h) in zip(images, titles, sizes, strict=True):
+        ax = fig.add_axes((x / fig_width, (fig_height - title_room - h) / fig_height,
+                           w / fig_width, h / fig_height))
+        ax.imshow(image, interpolation="nearest", cmap="viridis")  # cmap: 2-D arrays only
+        ax.set(title=title, xticks=[], yticks=[])
+        axes.append(ax)
+        x += w + gap
+    return fig, axes
+
 
 #: Floyd and Steinberg's (1976) weights, in sixteenths, for the neighbours not yet visited:
 #: (row offset, column offset) -> weight.

@@ -104,3 +104,19 @@ def test_each_synthetic_case_alone_rejects_kmeans_in_rgb(monkeypatch, case, seed
     with pytest.raises(ExerciseFailed, match="k-means in RGB"):
         ql.check_quantize_lab(rgb)
     ql.check_quantize_lab(lab)
+
+
+def test_show_pixels_draws_each_pixel_at_its_zoom():
+    import matplotlib.pyplot as plt
+
+    images = [np.zeros((10, 20, 3), np.uint8), np.ones((5, 8))]
+    fig, axes = ql.show_pixels(images, ["a", "b"], zoom=[1, 3])
+    dpi = fig.dpi
+    widths = [ax.get_position().width * fig.get_figwidth() * dpi for ax in axes]
+    heights = [ax.get_position().height * fig.get_figheight() * dpi for ax in axes]
+    np.testing.assert_allclose(widths, [20, 24])
+    np.testing.assert_allclose(heights, [10, 15])
+    assert [ax.get_title() for ax in axes] == ["a", "b"]
+    with pytest.raises(ValueError, match="whole number"):
+        ql.show_pixels(images[:1], ["a"], zoom=1.5)
+    plt.close("all")
