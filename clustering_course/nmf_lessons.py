@@ -200,8 +200,14 @@ def check_cone_codes(cone_codes: Callable[[np.ndarray, np.ndarray], Any]) -> Non
             "is w @ H, a combination of the rows of H, so a least-squares system for the codes "
             f"has the matrix H.T (or H[passive].T), {H.shape[1]} rows, and the right-hand "
             "side x.")
-        w = check.array(_call(check, H, orientation_hint, x.copy(), H.copy()), "w",
-                        expected.shape,
+        result = _call(check, H, orientation_hint, x.copy(), H.copy())
+        if result is None:
+            check.fail("your function returned None for this case.", expected=expected,
+                       hint="when no non-empty passive set is feasible (x points away from "
+                            "every part), the empty passive set, w = 0 (one zero per part), is "
+                            "the answer; is it among your candidates, and does every path "
+                            "return w?")
+        w = check.array(result, "w", expected.shape,
                         nan_hint="a least-squares fit on no parts at all gives w = 0; "
                                  "solving with an empty or singular matrix gives NaN.",
                         shape_hint="w has one code per part, shape (r,) for H of shape (r, d); "
@@ -277,10 +283,10 @@ def check_projected_gradient(nnls_projected_gradient: Callable[..., Any]) -> Non
         best = np.linalg.norm(X - expected @ H, axis=1)
         i = int(np.argmax(distance - best * (1 + 1e-6)))
         if distance[i] > best[i] * (1 + 1e-6) + 1e-9:
-            hint = ("not converged. The step size decides: 1 / L, with L the largest eigenvalue "
-                    "of H H^T (the curvature of the loss), converges for any parts; a fixed "
-                    "number can be too large for large parts (the codes oscillate or blow up) "
-                    "or too small for small ones. Are all n_steps taken?")
+            hint = ("not converged. The step size decides, and a fixed number can be too "
+                    "large for large parts (the codes oscillate or blow up) or too small for "
+                    "small ones: the loss is quadratic in W, so what is its largest curvature, "
+                    "and what step does that allow for any parts? Are all n_steps taken?")
             initial = np.linalg.norm(X, axis=1)
             if W.shape[0] == W.shape[1] and np.allclose(W.T, expected, atol=1e-4):
                 hint = ("W is transposed: one row per row of X, one column per part.")

@@ -66,6 +66,18 @@ def test_cone_codes_diagnoses(wrong, message):
         check_cone_codes(wrong)
 
 
+def test_cone_codes_diagnoses_a_forgotten_empty_passive_set():
+    def forgets_the_empty_set(x, H):
+        w = _cone_codes(x, H)
+        return None if not w.any() else w
+
+    with pytest.raises(ExerciseFailed) as failure:
+        check_cone_codes(forgets_the_empty_set)
+    message = str(failure.value)
+    assert "Case 5 of 7" in message and "returned None" in message
+    assert "empty passive set" in message and "columns of H" not in message
+
+
 def test_wrong_way_round_keeps_the_error_and_its_line():
     with pytest.raises(ExerciseFailed) as failure:
         check_cone_codes(lambda x, H: _cone_codes(x, H.T))
@@ -104,6 +116,13 @@ def test_projected_gradient_accepts_a_right_answer(capsys):
 def test_projected_gradient_diagnoses(wrong, message):
     with pytest.raises(ExerciseFailed, match=message):
         check_projected_gradient(wrong)
+
+
+def test_projected_gradient_hint_points_without_solving():
+    with pytest.raises(ExerciseFailed) as failure:
+        check_projected_gradient(lambda X, H, n: _projected_gradient(X, H, 5))
+    message = str(failure.value)
+    assert "largest curvature" in message and "1 / L" not in message
 
 
 def test_plot_image_grid_centres_the_title_over_the_images():
