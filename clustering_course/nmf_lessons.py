@@ -1,4 +1,8 @@
-"""Checks for the exercises of notebook 03 (NMF reconstruction): the projection onto a cone.
+"""Notebook 03 (NMF reconstruction, the projection onto a cone): its exercise checks and figures.
+
+Figures: ``plot_span_and_cone`` draws section 2's picture (the question's plane and a 2-D toy, with
+the projections onto the span and onto the cone); ``plot_image_grid`` draws a grid of 8x8 images
+on one colour scale, with its colour bar beside the grid and the title centred over the images.
 
 ``check_cone_codes(cone_codes)``: the non-negative codes of one row, found by trying every
 passive set (small problems). ``check_projected_gradient(nnls_projected_gradient)``: the codes
@@ -19,11 +23,108 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from matplotlib import pyplot as plt
+from matplotlib.figure import Figure
+from matplotlib.patches import Polygon
 from scipy.optimize import nnls
 
 from clustering_course.exercises import ExerciseCheck, ExerciseFailed
+from clustering_course.plotting import plot_centroid_images
 
-__all__ = ["ExerciseFailed", "check_cone_codes", "check_projected_gradient"]
+__all__ = ["ExerciseFailed", "check_cone_codes", "check_projected_gradient", "plot_image_grid",
+           "plot_span_and_cone"]
+
+
+def _draw_cone(ax: Any, parts_2d: np.ndarray, reach: float) -> None:
+    """The cone of two 2-D parts as a wedge, and their directions as arrows of equal length."""
+    wedge = np.array([[0, 0], *(p / np.linalg.norm(p) * 3 for p in parts_2d)])
+    ax.add_patch(Polygon(wedge, color="C0", alpha=0.15, label="cone (codes >= 0)"))
+    ax.plot([], [], color="C0", lw=2, label="directions of the parts (arrows of equal length)")
+    for t, p in enumerate(parts_2d):
+        tip = p / np.linalg.norm(p) * reach * 0.75
+        ax.annotate("", xy=tip, xytext=(0, 0),
+                    arrowprops={"arrowstyle": "->", "color": "C0", "lw": 2})
+        # Labels inside the wedge, clear of the projections that land on the rays from outside.
+        ax.annotate(f"part {t}", tip, xytext=[(-6, 8), (8, -4)][t], textcoords="offset points",
+                    color="C0", ha=["right", "left"][t], va="center")
+    ax.set_aspect("equal")
+    ax.axhline(0, color="0.8", lw=0.8, zorder=0)
+    ax.axvline(0, color="0.8", lw=0.8, zorder=0)
+
+
+def plot_span_and_cone(part_points: np.ndarray, span_points: np.ndarray, cone_points: np.ndarray,
+                       toy_parts: np.ndarray, toy_X: np.ndarray, toy_cone: np.ndarray,
+                       regions: dict[str, np.ndarray]) -> Figure:
+    """Notebook 03, section 2: span against cone, in the question's plane and on a 2-D toy.
+
+    Left: ``part_points`` (2 x 2), the question's parts in coordinates of their plane, and the
+    projections of its rows onto the span (``span_points``) and onto the cone (``cone_points``),
+    joined by a dotted line. Right: the toy points ``toy_X``, coloured by ``regions`` (label ->
+    boolean mask; the first region is the inside of the cone), each outside point with an arrow
+    to its projection ``toy_cone`` onto the cone of ``toy_parts``.
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(11, 5.2), layout="constrained")
+    _draw_cone(axes[0], part_points, reach=1.3)
+    _draw_cone(axes[1], toy_parts, reach=1.45)
+
+    ax = axes[0]
+    ax.set(xlim=(-0.45, 1.1), ylim=(-0.45, 1.1), xlabel="coordinate along part 0",
+           ylabel="coordinate perpendicular to part 0, in the plane",
+           title="The question: the plane of its two parts (= the span)")
+    for i, (on_span, on_cone) in enumerate(zip(span_points, cone_points, strict=True)):
+        ax.plot(*on_span, "o", mfc="none", mec="C3", ms=10, mew=2,
+                label="x H$^+$H (span)" if i == 0 else None)
+        ax.plot(*on_cone, "o", color="k", ms=5,
+                label="inverse_transform(transform(x)) (cone)" if i == 0 else None)
+        ax.plot(*np.stack([on_span, on_cone]).T, "k:", lw=1)
+        ax.annotate(f"row {i}", on_span, xytext=(8, -14), textcoords="offset points")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=8)
+
+    ax = axes[1]
+    ax.set(xlim=(-0.05, 1.3), ylim=(-0.05, 1.3), xlabel="feature 0", ylabel="feature 1",
+           title="2-D toy: the span is the whole plane")
+    for index, ((label, mask), colour) in enumerate(zip(regions.items(), ["C2", "C1", "C4"],
+                                                        strict=True)):
+        ax.scatter(*toy_X[mask].T, s=14, color=colour, label=label)
+        if index == 0:
+            continue  # inside the cone: these points are their own projections
+        for start, end in zip(toy_X[mask], toy_cone[mask], strict=True):
+            ax.annotate("", xy=end, xytext=start,
+                        arrowprops={"arrowstyle": "->", "color": colour, "lw": 0.8})
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=8)
+    return fig
+
+
+def plot_image_grid(images: Any, *, n_columns: int, suptitle: str, colorbar_label: str,
+                    vmin: float, vmax: float, cmap: Any = "binary",
+                    titles: list[str] | None = None, row_labels: list[str] | None = None,
+                    colorbar_height: float = 1.0) -> Figure:
+    """8x8 images in a grid on one colour scale, the colour bar to the right of the grid.
+
+    ``plot_centroid_images`` with three additions: ``row_labels`` (one label left of each row),
+    a colour bar beside the last column (``colorbar_height``: its share of the grid's height,
+    centred) and the title centred over the images rather than over the whole figure, colour
+    bar included.
+    """
+    images = np.asarray(images)
+    fig = plot_centroid_images(images, (8, 8), titles=titles or [""] * len(images),
+                               n_columns=n_columns, cmap=cmap, vmin=vmin, vmax=vmax,
+                               suptitle=suptitle)
+    for row, label in enumerate(row_labels or []):
+        fig.axes[n_columns * row].set_ylabel(label, fontsize=9)
+    width = fig.get_figwidth()
+    fig.tight_layout(rect=(0, 0, 1 - 1.0 / width, 1))  # room on the right for the colour bar
+    shown = fig.axes[:len(images)]
+    left = min(ax.get_position().x0 for ax in shown)
+    right = max(ax.get_position().x1 for ax in shown)
+    bottom = min(ax.get_position().y0 for ax in shown)
+    top = max(ax.get_position().y1 for ax in shown)
+    height = (top - bottom) * colorbar_height
+    cax = fig.add_axes((right + 0.12 / width, bottom + (top - bottom - height) / 2,
+                        0.15 / width, height))
+    fig.colorbar(shown[0].images[0], cax=cax, label=colorbar_label)
+    fig.suptitle(suptitle, x=(left + right) / 2)  # centred over the images
+    return fig
 
 
 def _reference(x: np.ndarray, H: np.ndarray) -> np.ndarray:
@@ -99,8 +200,14 @@ def check_cone_codes(cone_codes: Callable[[np.ndarray, np.ndarray], Any]) -> Non
             "is w @ H, a combination of the rows of H, so a least-squares system for the codes "
             f"has the matrix H.T (or H[passive].T), {H.shape[1]} rows, and the right-hand "
             "side x.")
-        w = check.array(_call(check, H, orientation_hint, x.copy(), H.copy()), "w",
-                        expected.shape,
+        result = _call(check, H, orientation_hint, x.copy(), H.copy())
+        if result is None:
+            check.fail("your function returned None for this case.", expected=expected,
+                       hint="when no non-empty passive set is feasible (x points away from "
+                            "every part), the empty passive set, w = 0 (one zero per part), is "
+                            "the answer; is it among your candidates, and does every path "
+                            "return w?")
+        w = check.array(result, "w", expected.shape,
                         nan_hint="a least-squares fit on no parts at all gives w = 0; "
                                  "solving with an empty or singular matrix gives NaN.",
                         shape_hint="w has one code per part, shape (r,) for H of shape (r, d); "
@@ -176,10 +283,10 @@ def check_projected_gradient(nnls_projected_gradient: Callable[..., Any]) -> Non
         best = np.linalg.norm(X - expected @ H, axis=1)
         i = int(np.argmax(distance - best * (1 + 1e-6)))
         if distance[i] > best[i] * (1 + 1e-6) + 1e-9:
-            hint = ("not converged. The step size decides: 1 / L, with L the largest eigenvalue "
-                    "of H H^T (the curvature of the loss), converges for any parts; a fixed "
-                    "number can be too large for large parts (the codes oscillate or blow up) "
-                    "or too small for small ones. Are all n_steps taken?")
+            hint = ("not converged. The step size decides, and a fixed number can be too "
+                    "large for large parts (the codes oscillate or blow up) or too small for "
+                    "small ones: the loss is quadratic in W, so what is its largest curvature, "
+                    "and what step does that allow for any parts? Are all n_steps taken?")
             initial = np.linalg.norm(X, axis=1)
             if W.shape[0] == W.shape[1] and np.allclose(W.T, expected, atol=1e-4):
                 hint = ("W is transposed: one row per row of X, one column per part.")

@@ -66,6 +66,18 @@ def test_cone_codes_diagnoses(wrong, message):
         check_cone_codes(wrong)
 
 
+def test_cone_codes_diagnoses_a_forgotten_empty_passive_set():
+    def forgets_the_empty_set(x, H):
+        w = _cone_codes(x, H)
+        return None if not w.any() else w
+
+    with pytest.raises(ExerciseFailed) as failure:
+        check_cone_codes(forgets_the_empty_set)
+    message = str(failure.value)
+    assert "Case 5 of 7" in message and "returned None" in message
+    assert "empty passive set" in message and "columns of H" not in message
+
+
 def test_wrong_way_round_keeps_the_error_and_its_line():
     with pytest.raises(ExerciseFailed) as failure:
         check_cone_codes(lambda x, H: _cone_codes(x, H.T))
@@ -104,3 +116,48 @@ def test_projected_gradient_accepts_a_right_answer(capsys):
 def test_projected_gradient_diagnoses(wrong, message):
     with pytest.raises(ExerciseFailed, match=message):
         check_projected_gradient(wrong)
+
+
+def test_projected_gradient_hint_points_without_solving():
+    with pytest.raises(ExerciseFailed) as failure:
+        check_projected_gradient(lambda X, H, n: _projected_gradient(X, H, 5))
+    message = str(failure.value)
+    assert "largest curvature" in message and "1 / L" not in message
+
+
+def test_plot_image_grid_centres_the_title_over_the_images():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from clustering_course.nmf_lessons import plot_image_grid
+
+    images = np.random.default_rng(0).uniform(size=(12, 64))
+    fig = plot_image_grid(images, n_columns=6, vmin=0, vmax=1, suptitle="grid",
+                          colorbar_label="pixel value", row_labels=["a", "b"])
+    grid, colorbar = fig.axes[:12], fig.axes[12]
+    left = min(ax.get_position().x0 for ax in grid)
+    right = max(ax.get_position().x1 for ax in grid)
+    assert colorbar.get_position().x0 > right  # the colour bar sits beside the grid
+    assert abs(fig._suptitle.get_position()[0] - (left + right) / 2) < 1e-9
+    assert [grid[0].get_ylabel(), grid[6].get_ylabel()] == ["a", "b"]
+    plt.close(fig)
+
+
+def test_plot_span_and_cone_draws_both_panels():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from clustering_course.nmf_lessons import plot_span_and_cone
+
+    toy_parts = np.array([[1.0, 0.3], [0.35, 1.0]])
+    toy_X = np.array([[0.5, 0.5], [1.0, 0.0], [0.0, 1.0]])
+    regions = {"inside": np.array([True, False, False]), "ray 0": np.array([False, True, False]),
+               "ray 1": np.array([False, False, True])}
+    fig = plot_span_and_cone(np.eye(2), np.array([[0.4, 0.4], [0.3, -0.1]]),
+                             np.array([[0.4, 0.4], [0.3, 0.0]]), toy_parts, toy_X, toy_X, regions)
+    assert len(fig.axes) == 2 and all(ax.get_xlabel() and ax.get_title() for ax in fig.axes)
+    plt.close(fig)
