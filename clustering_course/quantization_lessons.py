@@ -109,14 +109,16 @@ def mean_delta_e(reference: Any, image: Any) -> float:
 # --- Floyd-Steinberg, and its usual mistakes ---------------------------------------------------
 
 def floyd_steinberg(image: Any, palette: Any, *, weights: dict | None = None, clip: bool = True,
-                    sign: float = 1.0, diffuse: bool = True) -> np.ndarray:
+                    sign: float = 1.0, diffuse: bool = True, store: str = "float") -> np.ndarray:
     """Error diffusion onto ``palette`` (uint8, k x 3), pixel by pixel in reading order.
 
     Each pixel's value (its colour plus the errors it has received) is clipped to 0-255, takes
     the nearest palette colour (Euclidean in RGB), and the difference value - colour is shared
     among the unvisited neighbours with ``weights``. The keyword arguments other than
     ``weights`` exist to reproduce mistakes (no clipping, the error's sign flipped, no
-    diffusion at all). Returns a uint8 image of palette colours.
+    diffusion at all, a uint8 working copy: ``store="uint8"`` truncates each received value
+    to a whole number in 0-255, ``store="uint8 floor"`` also rounds each share of the error
+    down, as integer division does). Returns a uint8 image of palette colours.
     """
     weights = FLOYD_STEINBERG if weights is None else weights
     work = np.asarray(image, dtype=np.float64).copy()
@@ -133,12 +135,21 @@ def floyd_steinberg(image: Any, palette: Any, *, weights: dict | None = None, cl
             error = sign * (value - colours[index])
             for (dy, dx), weight in weights.items():
                 if 0 <= y + dy < height and 0 <= x + dx < width:
-                    work[y + dy, x + dx] += error * weight / 16
+                    if store == "float":
+                        work[y + dy, x + dx] += error * weight / 16
+                    elif store == "uint8":
+                        work[y + dy, x + dx] = np.clip(np.trunc(work[y + dy, x + dx]
+                                                                + error * weight / 16), 0, 255)
+                    else:
+                        work[y + dy, x + dx] = np.clip(work[y + dy, x + dx]
+                                                       + np.floor(error * weight / 16), 0, 255)
     return np.asarray(palette, dtype=np.uint8)[chosen]
 
 
 _NEIGHBOUR_HINT = ("the error goes only to pixels not visited yet: right (x+1) in the same "
                    "row, and below-left, below, below-right in the next row (y+1).")
+_UINT8_HINT = ("a uint8 array cannot hold the errors (they are fractions, and the values go "
+               "below 0 and above 255): work on a float copy of the image.")
 _MISTAKES = {
     "weights in the wrong order (7/16 and 1/16 swapped)":
         (dict(weights={(0, 1): 1, (1, -1): 3, (1, 0): 5, (1, 1): 7}),
@@ -162,6 +173,10 @@ _MISTAKES = {
          "without bound near saturated colours."),
     "the error's sign flipped (palette colour minus value)":
         (dict(sign=-1.0), "the error is what the pixel wanted minus what it got: value - colour."),
+    "a uint8 working copy (each pixel's received errors cut to whole numbers in 0-255)":
+        (dict(store="uint8"), _UINT8_HINT),
+    "a uint8 working copy and integer division of the error":
+        (dict(store="uint8 floor"), _UINT8_HINT),
     "no diffusion (every pixel just takes its nearest colour)":
         (dict(diffuse=False),
          "read each pixel from the working copy that collects the errors, not from the "
@@ -297,7 +312,7 @@ def check_dither(dither: Callable[[np.ndarray, np.ndarray], Any]) -> None:
         if matches:
             check.fail("the result is what Floyd-Steinberg gives with "
                        + ", or with ".join(mistake for mistake, _ in matches) + ".",
-                       hint=" Or: ".join(hint for _, hint in matches))
+                       hint=" Or: ".join(dict.fromkeys(hint for _, hint in matches)))
         y, x = np.argwhere(np.any(result != expected, axis=-1))[0]
         check.fail(f"{100 * (1 - _agreement(result, expected)):.0f}% of the pixels differ from "
                    f"Floyd-Steinberg; the first is row {y}, column {x}.",
