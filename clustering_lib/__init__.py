@@ -3,7 +3,9 @@
 Layers
 ------
 - ``core``: pure TensorFlow functions (assignment, centroid update, k-means++,
-  the compiled Lloyd loop), tensors in and tensors out.
+  the compiled Lloyd loop), tensors in and tensors out; its ``execution`` module holds
+  every execution setting (blocks, threads, eager/graph/XLA), changed for a block of
+  code by :func:`config_context`.
 - ``base``: what the k-means estimators share (one table of parameter constraints).
 - ``kmeans``: :class:`KMeans`, a scikit-learn-compatible estimator on top of core.
 - ``minibatch``: :class:`MiniBatchKMeans`, streaming k-means (``partial_fit``, tf.data).
@@ -29,6 +31,8 @@ from .base import InvalidParameterError
 from .core import (
     LloydResult,
     assign,
+    config_context,
+    get_config,
     kmeans_plusplus,
     lloyd,
     pairwise_squared_distances,
@@ -110,10 +114,12 @@ __all__ = [
     "combine_kmeans_terms",
     "cluster_accuracy",
     "compressed_bits_per_pixel",
+    "config_context",
     "contingency_matrix",
     "dense_autoencoder",
     "embed",
     "evaluate_clustering",
+    "get_config",
     "image_mse",
     "image_psnr",
     "kl_divergence",

@@ -33,6 +33,7 @@ from .base import (
     progress_callback,
     replaces_best_run,
 )
+from .core import execution
 
 __all__ = ["DegenerateCentersWarning", "InconsistentDistancesWarning", "KMeans"]
 
@@ -41,10 +42,6 @@ _DTYPES = [np.float64, np.float32]
 # Relative error (on distances, against the largest distance of the row) above which
 # KMeans.inverse_transform warns that the given distances fit no point.
 _INVERSE_RTOL = {np.dtype(np.float64): 1e-3, np.dtype(np.float32): 1e-2}
-
-# Rows per block when completing a partially given init (masked distances to the centres).
-_COMPLETION_BLOCK_ROWS = 4096
-
 
 class DegenerateCentersWarning(RuntimeWarning):
     """The fitted centres span fewer dimensions than their number allows.
@@ -141,8 +138,9 @@ def _masked_labels(X: Any, known: np.ndarray, offsets: np.ndarray, x_mean: np.nd
     mask = known.astype(X.dtype)
     offset_norms = np.sum(np.square(offsets), axis=1)
     labels = []
-    for start in range(0, X.shape[0], _COMPLETION_BLOCK_ROWS):
-        block = X[start:start + _COMPLETION_BLOCK_ROWS]
+    block_rows = execution.get_config().completion_block_rows
+    for start in range(0, X.shape[0], block_rows):
+        block = X[start:start + block_rows]
         if sp.issparse(block):
             squares, cross = block.multiply(block) @ mask.T, block @ offsets.T
         else:

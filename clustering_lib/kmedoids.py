@@ -46,7 +46,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import core
 from .base import Interval, Options, validate_parameters
-from .core import kernels
+from .core import execution, kernels
 
 __all__ = ["KMedoids", "medoid_cost"]
 
@@ -285,20 +285,12 @@ def _nearest(distances: tf.Tensor) -> tf.Tensor:
     return tf.argmin(distances, axis=1, output_type=tf.int32)
 
 
-# Plain graphs (tf.function), not XLA. Measured on a 2-core CPU, float32:
-# - the fit loop alone, from k-medoids++ medoids on blobs (10 features, 10 clusters):
-#   n=2000: graph 25 ms, XLA 13 ms; n=500: 1.8 ms against 0.6 ms. But XLA compiles
-#   again for every new number of points, and that takes 1.9 to 2.4 s.
-# - KMedoids(10).fit on the 1797 digits: graph 0.07 s, XLA 0.04 s, except 2.4 s for
-#   the first fit of each size; with n_init=10: 0.85 s against 0.27 s.
-# - check_estimator (many small shapes): graph 2.5 s, XLA 13 s.
-# XLA pays off only after dozens of fits of the same size, so the graph is kept.
-_pairwise_fn = tf.function(_pairwise_distances, reduce_retracing=True)
-_cross_fn = tf.function(_cross_distances, reduce_retracing=True)
-_fit_fn = tf.function(_fit_loop, reduce_retracing=True)
-_plusplus_fn = tf.function(_plusplus_loop, reduce_retracing=True)
-_build_fn = tf.function(_build_loop, reduce_retracing=True)
-_nearest_fn = tf.function(_nearest, reduce_retracing=True)
+_fit_fn, _pairwise_fn, _cross_fn, _plusplus_fn, _build_fn, _nearest_fn = (
+    execution.compiled(function, default=execution.KMEDOIDS_MODE, reduce_retracing=True)
+    for function in (
+        _fit_loop, _pairwise_distances, _cross_distances, _plusplus_loop, _build_loop, _nearest
+    )
+)
 
 
 # --------------------------------------------------------------------------- #

@@ -34,8 +34,8 @@ from .base import (
     is_array_init,
     progress_callback,
 )
-from .core import sparse
-from .core.minibatch import XLA_AFTER_STEPS, MiniBatchStep
+from .core import execution, sparse
+from .core.minibatch import MiniBatchStep
 
 __all__ = ["MiniBatchKMeans"]
 
@@ -396,7 +396,7 @@ class MiniBatchKMeans(BaseKMeans):
         for _ in range(n_steps):
             rows = cdf.searchsorted(rng.random_sample(batch_size), side="right")
             result = step.update(points, unit_weights, rows=rows,
-                                 jit_compile=n_done >= XLA_AFTER_STEPS)
+                                 jit_compile=execution.minibatch_xla(n_done))
             n_done += 1
             if progress is not None:
                 progress.update(n_done, result.inertia / batch_size)
@@ -485,7 +485,7 @@ class MiniBatchKMeans(BaseKMeans):
                 if epoch == 1:
                     n_seen += len(array)
                 result = step.update(tf.constant(array), tf.ones([len(array)], dtype),
-                                     jit_compile=n_steps >= XLA_AFTER_STEPS)
+                                     jit_compile=execution.minibatch_xla(n_steps))
                 n_steps += 1
                 n_samples = n_known if n_known is not None else n_seen
                 if stopping(result.inertia, len(array), n_samples, result.squared_shift):

@@ -25,6 +25,7 @@ as good as ``scipy.optimize.nnls`` (the tests check this).
 
 from __future__ import annotations
 
+import functools
 import numbers
 import warnings
 from typing import Any, ClassVar
@@ -37,6 +38,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, check_non_negative, validate_data
 
 from .base import Interval, Options, validate_parameters
+from .core import execution
 
 __all__ = ["NMF"]
 
@@ -103,11 +105,13 @@ def _nmf_cd(X, W, H, l1_W, l2_W, l1_H, l2_H, max_iter, tol, update_H):
     return W, H, n_iter, error, converged
 
 
-_fit_fn = tf.function(
-    lambda *args: _nmf_cd(*args, update_H=True), jit_compile=True, reduce_retracing=True
-)
-_solve_W_fn = tf.function(
-    lambda *args: _nmf_cd(*args, update_H=False), jit_compile=True, reduce_retracing=True
+_fit_fn, _solve_W_fn = (
+    execution.compiled(
+        functools.partial(_nmf_cd, update_H=update_H),
+        default=execution.NMF_MODE,
+        reduce_retracing=True,
+    )
+    for update_H in (True, False)
 )
 
 

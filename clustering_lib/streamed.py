@@ -40,9 +40,9 @@ from sklearn.utils import check_random_state
 
 from . import core
 from .base import replaces_best_run
-from .core import streaming
-from .core.compile import BlockPlan
+from .core import execution, streaming
 from .core.distributed import ReplicaRunner
+from .core.execution import BlockPlan
 from .core.kmeans_parallel import kmeans_parallel, kmeans_plusplus_rows, random_rows
 from .core.lloyd import lloyd_on
 from .core.minibatch import MiniBatchStep, StepResult
@@ -402,7 +402,7 @@ def _batches(estimator: Any, X: tf.data.Dataset):
     """The checked batches of ``X`` as arrays in the centres' dtype."""
     cosine = getattr(estimator, "metric", "euclidean") == "cosine"
     source = streaming.DatasetRows(X, unit_rows=cosine)
-    for _, rows, _ in source.blocks(streaming.host_block_rows(estimator.n_features_in_)):
+    for _, rows, _ in source.blocks(execution.host_block_rows(estimator.n_features_in_)):
         if rows.shape[1] != estimator.n_features_in_:
             raise ValueError(
                 f"X has {rows.shape[1]} features, but {type(estimator).__name__} is expecting "

@@ -29,7 +29,7 @@ def replicas(data_path: str, out_path: str) -> None:
     import numpy as np
 
     import clustering_lib as cl
-    from clustering_lib.core import compile as compile_policy
+    from clustering_lib.core import execution
     from clustering_lib.core.distributed import ReplicaRunner
     from clustering_lib.core.kmeans_parallel import kmeans_parallel
     from clustering_lib.core.streaming import ArrayRows, StreamedPasses, summarize
@@ -47,13 +47,13 @@ def replicas(data_path: str, out_path: str) -> None:
             results[f"labels_{name}_{n_replicas}"] = model.labels_
             results[f"n_iter_{name}_{n_replicas}"] = model.n_iter_
         # Blocks of 512 rows under XLA: several per pass, the last one padded.
-        with compile_policy.forced("xla", 512):
+        with execution.config_context(mode="xla", block_rows=512):
             model = cl.KMeans(8, init=init, n_init=1, tol=0.0, strategy=strategy).fit(X)
         results[f"xla_centers_{n_replicas}"] = model.cluster_centers_
         source = ArrayRows(X)
         data = StreamedPasses(source, summarize(source), 8, X.mean(axis=0),
                               ReplicaRunner(strategy))
-        with compile_policy.forced("graph", 500):
+        with execution.config_context(mode="graph", block_rows=500):
             found = kmeans_parallel(data, 8, random_state=0)
         results[f"candidates_{n_replicas}"] = found.candidate_indices
         results[f"candidate_weights_{n_replicas}"] = found.candidate_weights

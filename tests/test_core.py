@@ -9,7 +9,7 @@ from sklearn.cluster import kmeans_plusplus as sklearn_kmeans_plusplus
 from sklearn.datasets import make_blobs
 
 import clustering_lib as cl
-from clustering_lib.core import compile as compile_policy
+from clustering_lib.core import execution
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +128,7 @@ def test_lloyd_matches_scikit_learn_from_same_centres(mode, block_rows, n_featur
     X, _ = make_blobs(n_samples=500, centers=4, n_features=n_features, random_state=3)
     init = X[:6]
     reference = SklearnKMeans(6, init=init, n_init=1, tol=0.0).fit(X)
-    with compile_policy.forced(mode, block_rows):
+    with execution.config_context(mode=mode, block_rows=block_rows):
         result = cl.lloyd(X, init, tol=0.0)
     np.testing.assert_array_equal(result.labels.numpy(), reference.labels_)
     np.testing.assert_allclose(result.centers.numpy(), reference.cluster_centers_, rtol=1e-9)

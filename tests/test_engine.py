@@ -1,7 +1,7 @@
-"""The k-means engine: compile policy, blocked passes and exact sums, against scikit-learn.
+"""The k-means engine: execution settings, blocked passes and exact sums, against scikit-learn.
 
 The engine may run a computation eagerly, as one traced graph or with XLA kernels of
-fixed block shape (``clustering_lib.core.compile``). These tests force each mode, and
+fixed block shape (``clustering_lib.core.execution``). These tests force each mode, and
 blocks small enough that every pass has several (the last one overlapping the one
 before under XLA), and check that the results are scikit-learn's; they count traces
 and compilations; and they check the float64 accumulation at 20 million points.
@@ -18,7 +18,7 @@ from sklearn.datasets import load_digits, make_blobs
 
 import clustering_lib as cl
 from clustering_lib import core
-from clustering_lib.core import compile as compile_policy
+from clustering_lib.core import execution
 from clustering_lib.core.passes import DataPasses
 from clustering_lib.core.sparse import SparseSource
 
@@ -26,11 +26,11 @@ MODES = [("eager", None), ("eager", 64), ("graph", None), ("graph", 64), ("xla",
 
 
 def _traces() -> dict[str, int]:
-    return dict(compile_policy.compile_counts())
+    return dict(execution.compile_counts())
 
 
 def _new_traces(before: dict[str, int]) -> int:
-    after = compile_policy.compile_counts()
+    after = execution.compile_counts()
     return sum(after.get(name, 0) - before.get(name, 0) for name in after)
 
 
@@ -50,7 +50,7 @@ def test_every_mode_gives_scikit_learns_fit(mode, block_rows, dtype, weighted):
         weights = None
     init = X[[3, 50, 400, 700, 999, 123, 8]]
     reference = SklearnKMeans(7, init=init, n_init=1, tol=0.0).fit(X, sample_weight=weights)
-    with compile_policy.forced(mode, block_rows):
+    with execution.config_context(mode=mode, block_rows=block_rows):
         model = cl.KMeans(7, init=init, n_init=1, tol=0.0).fit(X, sample_weight=weights)
     agreement = np.mean(model.labels_ == reference.labels_)
     assert agreement >= (1.0 if dtype == np.float64 else 0.999)
@@ -68,7 +68,7 @@ def test_xla_at_the_edges_of_the_cluster_buckets(n_clusters):
     X, _ = make_blobs(n_samples=2000, centers=10, n_features=5, random_state=1)
     init = X[:n_clusters]
     reference = SklearnKMeans(n_clusters, init=init, n_init=1, tol=0.0).fit(X)
-    with compile_policy.forced("xla", 512):
+    with execution.config_context(mode="xla", block_rows=512):
         result = cl.lloyd(X, init)
     np.testing.assert_array_equal(result.labels.numpy(), reference.labels_)
     np.testing.assert_allclose(float(result.inertia), reference.inertia_, rtol=1e-9)
@@ -81,8 +81,8 @@ def test_xla_fused_kernel_for_pixels_matches_scikit_learn():
     pixels = rng.random((6000, 3))
     init = pixels[:20]
     reference = SklearnKMeans(20, init=init, n_init=1, tol=0.0, max_iter=30).fit(pixels)
-    with compile_policy.forced("xla", 1024):
-        assert compile_policy.plan(len(pixels), 3, 20).few_features
+    with execution.config_context(mode="xla", block_rows=1024):
+        assert execution.plan(len(pixels), 3, 20).few_features
         model = cl.KMeans(20, init=init, n_init=1, tol=0.0, max_iter=30).fit(pixels)
     np.testing.assert_array_equal(model.labels_, reference.labels_)
     np.testing.assert_allclose(model.inertia_, reference.inertia_, rtol=1e-9)
@@ -115,7 +115,7 @@ def test_property_same_fit_as_scikit_learn_in_float64(
     reference = SklearnKMeans(n_clusters, init=init, n_init=1, tol=0.0).fit(
         X, sample_weight=weights
     )
-    with compile_policy.forced(mode, block_rows):
+    with execution.config_context(mode=mode, block_rows=block_rows):
         model = cl.KMeans(n_clusters, init=init, n_init=1, tol=0.0).fit(X, sample_weight=weights)
     if duplicates:
         # Equal points can make equal centres (in the initial ones, or when two empty
@@ -159,14 +159,14 @@ def test_property_float32_labels_agree_with_scikit_learn(n_samples, n_clusters, 
     X = X.astype(np.float32)
     init = X[:n_clusters]
     reference = SklearnKMeans(n_clusters, init=init, n_init=1, tol=0.0).fit(X)
-    with compile_policy.forced("graph", block_rows):
+    with execution.config_context(mode="graph", block_rows=block_rows):
         model = cl.KMeans(n_clusters, init=init, n_init=1, tol=0.0).fit(X)
     assert np.mean(model.labels_ == reference.labels_) >= 0.999
     np.testing.assert_allclose(model.inertia_, reference.inertia_, rtol=1e-4)
 
 
 # --------------------------------------------------------------------------- #
-# The compile policy
+# The execution settings
 # --------------------------------------------------------------------------- #
 def test_small_fits_run_eagerly_and_trace_nothing():
     digits = load_digits().data
@@ -182,7 +182,7 @@ def test_small_fits_run_eagerly_and_trace_nothing():
 @pytest.mark.slow
 def test_graph_mode_traces_once_for_every_size_and_k():
     cl.KMeans(3, random_state=0, n_init=1).fit(np.random.default_rng(0).normal(size=(300, 5)))
-    with compile_policy.forced("graph"):
+    with execution.config_context(mode="graph"):
         cl.KMeans(2, random_state=0).fit(np.random.default_rng(1).normal(size=(50, 5)))
         before = _traces()
         for k in range(2, 13):
@@ -196,7 +196,7 @@ def test_graph_mode_traces_once_for_every_size_and_k():
 @pytest.mark.slow
 def test_xla_compiles_once_per_bucket_of_k_and_never_per_n():
     digits = load_digits().data
-    with compile_policy.forced("xla", 256):
+    with execution.config_context(mode="xla", block_rows=256):
         before = _traces()
         for k in range(2, 13):
             core.lloyd(digits, digits[:k], max_iter=3)
@@ -246,7 +246,7 @@ def test_float32_far_from_the_origin_predict_and_score_agree_with_fit(mode):
     X, _ = make_blobs(n_samples=3000, centers=6, n_features=4, cluster_std=0.5, random_state=2)
     X = (X + 1e4).astype(np.float32)  # ||x||^2 ~ 4e8: the expanded formula needs centring
     init = X[[0, 500, 1000, 1500, 2000, 2500]]
-    with compile_policy.forced(mode):
+    with execution.config_context(mode=mode):
         model = cl.KMeans(6, init=init, n_init=1).fit(X)
         labels = model.predict(X)
         score = model.score(X)
@@ -275,7 +275,7 @@ def _stops_after_a_late_relocation():
 def test_inertia_is_that_of_the_reported_labels_after_a_late_relocation(mode):
     X, weights, init = _stops_after_a_late_relocation()
     reference = SklearnKMeans(7, init=init, n_init=1, tol=0.0).fit(X, sample_weight=weights)
-    with compile_policy.forced(mode, 16):
+    with execution.config_context(mode=mode, block_rows=16):
         model = cl.KMeans(7, init=init, n_init=1, tol=0.0).fit(X, sample_weight=weights)
     nearest = ((X[:, None] - model.cluster_centers_[None]) ** 2).sum(-1).argmin(1)
     assert not np.array_equal(nearest, model.labels_)  # the case the test is about
@@ -309,8 +309,8 @@ def test_equal_centres_give_every_point_to_the_first_of_them(mode):
     if mode == "sparse":
         source = SparseSource(scipy.sparse.csr_matrix(X), weights, 7)
     else:
-        with compile_policy.forced(mode, 512):
-            source = DataPasses(X, weights, None, compile_policy.plan(len(X), 7, 7))
+        with execution.config_context(mode=mode, block_rows=512):
+            source = DataPasses(X, weights, None, execution.plan(len(X), 7, 7))
     assignment = source.assign(centers)
     np.testing.assert_array_equal(assignment.labels, expected)
     np.testing.assert_array_equal(source.final(centers)[0], expected)

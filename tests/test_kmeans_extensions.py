@@ -10,7 +10,7 @@ from sklearn.datasets import load_digits, make_blobs
 from sklearn.exceptions import NotFittedError
 
 from clustering_lib import KMeans, core
-from clustering_lib.core import compile as compile_policy
+from clustering_lib.core import execution
 from clustering_lib.kmeans import DegenerateCentersWarning, InconsistentDistancesWarning
 
 
@@ -176,7 +176,7 @@ def test_relocated_empty_cluster_keeps_its_fixed_coordinate(mode):
     X = np.array([[0.0, 0.0], [0.1, 0.0], [0.2, 0.0], [5.0, 0.0], [5.1, 0.0], [9.0, 5.0]])
     init = np.array([[0.0, 0.0], [5.0, 0.0], [100.0, 7.0]])
     points = sp.csr_matrix(X) if mode == "sparse" else tf.constant(X)
-    with compile_policy.forced(None if mode == "sparse" else mode):
+    with execution.config_context(mode=None if mode == "sparse" else mode):
         result = core.run_lloyd(points, tf.ones([6], tf.float64), tf.constant(init),
                                 max_iter=300, tol=0.0, fixed_mask=[False, True])
     # Centre 2 starts empty and takes the farthest point, (9, 5), except its y = 7.

@@ -10,7 +10,8 @@ from sklearn.cluster import kmeans_plusplus
 from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.metrics import adjusted_rand_score
 
-from clustering_lib import KMeans, MiniBatchKMeans, core, make_topic_documents
+from clustering_lib import KMeans, MiniBatchKMeans, config_context, core, make_topic_documents
+from clustering_lib.core import execution
 from clustering_lib.core import sparse as sparse_engine
 
 
@@ -63,20 +64,21 @@ def test_same_random_state_gives_scikit_learns_fit():
 
 
 @pytest.mark.slow
-def test_small_blocks_give_the_same_results(monkeypatch):
+def test_small_blocks_give_the_same_results():
     X = _sparse_data(seed=4)
     init = X[:7].toarray()
     whole = sparse_engine.run_lloyd(X, np.ones(X.shape[0]), init, max_iter=50, tol=0.0)
     distances = sparse_engine.center_distances(X, init).numpy()
-    monkeypatch.setattr(sparse_engine, "MIN_BLOCK_ROWS", 1)
-    monkeypatch.setattr(sparse_engine, "BLOCK_BYTES", 8 * 7 * 16)  # 16 rows per block
-    assert sparse_engine.block_rows_for(7) == 16
-    blocked = sparse_engine.run_lloyd(X, np.ones(X.shape[0]), init, max_iter=50, tol=0.0)
+    # 16 rows per block
+    with config_context(sparse_min_block_rows=1, sparse_block_bytes=8 * 7 * 16):
+        assert execution.sparse_block_rows(7) == 16
+        blocked = sparse_engine.run_lloyd(X, np.ones(X.shape[0]), init, max_iter=50, tol=0.0)
+        blocked_distances = sparse_engine.center_distances(X, init).numpy()
+    assert execution.sparse_block_rows(7) > 16  # the settings come back
     np.testing.assert_array_equal(blocked.labels.numpy(), whole.labels.numpy())
     np.testing.assert_allclose(blocked.centers.numpy(), whole.centers.numpy(), rtol=1e-12)
     assert blocked.n_iter == whole.n_iter
-    np.testing.assert_allclose(sparse_engine.center_distances(X, init).numpy(), distances,
-                               rtol=1e-12)
+    np.testing.assert_allclose(blocked_distances, distances, rtol=1e-12)
 
 
 def test_empty_clusters_are_relocated_as_scikit_learn_does():

@@ -10,8 +10,7 @@ from sklearn.cluster import kmeans_plusplus
 from sklearn.datasets import make_blobs
 from sklearn.exceptions import NotFittedError
 
-from clustering_lib import KMeans, core
-from clustering_lib import minibatch as minibatch_module
+from clustering_lib import KMeans, config_context, core
 from clustering_lib.core import sparse
 from clustering_lib.datasets import load_mnist
 from clustering_lib.minibatch import MiniBatchKMeans, MiniBatchStep
@@ -140,13 +139,13 @@ def test_same_random_state_is_deterministic(blobs):
 
 
 @pytest.mark.slow
-def test_xla_and_plain_graph_steps_agree(blobs, monkeypatch):
+def test_xla_and_plain_graph_steps_agree(blobs):
     X = blobs.astype(np.float32)
     params = dict(batch_size=100, max_iter=2, max_no_improvement=None, random_state=0)
-    monkeypatch.setattr(minibatch_module, "XLA_AFTER_STEPS", 10**9)
-    graph = MiniBatchKMeans(6, **params).fit(X)
-    monkeypatch.setattr(minibatch_module, "XLA_AFTER_STEPS", 0)
-    xla = MiniBatchKMeans(6, **params).fit(X)
+    with config_context(minibatch_xla_after_steps=10**9):
+        graph = MiniBatchKMeans(6, **params).fit(X)
+    with config_context(minibatch_xla_after_steps=0):
+        xla = MiniBatchKMeans(6, **params).fit(X)
     np.testing.assert_allclose(xla.cluster_centers_, graph.cluster_centers_, rtol=1e-4,
                                atol=1e-4)
 

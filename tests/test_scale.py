@@ -25,7 +25,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 import clustering_lib as cl
 from clustering_course.memory import PeakMemory
-from clustering_lib.core import compile as compile_policy
+from clustering_lib.core import execution
 from clustering_lib.core.kmeans_parallel import (
     kmeans_parallel,
     round_capacity,
@@ -138,7 +138,7 @@ def test_memmap_and_dataset_give_the_in_memory_fit(tmp_path, dtype, mode, block_
     reference = cl.KMeans(8, init=init, n_init=1).fit(X)
     inputs = {"memmap": _memmap(X, tmp_path), "batches of 7": _dataset(X, 7),
               "batches of 256": _dataset(X, 256), "one batch": _dataset(X, 5000)}
-    with compile_policy.forced(mode, block_rows):
+    with execution.config_context(mode=mode, block_rows=block_rows):
         for name, data in inputs.items():
             model = cl.KMeans(8, init=init, n_init=1).fit(data)
             assert model.n_iter_ == reference.n_iter_, name
@@ -173,7 +173,7 @@ def test_empty_clusters_are_relocated_in_a_stream():
     X = _blobs(n=2000, centers=3, seed=1)
     init = np.concatenate([X[:3], np.full((2, X.shape[1]), 1e3)])
     reference = cl.KMeans(5, init=init, n_init=1, tol=0.0).fit(X)
-    with compile_policy.forced("graph", 300):
+    with execution.config_context(mode="graph", block_rows=300):
         model = cl.KMeans(5, init=init, n_init=1, tol=0.0).fit(_dataset(X, 128))
     np.testing.assert_allclose(model.cluster_centers_, reference.cluster_centers_, atol=1e-10)
     np.testing.assert_array_equal(model.labels_, reference.labels_)
@@ -270,7 +270,7 @@ def test_stateless_uniform_depends_only_on_seed_round_and_row():
 
 def _parallel_init(X, batch_size=None, mode=None, block_rows=None, seed=0):
     source = ArrayRows(X) if batch_size is None else DatasetRows(_dataset(X, batch_size))
-    with compile_policy.forced(mode, block_rows):
+    with execution.config_context(mode=mode, block_rows=block_rows):
         summary = summarize(source)
         data = StreamedPasses(source, summary, 8, summary.mean)
         return kmeans_parallel(data, 8, random_state=seed)

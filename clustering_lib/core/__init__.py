@@ -5,9 +5,10 @@ Where things are:
 * :mod:`.validation`: arrays and tensors in, clear ``ValueError``/``TypeError`` out.
 * :mod:`.kernels`: the arithmetic on one block of points (nearest centre, float64
   per-cluster sums, means, relocation of empty clusters).
-* :mod:`.compile`: the compile policy: eager, one traced graph, or XLA kernels of fixed
-  block shape, chosen by the size of the problem; nothing recompiles per number of
-  points, and XLA once per bucket of k.
+* :mod:`.execution`: the execution settings, in one place: block sizes, threads, the
+  choice between eager execution, one traced graph and XLA kernels of fixed block shape
+  (by the size of the problem; nothing recompiles per number of points, and XLA once
+  per bucket of k), changed for a block of code by :func:`config_context`.
 * :mod:`.passes`: passes over the data block by block (memory O(block x k)).
 * :mod:`.lloyd`: Lloyd's algorithm, one pass per iteration, scikit-learn's stopping
   rule and empty-cluster relocation.
@@ -29,7 +30,7 @@ from .assignment import (
     pairwise_squared_distances,
     update_centroids,
 )
-from .compile import compile_counts
+from .execution import compile_counts, config_context, get_config
 from .kernels import cluster_means, unit_rows
 from .kmeans_parallel import sample_rows
 from .lloyd import IterationInfo, LloydResult, lloyd, run_lloyd
@@ -56,6 +57,8 @@ __all__ = [
     "cluster_means",
     "cluster_sums",
     "compile_counts",
+    "config_context",
+    "get_config",
     "kmeans_plusplus",
     "kmeans_plusplus_indices",
     "lloyd",

@@ -7,7 +7,7 @@ Two layers, as in the rest of :mod:`clustering_lib.core`:
 * :func:`nearest_centers`, :func:`center_distances` and :func:`cluster_sums` take
   checked input (a float ndarray, memory map or tensor; or a SciPy sparse matrix,
   handled by :mod:`.sparse`) and are what the estimators call. They run block by
-  block under the compile policy, so memory stays O(block x k) besides the output.
+  block under the execution settings, so memory stays O(block x k) besides the output.
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ import numpy as np
 import scipy.sparse
 import tensorflow as tf
 
-from . import compile as compile_policy
-from . import kernels, passes
+from . import execution, kernels, passes
 from .validation import (
     as_float_tensor,
     check_n_clusters,
@@ -35,10 +34,6 @@ __all__ = [
     "pairwise_squared_distances",
     "update_centroids",
 ]
-
-#: Rows per block of :func:`center_distances` (its output is n x k anyway).
-DISTANCE_BLOCK_ROWS = 4096
-
 
 def nearest_centers(points: Any, centers: Any, offset: Any = None) -> tuple[tf.Tensor, tf.Tensor]:
     """Nearest centre of each point and the squared distance to it (checked input).
@@ -61,7 +56,7 @@ def nearest_centers(points: Any, centers: Any, offset: Any = None) -> tuple[tf.T
     if offset is not None:
         offset = tf.convert_to_tensor(offset, dtype)
         centers = centers - offset
-    plan = compile_policy.plan(points.shape[0], points.shape[1], int(centers.shape[0]))
+    plan = execution.plan(points.shape[0], points.shape[1], int(centers.shape[0]))
     return passes.label_pass(points, offset, centers, plan)
 
 
@@ -78,7 +73,9 @@ def center_distances(points: Any, centers: Any, squared: bool = False) -> tf.Ten
 
         return sparse.center_distances(points, centers, squared=squared)
     dtype = tf.as_dtype(points.dtype)
-    result = passes.distance_pass(points, tf.convert_to_tensor(centers, dtype), DISTANCE_BLOCK_ROWS)
+    result = passes.distance_pass(
+        points, tf.convert_to_tensor(centers, dtype), execution.get_config().distance_block_rows
+    )
     if not squared:
         result = tf.sqrt(result)
     return tf.cast(result, dtype)

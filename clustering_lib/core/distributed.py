@@ -28,7 +28,6 @@ import collections
 import concurrent.futures
 import functools
 import math
-import os
 import weakref
 from collections.abc import Sequence
 from typing import Any, NamedTuple
@@ -36,8 +35,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import tensorflow as tf
 
-from . import passes
-from .compile import BlockPlan
+from . import execution, passes
+from .execution import BlockPlan
 
 __all__ = ["Chunk", "Group", "ReplicaRunner", "check_strategy_devices"]
 
@@ -251,8 +250,7 @@ def _run_here(kernel, name, groups, constants, visit, padded_clusters, n_feature
     XLA kernels run on one thread each, so (as the in-memory passes do) one block per
     thread TensorFlow may use (its intra-op setting, or the cores) is in flight.
     """
-    threads = max(1, tf.config.threading.get_intra_op_parallelism_threads()
-                  or os.cpu_count() or 1)
+    threads = execution.thread_count()
 
     def call(chunk):
         outputs = kernel(chunk.rows, chunk.weights, tf.constant(chunk.n_valid, tf.int32),
@@ -278,13 +276,16 @@ def _run_here(kernel, name, groups, constants, visit, padded_clusters, n_feature
             visit(group, [outputs[0][:n]], [outputs[1][:n]])
 
     pending: collections.deque = collections.deque()
-    with concurrent.futures.ThreadPoolExecutor(threads) as pool:
+    pool = execution.thread_pool()
+    try:
         for group in groups:
             pending.append((group, pool.submit(call, group.chunks[0])))
             if len(pending) > threads:
                 take(*pending.popleft())
         while pending:
             take(*pending.popleft())
+    finally:  # on an error, let the blocks in flight finish before the data goes
+        concurrent.futures.wait([future for _, future in pending])
     if name == "assign":
         return [sums, inertia]
     return [inertia] if name == "final" else []

@@ -39,9 +39,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import seeding
+from . import execution, seeding
 from .lloyd import run_lloyd
-from .streaming import StreamedPasses, host_block_rows, row_source
+from .streaming import StreamedPasses, row_source
 
 __all__ = [
     "ParallelInit",
@@ -173,7 +173,7 @@ def sample_rows(X: Any, size: int, random_state: Any = None,
         blocks, dtype = X.host_blocks("sampling rows"), X.dtype
     else:
         source = row_source(X, sample_weight)
-        blocks, dtype = source.blocks(host_block_rows(source.n_features)), source.dtype
+        blocks, dtype = source.blocks(execution.host_block_rows(source.n_features)), source.dtype
     seed = _seed_of(_random_state(random_state))
     _, rows = _smallest_keys(blocks, int(size), seed, stream=0)
     return rows.astype(dtype)

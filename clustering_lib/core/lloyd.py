@@ -24,8 +24,7 @@ import numpy as np
 import scipy.sparse
 import tensorflow as tf
 
-from . import compile as compile_policy
-from . import passes
+from . import execution, passes
 from .validation import (
     as_float_tensor,
     check_n_clusters,
@@ -189,7 +188,7 @@ def run_lloyd(
         fixed_mask = np.asarray(fixed_mask, dtype=bool)
         if not fixed_mask.any():
             fixed_mask = None
-    plan = compile_policy.plan(n_samples, n_features, len(centers))
+    plan = execution.plan(n_samples, n_features, len(centers))
     data = passes.DataPasses(points, weights, offset, plan)
     return lloyd_on(
         data, centers, max_iter=max_iter, tol=tol, spherical=spherical,

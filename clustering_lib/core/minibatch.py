@@ -21,23 +21,15 @@ arrays given to ``partial_fit``.
 
 from __future__ import annotations
 
-import functools
 from typing import Any, NamedTuple
 
 import numpy as np
 import tensorflow as tf
 
 from . import kernels, sparse
-from .compile import count_trace
+from .execution import count_trace, kernel_cache
 
 __all__ = ["MiniBatchStep", "StepResult", "minibatch_update"]
-
-#: Steps a fit runs in a plain graph before switching to XLA (dense batches of a fixed
-#: size only): XLA makes a step faster, but compiling takes 0.3-0.4 s once per shape,
-#: which a short fit does not earn back. Measured on 2 CPU cores, float32, batches of
-#: 1024: MNIST (10,000 x 784, k=10) 3.2-3.5 ms per step in a graph, 1.5-2.0 ms with XLA.
-XLA_AFTER_STEPS = 100
-
 
 class StepResult(NamedTuple):
     """What one update reports (Python floats)."""
@@ -163,7 +155,7 @@ def _sampled_update(data, rows, weights, centers, counts, reassign, candidates, 
     return minibatch_update(batch, weights, centers, counts, reassign, candidates, ratio)
 
 
-@functools.cache
+@kernel_cache
 def _compiled(sampled: bool, is_sparse: bool, jit_compile: bool):
     """The update as a tf.function; traced once per dtype (and batch shape under XLA)."""
     function = _sampled_update if sampled else minibatch_update

@@ -18,17 +18,15 @@ is three operations.
 
 from __future__ import annotations
 
-import concurrent.futures
 import dataclasses
 import functools
-import os
 from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 import tensorflow as tf
 
-from . import kernels
-from .compile import BlockPlan, count_trace
+from . import execution, kernels
+from .execution import BlockPlan, count_trace
 
 __all__ = [
     "AssignmentPass",
@@ -272,7 +270,7 @@ def block_kernel(
 _GRAPH_PLAN = BlockPlan("graph", 0, 0)
 
 
-@functools.cache
+@execution.kernel_cache
 def _compiled_kernel(
     name: str, plan: BlockPlan, dtype: tf.DType, n_features: int, options: KernelOptions
 ):
@@ -317,22 +315,9 @@ def _map_blocks(function, n_samples: int, plan: BlockPlan) -> list:
     added in that order are the same on any number of cores.
     """
     blocks = list(_blocks(n_samples, plan))
-    threads = tf.config.threading.get_intra_op_parallelism_threads() or os.cpu_count() or 1
-    if plan.mode != "xla" or len(blocks) == 1 or threads == 1:
+    if plan.mode != "xla" or len(blocks) == 1 or execution.thread_count() == 1:
         return [function(start, stop) for start, stop in blocks]
-    return list(_pool(threads).map(lambda block: function(*block), blocks))
-
-
-@functools.cache
-def _pool(threads: int) -> concurrent.futures.ThreadPoolExecutor:
-    """One pool of worker threads per thread count, kept for the whole process."""
-    return concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="clustering_lib")
-
-
-#: Dense in-memory data up to this size is converted to TensorFlow once per fit, block by
-#: block (one copy, as scikit-learn's centred copy); larger data, memory maps and data
-#: sources are converted a block at a time on every pass.
-CACHED_BLOCKS_MAX_BYTES = 2**31
+    return list(execution.thread_pool().map(lambda block: function(*block), blocks))
 
 
 def repeated_rows(centers: np.ndarray) -> np.ndarray | None:
@@ -449,7 +434,7 @@ class DataPasses:
         self._keep_blocks = (
             plan.mode != "eager"
             and type(points) is np.ndarray  # not a memory map, not a tensor
-            and points.nbytes <= CACHED_BLOCKS_MAX_BYTES
+            and points.nbytes <= execution.get_config().cached_blocks_max_bytes
         )
         if plan.mode == "eager":
             centred = tf.convert_to_tensor(points, self.dtype) - self.offset

@@ -18,8 +18,7 @@ import numpy as np
 import scipy.sparse
 import tensorflow as tf
 
-from . import compile as compile_policy
-from . import kernels
+from . import execution, kernels
 from .validation import (
     as_float_tensor,
     check_n_clusters,
@@ -33,10 +32,6 @@ __all__ = [
     "random_init",
     "random_init_indices",
 ]
-
-#: Rows per block when scoring the candidates of k-means++ against every point.
-SEEDING_BLOCK_ROWS = 2**18
-
 
 def _distances64(centers, points, offset):
     """Squared distances in float64 (scikit-learn upcasts float32 here too), computed
@@ -68,11 +63,9 @@ def _candidate_potentials(points, weights, closest, candidates, offset, block_ro
     )[1]
 
 
-def _kmeans_plusplus_loop(
-    points, weights, first_index, uniforms, offset, block_rows=SEEDING_BLOCK_ROWS
-):
+def _kmeans_plusplus_loop(points, weights, first_index, uniforms, offset, block_rows):
     """Greedy k-means++ given pre-drawn random numbers (one row per further centre)."""
-    compile_policy.count_trace("kmeans_plusplus")
+    execution.count_trace("kmeans_plusplus")
     n_samples = tf.shape(points, out_type=tf.int64)[0]
     n_clusters = tf.shape(uniforms)[0] + 1
     weights64 = tf.cast(weights, tf.float64)
@@ -151,9 +144,10 @@ def _kmeans_plusplus_eager(operands, first_index, uniforms):
     return np.asarray(indices, np.int64)
 
 
-@functools.cache
-def _kmeans_plusplus_graph(dtype: tf.DType):
-    """The k-means++ loop as one graph for any number of points and centres."""
+@execution.kernel_cache
+def _kmeans_plusplus_graph(dtype: tf.DType, block_rows: int):
+    """The k-means++ loop as one graph for any number of points and centres, scoring the
+    candidates against blocks of ``block_rows`` points."""
     signature = [
         tf.TensorSpec([None, None], dtype),
         tf.TensorSpec([None], dtype),
@@ -161,7 +155,10 @@ def _kmeans_plusplus_graph(dtype: tf.DType):
         tf.TensorSpec([None, None], tf.float64),
         tf.TensorSpec([None], tf.float64),
     ]
-    return tf.function(_kmeans_plusplus_loop, input_signature=signature)
+    return tf.function(
+        functools.partial(_kmeans_plusplus_loop, block_rows=block_rows),
+        input_signature=signature,
+    )
 
 
 def kmeans_plusplus_indices(
@@ -199,7 +196,7 @@ def kmeans_plusplus_indices(
     for row in uniforms:
         row[:] = rng.uniform(size=n_local_trials)
     offset = np.zeros(points.shape[1]) if offset is None else np.asarray(offset, np.float64)
-    mode = compile_policy.seeding_mode(points.shape[0], n_clusters, SEEDING_BLOCK_ROWS)
+    mode = execution.seeding_mode(points.shape[0], n_clusters)
     if mode == "eager":
         operands = None if cache is None else cache.get("kmeans_plusplus")
         if operands is None:
@@ -207,7 +204,7 @@ def kmeans_plusplus_indices(
             if cache is not None:
                 cache["kmeans_plusplus"] = operands
         return _kmeans_plusplus_eager(operands, int(first), uniforms)
-    loop = _kmeans_plusplus_graph(points.dtype)
+    loop = _kmeans_plusplus_graph(points.dtype, execution.get_config().seeding_block_rows)
     indices = loop(
         points, weights, tf.constant(first, tf.int64), tf.constant(uniforms),
         tf.constant(offset),

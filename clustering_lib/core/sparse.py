@@ -26,7 +26,6 @@ same data (barring exact ties).
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -34,7 +33,8 @@ import numpy as np
 import scipy.sparse as sp
 import tensorflow as tf
 
-from .compile import count_trace
+from . import execution
+from .execution import count_trace
 from .lloyd import IterationInfo, LloydResult, lloyd_on
 from .passes import AssignmentPass, repeated_rows
 
@@ -50,12 +50,6 @@ __all__ = [
     "rows_as_dense",
     "run_lloyd",
 ]
-
-#: Bytes of scores (block_rows x n_clusters, float64) one block may hold.
-BLOCK_BYTES = 2**23
-MIN_BLOCK_ROWS = 256
-MAX_BLOCK_ROWS = 2**16
-
 
 class SparseRows(NamedTuple):
     """A CSR matrix as tensors: row ``i`` holds ``values[row_splits[i]:row_splits[i + 1]]``
@@ -93,13 +87,6 @@ def as_sparse_rows(points: Any, dtype: Any = None) -> SparseRows:
         tf.constant(matrix.data.astype(dtype, copy=False)),
         tf.constant(matrix.shape[1], tf.int64),
     )
-
-
-def block_rows_for(n_clusters: int) -> int:
-    """Rows per block: about ``BLOCK_BYTES`` of float64 scores, a power of two."""
-    rows = BLOCK_BYTES // (8 * max(n_clusters, 1))
-    rows = 2 ** int(np.log2(max(rows, 1)))
-    return max(MIN_BLOCK_ROWS, min(MAX_BLOCK_ROWS, rows))
 
 
 # --------------------------------------------------------------------------- #
@@ -255,7 +242,7 @@ def _rows_spec(dtype):
     )
 
 
-@functools.cache
+@execution.kernel_cache
 def _compiled(name: str, dtype: tf.DType):
     """The compiled pass ``name`` for data of ``dtype``: traced once, for every shape."""
     rows = _rows_spec(dtype)
@@ -449,7 +436,7 @@ def nearest_centers(points: Any, centers: tf.Tensor) -> tuple[tf.Tensor, tf.Tens
     rows = as_sparse_rows(points)
     centers = tf.cast(centers, rows.dtype)
     weights = tf.zeros([rows.n_samples], rows.dtype)
-    block = tf.constant(block_rows_for(int(centers.shape[0])), tf.int64)
+    block = tf.constant(execution.sparse_block_rows(int(centers.shape[0])), tf.int64)
     labels, distances, _ = _compiled("final", rows.dtype)(rows, weights, centers, block)
     return labels, distances
 
@@ -458,7 +445,7 @@ def center_distances(points: Any, centers: tf.Tensor, squared: bool = False) -> 
     """(n, k) Euclidean distances in float64 (squared with ``squared=True``); exactly 0
     for a row equal to a centre."""
     rows = as_sparse_rows(points)
-    block = tf.constant(block_rows_for(int(centers.shape[0])), tf.int64)
+    block = tf.constant(execution.sparse_block_rows(int(centers.shape[0])), tf.int64)
     distances = _compiled("distances", rows.dtype)(rows, tf.cast(centers, rows.dtype), block)
     return distances if squared else tf.sqrt(distances)
 
@@ -468,7 +455,7 @@ def cluster_sums(
 ) -> tuple[tf.Tensor, tf.Tensor]:
     """Per-cluster sums of ``w x`` (float64, (k, d)) and of ``w`` (float64, (k,))."""
     rows, weights = _rows_and_weights(points, weights)
-    block = tf.constant(block_rows_for(n_clusters), tf.int64)
+    block = tf.constant(execution.sparse_block_rows(n_clusters), tf.int64)
     labels = tf.cast(tf.convert_to_tensor(labels), tf.int32)
     return _compiled("sums", rows.dtype)(rows, weights, labels, tf.constant(n_clusters), block)
 
@@ -489,7 +476,7 @@ def kmeans_plusplus_indices(
     uniforms = np.empty((n_clusters - 1, n_local_trials))
     for row in uniforms:  # one centre at a time, in scikit-learn's order
         row[:] = rng.uniform(size=n_local_trials)
-    block = tf.constant(block_rows_for(n_local_trials), tf.int64)
+    block = tf.constant(execution.sparse_block_rows(n_local_trials), tf.int64)
     indices = _compiled("kmeans_plusplus", rows.dtype)(
         rows, weights, tf.constant(first, tf.int64), tf.constant(uniforms), block
     )
@@ -523,7 +510,7 @@ class SparseSource:
         self.n_samples = self.rows.n_samples
         self.n_features = int(self.rows.n_features)
         self.offset_array = np.zeros(self.n_features, self.dtype.as_numpy_dtype)
-        self.block = tf.constant(block_rows_for(n_clusters), tf.int64)
+        self.block = tf.constant(execution.sparse_block_rows(n_clusters), tf.int64)
 
     def assign(self, centers: np.ndarray, with_inertia: bool = False) -> AssignmentPass:
         kept = _first_of_equal_centers(centers)

@@ -57,7 +57,7 @@ import numpy as np
 import scipy.sparse
 import tensorflow as tf
 
-from . import compile as compile_policy
+from . import execution
 from .distributed import Group, ReplicaRunner
 from .passes import AssignmentPass, KernelOptions, padded_centers
 
@@ -72,24 +72,6 @@ __all__ = [
     "row_source",
     "summarize",
 ]
-
-#: Most rows per replica and kernel call. The compile policy's blocks (up to 65,536
-#: rows) are sized for in-memory data; a streamed pass also holds each block as a
-#: NumPy array and a tensor, and the allocator keeps the freed temporaries of the
-#: largest block. Measured (5,000,000 x 16 float32 memmap, k=16, XLA, 2 loaded
-#: cores): peak anonymous memory 75 MiB above the process after import with blocks of
-#: 16,384 rows, 106 MiB with 65,536, at about the same speed.
-STREAM_BLOCK_ROWS = 2**14
-
-#: Bytes of float64 values per block of the passes that run no kernel (statistics,
-#: sampling): small, so that the temporaries of a block stay small.
-HOST_BLOCK_BYTES = 2**20
-
-
-def host_block_rows(n_features: int | None) -> int:
-    """Rows per block of a pass that runs no kernel: about ``HOST_BLOCK_BYTES`` in float64."""
-    return max(1024, HOST_BLOCK_BYTES // (8 * (n_features or 16)))
-
 
 def label_dtype(n_clusters: int) -> np.dtype:
     """The narrowest integer type for labels below ``n_clusters``: labels of every row
@@ -317,7 +299,7 @@ def summarize(source, progress: PassProgress | None = None) -> DataSummary:
     mean = variance_sum = None
     weight_total = 0.0
     progress.start("reading the data", source.n_samples)
-    for start, block, weights in source.blocks(host_block_rows(source.n_features)):
+    for start, block, weights in source.blocks(execution.host_block_rows(source.n_features)):
         block64 = block.astype(np.float64)
         if isinstance(source, ArrayRows) and not np.isfinite(block64).all():
             bad = start + int(np.flatnonzero(~np.isfinite(block64).all(axis=1))[0])
@@ -454,7 +436,7 @@ class StreamedPasses:
     summary : DataSummary
         From :func:`summarize` (the source's first pass).
     n_clusters : int
-        Number of centres (sets the block shape, see :func:`~.compile.plan`).
+        Number of centres (sets the block shape, see :func:`~.execution.plan`).
     offset : array of shape (n_features,)
         Subtracted from every block as it is read (the data's mean).
     runner : ReplicaRunner, optional
@@ -477,19 +459,19 @@ class StreamedPasses:
         self.plan = self.plan_for(n_clusters)
         self.n_passes = 0
 
-    def plan_for(self, n_centers: int) -> compile_policy.BlockPlan:
+    def plan_for(self, n_centers: int) -> execution.BlockPlan:
         """The compile plan for a pass against ``n_centers`` centres (blocks of at most
-        ``STREAM_BLOCK_ROWS`` rows)."""
-        plan = compile_policy.plan(self.n_samples, self.n_features, n_centers)
+        the setting ``stream_block_rows`` rows)."""
+        plan = execution.plan(self.n_samples, self.n_features, n_centers)
         if plan.mode == "eager":
             return plan
-        rows = min(plan.block_rows, STREAM_BLOCK_ROWS)
+        rows = min(plan.block_rows, execution.get_config().stream_block_rows)
         return dataclasses.replace(plan, block_rows=rows, chunk_rows=min(plan.chunk_rows, rows))
 
     # ------------------------------------------------------------------ #
     # Reading
     # ------------------------------------------------------------------ #
-    def groups(self, plan: compile_policy.BlockPlan, label: str) -> Iterator[Group]:
+    def groups(self, plan: execution.BlockPlan, label: str) -> Iterator[Group]:
         """One pass: groups of ``n_replicas x chunk_rows`` rows, split between replicas."""
         runner = self.runner
         chunk = runner.chunk_rows(plan, self.n_samples, runner.n_replicas)
@@ -506,12 +488,12 @@ class StreamedPasses:
         Every worker reads every row (the work is small, and needs no exchange)."""
         self.n_passes += 1
         self.progress.start(label, self.n_samples)
-        for block in self.source.blocks(host_block_rows(self.n_features)):
+        for block in self.source.blocks(execution.host_block_rows(self.n_features)):
             yield block
             self.progress.advance(len(block[1]))
         self.progress.finish()
 
-    def centers_tensors(self, centers: np.ndarray, plan: compile_policy.BlockPlan):
+    def centers_tensors(self, centers: np.ndarray, plan: execution.BlockPlan):
         return padded_centers(np.asarray(centers, self.dtype), plan)
 
     # ------------------------------------------------------------------ #
@@ -524,7 +506,7 @@ class StreamedPasses:
                              weighted=self.source.weights is not None, inertia=inertia)
 
     def _run(self, name: str, centers: np.ndarray, visit: Callable, label: str,
-             plan: compile_policy.BlockPlan | None = None, inertia: bool = True):
+             plan: execution.BlockPlan | None = None, inertia: bool = True):
         plan = plan or self.plan
         padded, norms = self.centers_tensors(centers, plan)
         return self.runner.run_pass(
@@ -561,7 +543,7 @@ class StreamedPasses:
         return total
 
     def label_pass(self, centers: np.ndarray, visit: Callable, label: str = "labelling",
-                   plan: compile_policy.BlockPlan | None = None) -> None:
+                   plan: execution.BlockPlan | None = None) -> None:
         """One pass of nearest centres: ``visit(group, labels, squared_distances)`` per
         group, with one array per local replica's chunk, cut to its valid rows
         (distances from the differences, in the data's dtype)."""

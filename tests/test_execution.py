@@ -1,0 +1,105 @@
+"""The execution settings: one module, changed for a block of code by ``config_context``."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits, make_blobs
+
+import clustering_lib as cl
+from clustering_lib.core import execution
+
+
+def test_config_context_changes_settings_for_the_block_only():
+    default = cl.get_config()
+    with cl.config_context(mode="graph", block_rows=512) as inside:
+        assert cl.get_config() is inside
+        assert (inside.mode, inside.block_rows) == ("graph", 512)
+        assert inside.block_bytes == default.block_bytes  # the rest stay as they are
+        with cl.config_context(block_rows=64):
+            assert (cl.get_config().mode, cl.get_config().block_rows) == ("graph", 64)
+        assert cl.get_config().block_rows == 512
+    assert cl.get_config() == default
+
+
+def test_config_context_restores_the_settings_after_an_exception():
+    default = cl.get_config()
+    with pytest.raises(RuntimeError, match="inside"), cl.config_context(mode="eager"):
+        raise RuntimeError("inside")
+    assert cl.get_config() == default
+
+
+@pytest.mark.parametrize(
+    ("changes", "error", "message"),
+    [
+        ({"block_size": 4}, TypeError, r"unknown settings \['block_size'\]"),
+        ({"mode": "jit"}, ValueError, "mode must be None, 'eager', 'graph' or 'xla'"),
+        ({"block_rows": 0}, ValueError, "block_rows must be an int >= 1 or None, got 0"),
+        ({"threads": 2.5}, ValueError, "threads must be an int >= 1 or None"),
+        ({"block_bytes": None}, ValueError, "block_bytes must be an int >= 1, got None"),
+        ({"minibatch_xla_after_steps": -1}, ValueError, "must be an int >= 0"),
+    ],
+)
+def test_config_context_rejects_bad_settings(changes, error, message):
+    default = cl.get_config()
+    with pytest.raises(error, match=message), cl.config_context(**changes):
+        pass  # pragma: no cover
+    assert cl.get_config() == default
+
+
+def test_plan_follows_the_settings():
+    assert execution.plan(1797, 64, 10).mode == "eager"
+    with cl.config_context(eager_max_work=1000):
+        plan = execution.plan(1797, 64, 10)
+    assert plan.mode == "xla" and plan.padded_clusters == 12
+    with cl.config_context(mode="graph", block_rows=100):
+        assert execution.plan(1797, 64, 10) == execution.BlockPlan("graph", 100, 10)
+    with cl.config_context(threads=1):
+        one_thread = execution.plan(2**18, 8, 100).block_rows
+    with cl.config_context(threads=4):
+        four_threads = execution.plan(2**18, 8, 100).block_rows
+    assert one_thread == 4 * four_threads  # one block per thread
+
+
+def test_one_thread_pool_sized_by_the_setting():
+    pool = execution.thread_pool()
+    assert execution.thread_pool() is pool
+    with cl.config_context(threads=3):
+        assert execution.thread_count() == 3
+        assert execution.thread_pool()._max_workers == 3
+    assert execution.thread_pool()._max_workers == execution.thread_count()
+
+
+def test_kernel_cache_is_bounded():
+    @execution.kernel_cache
+    def build(key):
+        return object()
+
+    first = build(0)
+    assert build(0) is first
+    for key in range(1, cl.get_config().kernel_cache_size + 1):
+        build(key)
+    assert build.cache_info().currsize == cl.get_config().kernel_cache_size
+    assert build(0) is not first  # the least recently used kernel went first
+
+
+@pytest.mark.parametrize("mode", ["eager", "graph", "xla"])
+def test_kmedoids_and_nmf_run_in_every_mode_with_the_same_results(mode):
+    X, _ = make_blobs(200, centers=4, n_features=5, random_state=0)
+    medoids = cl.KMedoids(4, random_state=0).fit(X)
+    digits = load_digits().data[:300]
+    nmf = cl.NMF(5, random_state=0, max_iter=50).fit(digits)
+    with cl.config_context(mode=mode):
+        medoids_mode = cl.KMedoids(4, random_state=0).fit(X)
+        nmf_mode = cl.NMF(5, random_state=0, max_iter=50).fit(digits)
+    np.testing.assert_array_equal(medoids_mode.medoid_indices_, medoids.medoid_indices_)
+    np.testing.assert_array_equal(medoids_mode.labels_, medoids.labels_)
+    np.testing.assert_allclose(nmf_mode.components_, nmf.components_, rtol=1e-3, atol=1e-6)
+    assert nmf_mode.n_iter_ == nmf.n_iter_
+
+
+def test_minibatch_steps_switch_to_xla_after_the_setting():
+    assert not execution.minibatch_xla(0)
+    assert execution.minibatch_xla(cl.get_config().minibatch_xla_after_steps)
+    with cl.config_context(mode="graph"):
+        assert not execution.minibatch_xla(10**6)
+    with cl.config_context(mode="xla"):
+        assert execution.minibatch_xla(0)
