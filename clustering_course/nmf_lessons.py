@@ -12,9 +12,12 @@ Each check calls the student's function on a few cases, compares its answer with
 ``scipy.optimize.nnls`` (Lawson and Hanson's active-set algorithm) and, when they differ, says
 which typical mistake the answer looks like: a negative code, least squares clipped at zero, the
 parts matrix used the wrong way round (a transposed answer when ``H`` is square, an error about
-shapes when it is not), a feasible but not the nearest candidate, a step size that makes the
-iteration diverge. The cone-codes check compares the distances that the codes reach, not the
-codes themselves: with dependent parts several codes reach the same nearest point.
+shapes when it is not), a feasible but not the nearest candidate, the parts with negative
+least-squares codes dropped and the rest fitted again, a step size that makes the iteration
+diverge, a step that ignores the scale of the parts (too small for small parts: the check then
+runs the case again, scaled, to tell). The cone-codes check compares the distances that the
+codes reach, not the codes themselves: with dependent parts several codes reach the same nearest
+point.
 """
 
 from __future__ import annotations
@@ -179,7 +182,26 @@ def _cone_cases() -> list[tuple[str, np.ndarray, np.ndarray]]:
          np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [1.0, 1.0, 1.0]])),
         ("4 random parts in 6-D, a random non-negative x outside their cone",
          rng.uniform(size=6), rng.uniform(size=(4, 6))),
+        ("3 parts in 4-D: least squares gives parts 1 and 2 negative codes, yet part 1 "
+         "belongs to the nearest point of the cone", np.array([0.40, 0.01, 0.26, 0.42]),
+         np.array([[0.66, 0.25, 0.77, 0.21], [0.83, 0.06, 0.83, 0.16],
+                   [0.38, 0.32, 0.69, 0.18]])),
     ]
+
+
+def _drop_and_refit(x: np.ndarray, H: np.ndarray) -> np.ndarray:
+    """A classic wrong answer: drop the parts with negative least-squares codes, fit again.
+
+    Repeated until no code is negative; the parts dropped once are never brought back.
+    """
+    kept = np.arange(len(H))
+    while len(kept):
+        w = np.zeros(len(H))
+        w[kept] = _lstsq_codes(x, H[kept])
+        if w[kept].min() >= 0:
+            return w
+        kept = kept[w[kept] >= 0]
+    return np.zeros(len(H))
 
 
 def check_cone_codes(cone_codes: Callable[[np.ndarray, np.ndarray], Any]) -> None:
@@ -230,6 +252,12 @@ def check_cone_codes(cone_codes: Callable[[np.ndarray, np.ndarray], Any]) -> Non
                 hint = ("these are the least-squares codes with the negative ones set to 0. "
                         "Once a code is fixed at 0, the other codes must be fitted again "
                         "without that part: clipping keeps their old values.")
+            elif np.allclose(w, _drop_and_refit(x, H), atol=1e-6):
+                hint = ("these codes come from dropping the parts whose least-squares codes "
+                        "are negative and fitting the rest again. A negative code in the fit "
+                        "with all parts does not mean that the part is unused at the nearest "
+                        "point of the cone: a code's sign changes when other parts leave the "
+                        "fit. Dropping by sign is a guess; compare every feasible candidate.")
             elif H.shape[0] == H.shape[1] and np.allclose(w, _reference(x, H.T), atol=1e-6):
                 hint = ("these are the codes for the transposed parts matrix: the reconstruction "
                         "is w @ H (a combination of the rows of H), so the system to solve has "
@@ -248,7 +276,42 @@ def _pg_cases() -> list[tuple[str, np.ndarray, np.ndarray]]:
          np.array([[1.0, 1.0], [3.0, 0.5], [0.0, 2.0]]), np.array([[10.0, 0.0], [1.0, 1.0]])),
         ("300 random rows, 6 random parts in 20-D", rng.uniform(size=(300, 20)),
          rng.uniform(size=(6, 20))),
+        ("small parts, 0.1 x (1, 0.3) and 0.1 x (0.35, 1), in 2-D: the entries of H H^T are "
+         "of order 0.01", 0.1 * np.array([[0.2, 1.0], [1.0, 0.5], [0.6, 0.6]]),
+         0.1 * np.array([[1.0, 0.3], [0.35, 1.0]])),
     ]
+
+
+def _pg_converged(W: np.ndarray, X: np.ndarray, H: np.ndarray, expected: np.ndarray) -> bool:
+    """Every row of W @ H within 1e-6 (relative) of the distance that the exact codes reach."""
+    distance = np.linalg.norm(X - W @ H, axis=1)
+    return bool(np.all(distance <= np.linalg.norm(X - expected @ H, axis=1) * (1 + 1e-6) + 1e-9))
+
+
+def _converges_rescaled(function: Callable[..., Any], X: np.ndarray, H: np.ndarray,
+                        expected: np.ndarray, n_steps: int) -> float | None:
+    """The largest eigenvalue of H H^T at which ``function`` converges on this case, or None.
+
+    Scaling X and H by one factor leaves the exact codes unchanged, and so leaves unchanged the
+    iterates of a step that adapts to the parts. An answer that comes within 1e-6 of the exact
+    distances (relative to each row's norm) on the case scaled to a largest eigenvalue of 0.1,
+    1, 10 or 100, but not as given, has a step that ignores the scale.
+    """
+    largest = float(np.linalg.eigvalsh(H @ H.T).max())
+    for target in (0.1, 1.0, 10.0, 100.0):
+        factor = np.sqrt(target / largest)
+        X_scaled, H_scaled = X * factor, H * factor
+        try:
+            W = np.asarray(function(X_scaled.copy(), H_scaled.copy(), n_steps), dtype=float)
+        except Exception:  # any failure here just means no diagnosis
+            return None
+        if W.shape != expected.shape or not np.isfinite(W).all() or W.min() < -1e-9:
+            continue
+        excess = (np.linalg.norm(X_scaled - W @ H_scaled, axis=1)
+                  - np.linalg.norm(X_scaled - expected @ H_scaled, axis=1))
+        if np.all(excess <= 1e-6 * np.linalg.norm(X_scaled, axis=1)):
+            return target
+    return None
 
 
 def check_projected_gradient(nnls_projected_gradient: Callable[..., Any]) -> None:
@@ -282,11 +345,13 @@ def check_projected_gradient(nnls_projected_gradient: Callable[..., Any]) -> Non
         distance = np.linalg.norm(X - W @ H, axis=1)
         best = np.linalg.norm(X - expected @ H, axis=1)
         i = int(np.argmax(distance - best * (1 + 1e-6)))
-        if distance[i] > best[i] * (1 + 1e-6) + 1e-9:
+        if not _pg_converged(W, X, H, expected):
+            largest = float(np.linalg.eigvalsh(H @ H.T).max())
             hint = ("not converged. The step size decides, and a fixed number can be too "
                     "large for large parts (the codes oscillate or blow up) or too small for "
                     "small ones: the loss is quadratic in W, so what is its largest curvature, "
-                    "and what step does that allow for any parts? Are all n_steps taken?")
+                    "and what step does that allow for any parts? Are all n_steps taken? "
+                    f"(Here the largest eigenvalue of H H^T is {largest:.3g}.)")
             initial = np.linalg.norm(X, axis=1)
             if W.shape[0] == W.shape[1] and np.allclose(W.T, expected, atol=1e-4):
                 hint = ("W is transposed: one row per row of X, one column per part.")
@@ -294,6 +359,16 @@ def check_projected_gradient(nnls_projected_gradient: Callable[..., Any]) -> Non
                 hint = ("the reconstruction is worse than W = 0: the step goes uphill (a sign "
                         "in the gradient) or is too large (more than 2 / largest eigenvalue "
                         "of H H^T).")
+            elif (target := _converges_rescaled(check.function, X, H, expected,
+                                                n_steps)) is not None:
+                size = "too small" if target > largest else "too large"
+                hint = (f"your step size is fixed, or {size} for this scale: the same case "
+                        f"with X and H multiplied by one factor, so that the largest "
+                        f"eigenvalue of H H^T is {target:g} instead of {largest:.3g}, converges "
+                        "(the exact codes do not change), this one does not. Each step moves "
+                        "the codes by about the step times the curvature, which scales with "
+                        "the square of the parts; what step would adapt to the parts, whatever "
+                        "their scale?")
             check.fail(f"row {i} is reconstructed at distance {distance[i]:.6f}; non-negative "
                        f"codes reach {best[i]:.6f}.", expected=expected[i], got=W[i], hint=hint)
     check.done()

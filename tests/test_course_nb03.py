@@ -40,7 +40,7 @@ def _projected_gradient(X, H, n_steps=3000, step_scale=1.0, project=True):
 
 def test_cone_codes_accepts_the_enumeration(capsys):
     check_cone_codes(_cone_codes)
-    assert "all 7 cases pass" in capsys.readouterr().out
+    assert "all 8 cases pass" in capsys.readouterr().out
 
 
 def test_cone_codes_accepts_scipy():
@@ -66,6 +66,23 @@ def test_cone_codes_diagnoses(wrong, message):
         check_cone_codes(wrong)
 
 
+def _drop_and_refit(x, H):
+    """Least squares, drop the parts with negative codes, fit again (the usual wrong answer)."""
+    w = np.linalg.lstsq(H.T, x, rcond=None)[0]
+    kept = w >= 0
+    codes = np.zeros(len(H))
+    if kept.any():
+        codes[kept] = np.linalg.lstsq(H[kept].T, x, rcond=None)[0]
+    return codes
+
+
+def test_cone_codes_diagnoses_dropping_the_negative_codes():
+    with pytest.raises(ExerciseFailed) as failure:
+        check_cone_codes(_drop_and_refit)
+    message = str(failure.value)
+    assert "Case 8 of 8" in message and "dropping the parts" in message
+
+
 def test_cone_codes_diagnoses_a_forgotten_empty_passive_set():
     def forgets_the_empty_set(x, H):
         w = _cone_codes(x, H)
@@ -74,7 +91,7 @@ def test_cone_codes_diagnoses_a_forgotten_empty_passive_set():
     with pytest.raises(ExerciseFailed) as failure:
         check_cone_codes(forgets_the_empty_set)
     message = str(failure.value)
-    assert "Case 5 of 7" in message and "returned None" in message
+    assert "Case 5 of 8" in message and "returned None" in message
     assert "empty passive set" in message and "columns of H" not in message
 
 
@@ -82,7 +99,7 @@ def test_wrong_way_round_keeps_the_error_and_its_line():
     with pytest.raises(ExerciseFailed) as failure:
         check_cone_codes(lambda x, H: _cone_codes(x, H.T))
     message = str(failure.value)
-    assert "Case 1 of 7" in message and "raised LinAlgError" in message
+    assert "Case 1 of 8" in message and "raised LinAlgError" in message
     assert "(line " in message and "H has shape (2, 5)" in message
     assert "it was called with" not in message
 
@@ -97,7 +114,7 @@ def test_cone_codes_stub_error_passes_through():
 
 def test_projected_gradient_accepts_a_right_answer(capsys):
     check_projected_gradient(_projected_gradient)
-    assert "all 3 cases pass" in capsys.readouterr().out
+    assert "all 4 cases pass" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
@@ -116,6 +133,24 @@ def test_projected_gradient_accepts_a_right_answer(capsys):
 def test_projected_gradient_diagnoses(wrong, message):
     with pytest.raises(ExerciseFailed, match=message):
         check_projected_gradient(wrong)
+
+
+def _fixed_step(X, H, n_steps, step):
+    W = np.zeros((len(X), len(H)))
+    for _ in range(n_steps):
+        W = np.maximum(W - step * (W @ H - X) @ H.T, 0.0)
+    return W
+
+
+@pytest.mark.parametrize(("step", "case", "size"),
+                         [(0.01, "Case 4 of 4", "too small"), (0.001, "Case 1 of 4", "too small"),
+                          (0.05, "Case 2 of 4", "too large")])
+def test_projected_gradient_diagnoses_a_fixed_step(step, case, size):
+    with pytest.raises(ExerciseFailed) as failure:
+        check_projected_gradient(lambda X, H, n: _fixed_step(X, H, n, step))
+    message = str(failure.value)
+    assert case in message and f"step size is fixed, or {size} for this scale" in message
+    assert "1 / L" not in message and "eigvalsh" not in message
 
 
 def test_projected_gradient_hint_points_without_solving():
@@ -161,3 +196,10 @@ def test_plot_span_and_cone_draws_both_panels():
                              np.array([[0.4, 0.4], [0.3, 0.0]]), toy_parts, toy_X, toy_X, regions)
     assert len(fig.axes) == 2 and all(ax.get_xlabel() and ax.get_title() for ax in fig.axes)
     plt.close(fig)
+
+
+def test_projected_gradient_cases_span_the_scales_that_the_exercise_names():
+    from clustering_course.nmf_lessons import _pg_cases
+
+    largest = [np.linalg.eigvalsh(H @ H.T).max() for _, _, H in _pg_cases()]
+    assert f"{min(largest):.2g}" == "0.018" and round(max(largest)) == 101
