@@ -61,29 +61,29 @@ def _macqueen(X: np.ndarray, init: np.ndarray, prior: float = 0.0):
 
 
 def _call_watching_streaming_update(check: ExerciseCheck, function: Callable[..., Any],
-                                    *args: Any) -> tuple[Any, bool]:
-    """Call ``function`` through ``check`` and report whether it used ``streaming_update``.
+                                    *args: Any) -> tuple[Any, list[Any]]:
+    """Call ``function`` through ``check``; also return the ``decay`` of every ``streaming_update``.
 
     The notebook defines its own ``streaming_update``; the student's function finds it in its
-    module globals, so the name is swapped there (and here) for a counting wrapper while the
-    function runs.
+    module globals, so the name is swapped there (and here) for a recording wrapper while the
+    function runs. An empty list: the function did not use ``streaming_update``.
     """
     namespace = getattr(function, "__globals__", {})
     original = namespace.get("streaming_update")
-    calls = []
+    decays: list[Any] = []
 
-    def counting(*inner_args: Any, **inner_kwargs: Any) -> Any:
-        calls.append(1)
+    def recording(*inner_args: Any, **inner_kwargs: Any) -> Any:
+        decays.append(inner_args[3] if len(inner_args) > 3 else inner_kwargs.get("decay", 1.0))
         return (original or streaming_update)(*inner_args, **inner_kwargs)
 
     if original is not None:
-        namespace["streaming_update"] = counting
+        namespace["streaming_update"] = recording
     try:
         result = check.call(*args)
     finally:
         if original is not None:
             namespace["streaming_update"] = original
-    return result, bool(calls)
+    return result, decays
 
 
 def check_macqueen(macqueen: Callable[[np.ndarray, np.ndarray], Any]) -> None:
@@ -113,7 +113,7 @@ def check_macqueen(macqueen: Callable[[np.ndarray, np.ndarray], Any]) -> None:
         check.start(label)
         expected_centres, expected_counts = _macqueen(X.astype(np.float64), init)
         given_X, given_init = X.copy(), init.copy()
-        result, borrowed = _call_watching_streaming_update(check, macqueen, given_X, given_init)
+        result, decays = _call_watching_streaming_update(check, macqueen, given_X, given_init)
         check.pair(result, "centres, counts")
         if not (np.array_equal(given_X, X) and np.array_equal(given_init, init)):
             check.fail("your function changed X or init in place.",
@@ -122,7 +122,7 @@ def check_macqueen(macqueen: Callable[[np.ndarray, np.ndarray], Any]) -> None:
         counts = check.array(result[1], "counts", expected_counts.shape)
         if np.allclose(centres, expected_centres, rtol=1e-9, atol=1e-9) and np.array_equal(
                 counts, expected_counts):
-            if borrowed:
+            if decays:
                 check.fail("right numbers, but your function calls streaming_update.",
                            hint="write the one-point rule yourself (nearest centre now, count "
                                 "+ 1, move 1/count of the way): a one-point chunk of "
@@ -150,11 +150,22 @@ def check_macqueen(macqueen: Callable[[np.ndarray, np.ndarray], Any]) -> None:
     check.done()
 
 
+def _half_life_decay(half_life: float) -> float:
+    """Spark's conversion: a count fades to half in ``half_life`` chunks."""
+    return 0.5 ** (1 / half_life)
+
+
+def _inverted_decay(half_life: float) -> float:
+    """The slip the check recognises: ``2 ** -h``, a longer half-life forgetting faster."""
+    return 0.5**half_life
+
+
 def _prequential_totals(chunks: Sequence[np.ndarray], init: np.ndarray,
-                        half_lives: Sequence[float], after: bool = False) -> np.ndarray:
+                        half_lives: Sequence[float], after: bool = False,
+                        decay_of: Callable[[float], float] = _half_life_decay) -> np.ndarray:
     totals = []
     for half_life in half_lives:
-        decay = 0.5 ** (1 / half_life)
+        decay = decay_of(half_life)
         centres, counts = np.array(init, dtype=np.float64), np.zeros(len(init))
         total = 0.0
         for step, chunk in enumerate(chunks):
@@ -176,12 +187,38 @@ def _drifting(rng: np.random.Generator, n_steps: int, speed: float) -> list[np.n
             for step in range(n_steps)]
 
 
+def _distinct_decays(decays: list[Any]) -> list[float] | None:
+    """The distinct decays passed to ``streaming_update``, in order of first use; None if they
+    are not numbers."""
+    try:
+        values = [round(float(decay), 12) for decay in decays]
+    except (TypeError, ValueError):
+        return None
+    return list(dict.fromkeys(values))
+
+
+def _same_decays(used: list[float], decay_of: Callable[[float], float],
+                 half_lives: Sequence[float]) -> bool:
+    wanted = sorted({round(decay_of(half_life), 12) for half_life in half_lives})
+    return len(used) == len(wanted) and np.allclose(sorted(used), wanted, rtol=1e-9, atol=0)
+
+
+def _show_decays(used: list[float]) -> str:
+    return ", ".join(f"{decay:.3g}" for decay in used)
+
+
 def check_choose_half_life(choose_half_life: Callable[..., Any]) -> None:
     """Check ``choose_half_life(chunks, init, half_lives) -> half_life``.
 
     The reference runs :func:`streaming_update` with ``decay = 0.5 ** (1 / half_life)`` from
     ``init`` (counts zero), adds each chunk's mean squared distance to the nearest centre
     *before* the update on it (all chunks but the first) and returns the best half-life.
+
+    A wrong answer is diagnosed from the decays the function passed to ``streaming_update``
+    (when it calls the notebook's) and from a second call with the half-lives in reverse
+    order: a function whose half-lives all score the same returns the first of either list.
+    Scoring each chunk after the update on it and the inverted conversion ``2 ** -h`` both
+    pick half-life 1 on the stationary stream, so the decays tell them apart.
     """
     rng = np.random.default_rng(5)
     half_lives = [1, 2, 4, 8, 16, 32]
@@ -191,25 +228,64 @@ def check_choose_half_life(choose_half_life: Callable[..., Any]) -> None:
         ("a fast drift, 0.03 radian per chunk", _drifting(rng, 80, 0.03)),
     ]
     check = ExerciseCheck(choose_half_life, "choose_half_life", len(cases))
+    same_totals_hint = ("the half-life never reaches the update: is `decay` (from the half-life, "
+                        "as in section 2) passed to streaming_update?")
     for label, chunks in cases:
         check.start(label)
         init = chunks[0][:3].copy()
         totals = _prequential_totals(chunks, init, half_lives)
         expected = half_lives[int(np.argmin(totals))]
-        got = check.call([chunk.copy() for chunk in chunks], init.copy(), list(half_lives))
+        got, decays = _call_watching_streaming_update(
+            check, choose_half_life, [chunk.copy() for chunk in chunks], init.copy(),
+            list(half_lives))
         if np.ndim(got) != 0 or got not in half_lives:
             check.fail("return one of the half-lives you were given.", expected=expected,
                        got=show_value(got), hint="return half_lives[index of the smallest total].")
         if got == expected:
             continue
+        used = _distinct_decays(decays) if decays else None
+        if used == [1.0]:
+            check.fail("every half-life gives the same total: each call of streaming_update "
+                       "had decay 1 (its default), so your function returns the first "
+                       "half-life of the list.", expected=expected, got=got,
+                       hint=same_totals_hint)
+        if used is not None and not _same_decays(used, _half_life_decay, half_lives):
+            if _same_decays(used, _inverted_decay, half_lives):
+                check.fail("in your function a longer half-life forgets faster: the decays "
+                           f"passed to streaming_update are {_show_decays(used)}.",
+                           expected=expected, got=got,
+                           hint="after h chunks (the half-life) a count should be down to "
+                                "half, so the decay must come closer to 1 as h grows.")
+            check.fail(f"the decays passed to streaming_update, {_show_decays(used)}, are not "
+                       f"those of the half-lives {half_lives}.", expected=expected, got=got,
+                       hint="after h chunks (the half-life), decay ** h should be 1/2.")
+        reversed_got = check.call([chunk.copy() for chunk in chunks], init.copy(),
+                                  half_lives[::-1])
+        if reversed_got != got:
+            check.fail(f"your answer follows the order of the list: {got} for {half_lives}, "
+                       f"{show_value(reversed_got)} for the same list reversed, as if every "
+                       "half-life gave the same total.", expected=expected, got=got,
+                       hint=same_totals_hint)
         after = half_lives[int(np.argmin(_prequential_totals(chunks, init, half_lives,
                                                               after=True)))]
+        inverted = half_lives[int(np.argmin(_prequential_totals(
+            chunks, init, half_lives, decay_of=_inverted_decay)))]
         hint = (f"the totals of the reference, half-life by half-life: {show_value(totals)}; score "
                 "each chunk except the first, then update on it.")
-        if got == after:
-            hint = ("this is the half-life that wins when each chunk is scored after the model "
-                    "has been updated on it: a short half-life has just moved onto that chunk. "
-                    "Score the chunk with the centres from before its update.")
+        after_hint = ("this is the half-life that wins when each chunk is scored after the model "
+                      "has been updated on it: a short half-life has just moved onto that chunk. "
+                      "Score the chunk with the centres from before its update.")
+        if got == after and (used is not None or got != inverted):
+            hint = after_hint
+        elif got == after:  # the decays are not known: either slip gives this answer
+            hint = ("two slips give this answer: scoring each chunk after the model has been "
+                    "updated on it (a short half-life has just moved onto that chunk), or a "
+                    "conversion in which a longer half-life forgets faster (decay 2 ** -h). "
+                    "Score each chunk with the centres from before its update, and let the "
+                    "decay come closer to 1 as the half-life grows.")
+        elif got == inverted:
+            hint = ("this is the half-life that wins when a longer half-life forgets faster "
+                    "(decay 2 ** -h): after h chunks a count should be down to half.")
         check.fail("another half-life predicts the next chunk better.", expected=expected,
                    got=got, hint=hint)
     check.done()

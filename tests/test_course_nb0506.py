@@ -82,6 +82,67 @@ def test_choose_half_life_scoring_after_update_is_diagnosed():
         check_choose_half_life(after)
 
 
+def _choose_by_totals(decay_of=lambda half_life: 0.5 ** (1 / half_life), pass_decay=True,
+                      update=None, after=False):
+    """A student's choose_half_life, scoring before the update, with a chosen slip."""
+
+    def choose_half_life(chunks, init, half_lives):
+        totals = []
+        for half_life in half_lives:
+            decay = decay_of(half_life)
+            centres, counts = np.array(init, dtype=float), np.zeros(len(init))
+            total = 0.0
+            for step, chunk in enumerate(chunks):
+                step_update = update or streaming_update  # the watched name, unless given
+                if after:
+                    centres, counts = step_update(centres, counts, chunk, decay)
+                if step > 0:
+                    total += ((chunk[:, None] - centres[None]) ** 2).sum(axis=2).min(axis=1).mean()
+                if after:
+                    continue
+                if pass_decay:
+                    centres, counts = step_update(centres, counts, chunk, decay)
+                else:
+                    centres, counts = step_update(centres, counts, chunk)
+            totals.append(total)
+        return half_lives[int(np.argmin(totals))]
+
+    return choose_half_life
+
+
+def test_choose_half_life_scoring_after_update_with_watched_decays_is_named_alone():
+    """The decays it passed rule out the inverted conversion, which gives the same answer."""
+    with pytest.raises(ExerciseFailed, match="before its update") as failure:
+        check_choose_half_life(_choose_by_totals(after=True))
+    assert "two slips" not in str(failure.value) and "same total" not in str(failure.value)
+
+
+def test_choose_half_life_decay_not_passed_is_diagnosed():
+    with pytest.raises(ExerciseFailed, match="same total") as failure:
+        check_choose_half_life(_choose_by_totals(pass_decay=False))
+    message = str(failure.value)
+    assert "decay 1 (its default)" in message and "is `decay`" in message
+    assert "after" not in message
+
+
+def test_choose_half_life_decay_not_passed_to_own_update_is_diagnosed():
+    """Without the watched streaming_update, the answer following the list's order tells."""
+    with pytest.raises(ExerciseFailed, match="follows the order of the list") as failure:
+        check_choose_half_life(_choose_by_totals(pass_decay=False, update=_whole_chunk_update))
+    assert "is `decay`" in str(failure.value) and "after" not in str(failure.value)
+
+
+def test_choose_half_life_inverted_conversion_is_diagnosed():
+    with pytest.raises(ExerciseFailed, match="longer half-life forgets faster") as failure:
+        check_choose_half_life(_choose_by_totals(decay_of=lambda half_life: 0.5**half_life))
+    assert "scored after" not in str(failure.value)
+
+
+def test_choose_half_life_other_conversion_is_named():
+    with pytest.raises(ExerciseFailed, match="are not those of the half-lives"):
+        check_choose_half_life(_choose_by_totals(decay_of=lambda half_life: 1 / half_life))
+
+
 def test_recover_centres_reference_and_unsquared(capsys):
     check_recover_centres(_recover_centres)
     assert "all 7 cases pass" in capsys.readouterr().out
