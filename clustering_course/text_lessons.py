@@ -347,16 +347,25 @@ def check_silhouette_values(silhouette_values: Callable[[np.ndarray, np.ndarray]
         ("three blobs, labelled by blob", pairwise_distances(blobs), blob_labels),
         ("the same blobs, labels shuffled (many negative silhouettes)",
          pairwise_distances(blobs), wrong),
-        ("labels that are not 0..k-1", pairwise_distances(blobs), blob_labels * 10 + 7),
+        ("labels that are not 0..k-1: 7, 17 and 27", pairwise_distances(blobs),
+         blob_labels * 10 + 7),
     ]
     check = ExerciseCheck(silhouette_values, "silhouette_values", len(cases))
     for label, D, labels in cases:
         check.start(label)
         expected = _reference_silhouettes(D, labels)
         result = check.call(D.copy(), labels.copy())
-        values = check.array(result, "s", expected.shape,
-                             nan_hint="a point alone in its cluster has no 'other members' "
-                                      "(0/0); its silhouette is 0 by convention.")
+        clusters = np.unique(labels)
+        if np.any(np.bincount(labels)[clusters] == 1):
+            nan_hint = ("a point alone in its cluster has no 'other members' (0/0); its "
+                        "silhouette is 0 by convention.")
+        elif not np.array_equal(clusters, np.arange(len(clusters))):
+            nan_hint = (f"the cluster ids here are {show_value(clusters)}, so the ids in "
+                        f"range(labels.max() + 1) that no point carries give a mean over an "
+                        f"empty cluster (0/0): loop over np.unique(labels).")
+        else:
+            nan_hint = "a mean over nothing is 0/0 = NaN; is some set of points empty?"
+        values = check.array(result, "s", expected.shape, nan_hint=nan_hint)
         if np.allclose(values, expected, atol=1e-9):
             continue
         i = int(np.argmax(~np.isclose(values, expected, atol=1e-9)))

@@ -120,8 +120,9 @@ def test_name_clusters_diagnoses_majority_and_minimising():
 
 # --- 09 -------------------------------------------------------------------------------------
 
-def _silhouettes(D, labels, *, with_self=False, nearest_point=False):
+def _silhouettes(D, labels, *, with_self=False, nearest_point=False, ids_up_to_max=False):
     s = np.zeros(len(D))
+    clusters = range(labels.max() + 1) if ids_up_to_max else np.unique(labels)
     for i in range(len(D)):
         own = labels == labels[i]
         if own.sum() == 1:
@@ -130,7 +131,9 @@ def _silhouettes(D, labels, *, with_self=False, nearest_point=False):
         if nearest_point:
             b = D[i, ~own].min()
         else:
-            b = min(D[i, labels == c].mean() for c in np.unique(labels) if c != labels[i])
+            with np.errstate(invalid="ignore"):
+                b = np.min([np.mean(D[i, labels == c]) if np.any(labels == c) else np.nan
+                            for c in clusters if c != labels[i]])
         s[i] = (b - a) / max(a, b)
     return s
 
@@ -142,6 +145,7 @@ def test_silhouette_accepts_reference():
 @pytest.mark.parametrize("kwargs, words", [
     ({"with_self": True}, "distance to itself"),
     ({"nearest_point": True}, "single nearest outside point"),
+    ({"ids_up_to_max": True}, "loop over np.unique(labels)"),
 ])
 def test_silhouette_diagnoses(kwargs, words):
     _fails_with(tl.check_silhouette_values, lambda D, y: _silhouettes(D, y, **kwargs), words)
