@@ -124,6 +124,18 @@ def _shift_cases() -> list[tuple[str, np.ndarray]]:
     ]
 
 
+def _wrongly_centred_shifts(D2: np.ndarray) -> list[float]:
+    """The shifts read off a matrix centred on one side only, or not at all.
+
+    ``eigvalsh`` (like ``eigh``) reads only one triangle of the matrix it is given, so on the
+    non-symmetric ``J D2`` or ``D2 J`` it returns the eigenvalues of another matrix.
+    """
+    n = len(D2)
+    J = np.eye(n) - np.ones((n, n)) / n
+    return [max(0.0, -2.0 * float(np.linalg.eigvalsh(M).min()))
+            for M in (-0.5 * J @ D2, -0.5 * D2 @ J, -0.5 * D2)]
+
+
 def check_constant_shift(constant_shift: Callable[[np.ndarray], Any]) -> None:
     """Check ``constant_shift(D2) -> shifted``, the constant shift of Roth et al. (2003).
 
@@ -171,6 +183,11 @@ def check_constant_shift(constant_shift: Callable[[np.ndarray], Any]) -> None:
         elif np.isclose(got_c, 2.0 * spectrum_b[0], rtol=1e-6) or np.isclose(
                 got_c, -2.0 * spectrum_b[0], rtol=1e-6):
             hint = "that uses B's largest eigenvalue; the smallest is the one to lift to 0."
+        elif any(np.isclose(got_c, wrong, rtol=1e-6) and not np.isclose(wrong, c, rtol=1e-6)
+                 for wrong in _wrongly_centred_shifts(D2)):
+            hint = ("centre D2 on both sides, B = -1/2 J D2 J: D2, J D2 and D2 J have other "
+                    "eigenvalues (and J D2, D2 J are not symmetric: eigvalsh reads only half "
+                    "of each).")
         elif got_c > c:
             hint = ("that shift removes the negative eigenvalues, but it is larger than needed: "
                     "the smallest shift lifts B's smallest eigenvalue exactly to 0 (and a "

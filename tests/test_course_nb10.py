@@ -86,10 +86,13 @@ def _centring(n):
     return np.eye(n) - np.ones((n, n)) / n
 
 
-def _shift(D2, factor=2.0, diagonal=False, of_d2=False, largest=False, sign=1.0, extra=0.0):
+def _shift(D2, factor=2.0, diagonal=False, of_d2=False, largest=False, sign=1.0, extra=0.0,
+           centring="both"):
     n = len(D2)
     J = _centring(n)
-    eigenvalues = np.linalg.eigvalsh(D2 if of_d2 else -0.5 * J @ D2 @ J)
+    B = {"both": -0.5 * J @ D2 @ J, "left": -0.5 * J @ D2, "right": -0.5 * D2 @ J,
+         "none": -0.5 * D2}[centring]
+    eigenvalues = np.linalg.eigvalsh(D2 if of_d2 else B)
     value = eigenvalues.max() if largest else eigenvalues.min()
     c = sign * max(0.0, -factor * value) + extra
     return D2 + c * (np.ones((n, n)) if diagonal else 1.0 - np.eye(n))
@@ -124,6 +127,9 @@ def test_constant_shift_result_is_positive_semidefinite_with_costs_shifted():
     (lambda D2: _shift(D2, of_d2=True), "smallest eigenvalue of D2 itself"),
     (lambda D2: _shift(D2, factor=-2.0, largest=True), "B's largest eigenvalue"),
     (lambda D2: _shift(D2, extra=1.0), "larger than needed"),
+    (lambda D2: _shift(D2, centring="left"), "centre D2 on both sides"),
+    (lambda D2: _shift(D2, centring="right"), "centre D2 on both sides"),
+    (lambda D2: _shift(D2, centring="none"), "centre D2 on both sides"),
     (lambda D2: (np.sqrt(D2) + 1.0 - np.eye(len(D2))) ** 2, "ONE constant"),
     (lambda D2: D2, "wrong constant"),
 ])
