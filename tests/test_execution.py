@@ -75,9 +75,9 @@ def test_kernel_cache_is_bounded():
 
     first = build(0)
     assert build(0) is first
-    for key in range(1, cl.get_config().kernel_cache_size + 1):
+    for key in range(1, execution.KERNEL_CACHE_SIZE + 1):
         build(key)
-    assert build.cache_info().currsize == cl.get_config().kernel_cache_size
+    assert build.cache_info().currsize == execution.KERNEL_CACHE_SIZE
     assert build(0) is not first  # the least recently used kernel went first
 
 

@@ -138,8 +138,6 @@ class Settings:
         but compiling takes 0.3-0.4 s once per shape, which a short fit does not earn
         back. Measured on 2 CPU cores, float32, batches of 1024: MNIST (10,000 x 784,
         k=10) 3.2-3.5 ms per step in a graph, 1.5-2.0 ms with XLA.
-    kernel_cache_size : int
-        Most compiled kernels (one per block shape, dtype and options) kept alive.
     """
 
     mode: str | None = None
@@ -166,7 +164,6 @@ class Settings:
     cached_blocks_max_bytes: int = 2**31
     completion_block_rows: int = 4096
     minibatch_xla_after_steps: int = 100
-    kernel_cache_size: int = 256
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -262,10 +259,15 @@ def thread_pool() -> concurrent.futures.ThreadPoolExecutor:
 # --------------------------------------------------------------------------- #
 # Compiled functions
 # --------------------------------------------------------------------------- #
+#: Most compiled kernels (one per block shape, dtype and options) each cache keeps alive. A
+#: constant, not a setting: the caches are sized once, when the modules are imported.
+KERNEL_CACHE_SIZE = 256
+
+
 def kernel_cache(function: Callable) -> Callable:
-    """Cache the compiled kernels ``function`` builds, at most ``kernel_cache_size``
+    """Cache the compiled kernels ``function`` builds, at most ``KERNEL_CACHE_SIZE``
     (least recently used first out)."""
-    return functools.lru_cache(maxsize=Settings.kernel_cache_size)(function)
+    return functools.lru_cache(maxsize=KERNEL_CACHE_SIZE)(function)
 
 
 #: ``KMedoids`` runs plain graphs, not XLA. Measured on a 2-core CPU, float32:
