@@ -8,14 +8,16 @@ its two exercises.
 Both call the student's function on small hand-made images and compare it with a reference
 written here; when the answer is wrong they run the usual mistakes too (wrong weights, wrong
 neighbours, no clipping, a 0-255 float image that ``imshow`` shows nearly white, Lab values
-returned instead of RGB, ...) and name the one the answer matches. Failures raise
+returned instead of RGB, colours on a 0-1 scale handed to ``srgb_to_lab``, ...) and name the
+one the answer matches. Failures raise
 :class:`clustering_course.exercises.ExerciseFailed` with a hint, as the library's checks do.
 """
 
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -116,9 +118,11 @@ def floyd_steinberg(image: Any, palette: Any, *, weights: dict | None = None, cl
     the nearest palette colour (Euclidean in RGB), and the difference value - colour is shared
     among the unvisited neighbours with ``weights``. The keyword arguments other than
     ``weights`` exist to reproduce mistakes (no clipping, the error's sign flipped, no
-    diffusion at all, a uint8 working copy: ``store="uint8"`` truncates each received value
-    to a whole number in 0-255, ``store="uint8 floor"`` also rounds each share of the error
-    down, as integer division does). Returns a uint8 image of palette colours.
+    diffusion at all, whole-number working values: ``store="uint8"`` truncates each received
+    value to a whole number in 0-255, as a uint8 working copy does, ``store="uint8 floor"``
+    rounds each share of the error down, as integer division does; an int16 working copy
+    with ``//`` agrees with both on 99-100% of the pixels of :func:`check_dither`'s cases).
+    Returns a uint8 image of palette colours.
     """
     weights = FLOYD_STEINBERG if weights is None else weights
     work = np.asarray(image, dtype=np.float64).copy()
@@ -148,8 +152,10 @@ def floyd_steinberg(image: Any, palette: Any, *, weights: dict | None = None, cl
 
 _NEIGHBOUR_HINT = ("the error goes only to pixels not visited yet: right (x+1) in the same "
                    "row, and below-left, below, below-right in the next row (y+1).")
-_UINT8_HINT = ("a uint8 array cannot hold the errors (they are fractions, and the values go "
-               "below 0 and above 255): work on a float copy of the image.")
+_INTEGER_HINT = ("the shares of the error (7/16, 3/16, 5/16, 1/16 of it) are fractions: "
+                 "rounding them to whole numbers, as an integer working copy or // does, "
+                 "changes the colours of the pixels that follow. Work on a float copy of the "
+                 "image (a uint8 copy also cannot go below 0 or above 255).")
 _MISTAKES = {
     "weights in the wrong order (7/16 and 1/16 swapped)":
         (dict(weights={(0, 1): 1, (1, -1): 3, (1, 0): 5, (1, 1): 7}),
@@ -173,10 +179,11 @@ _MISTAKES = {
          "without bound near saturated colours."),
     "the error's sign flipped (palette colour minus value)":
         (dict(sign=-1.0), "the error is what the pixel wanted minus what it got: value - colour."),
-    "a uint8 working copy (each pixel's received errors cut to whole numbers in 0-255)":
-        (dict(store="uint8"), _UINT8_HINT),
-    "a uint8 working copy and integer division of the error":
-        (dict(store="uint8 floor"), _UINT8_HINT),
+    "the errors rounded to whole numbers (each pixel's received errors cut to a whole "
+    "number, as an integer working copy does)":
+        (dict(store="uint8"), _INTEGER_HINT),
+    "each share of the error rounded down to a whole number (integer division, //)":
+        (dict(store="uint8 floor"), _INTEGER_HINT),
     "no diffusion (every pixel just takes its nearest colour)":
         (dict(diffuse=False),
          "read each pixel from the working copy that collects the errors, not from the "
@@ -196,7 +203,8 @@ class _ImageCheck(ExerciseCheck):
             frames = [frame for frame in traceback.extract_tb(error.__traceback__)[1:]
                       if "site-packages" not in frame.filename]
             where = f" (line {frames[-1].lineno}: {frames[-1].line})" if frames else ""
-            hint = ("a uint8 array cannot hold errors: work on a float copy of the image."
+            hint = ("an integer array cannot hold the errors' fractions: work on a float "
+                    "copy of the image."
                     if "cast" in str(error).lower() else
                     "it was called with " + ", ".join(
                         f"an array of shape {a.shape} ({a.dtype})" if isinstance(a, np.ndarray)
@@ -347,18 +355,64 @@ def _lab_cases() -> list[tuple[str, np.ndarray, int]]:
     ]
 
 
+@contextmanager
+def _recording_srgb_to_lab(function: Callable[..., Any]) -> Iterator[list[float]]:
+    """While the block runs, record the largest value of each input of ``srgb_to_lab``.
+
+    Wraps the ``srgb_to_lab`` that ``function`` sees as a global (the notebook's own, or one
+    imported from here) and this module's, the one ``quantization_lessons.srgb_to_lab`` calls
+    reach; the originals are put back afterwards. Yields the list of recorded maxima, one per
+    call (empty if the function converts its colours some other way).
+    """
+    maxima: list[float] = []
+
+    def recorder(original: Callable[..., Any]) -> Callable[..., Any]:
+        def srgb_to_lab_recorded(rgb: Any, *args: Any, **kwargs: Any) -> Any:
+            values = np.asarray(rgb)
+            if values.size and values.dtype.kind in "iuf":
+                maxima.append(float(np.max(values)))
+            return original(rgb, *args, **kwargs)
+        return srgb_to_lab_recorded
+
+    module = globals()
+    namespaces = [module]
+    student = getattr(function, "__globals__", None)
+    if student is not None and student is not module and callable(student.get("srgb_to_lab")):
+        namespaces.append(student)
+    originals = [namespace["srgb_to_lab"] for namespace in namespaces]
+    for namespace, original in zip(namespaces, originals, strict=True):
+        namespace["srgb_to_lab"] = recorder(original)
+    try:
+        yield maxima
+    finally:
+        for namespace, original in zip(namespaces, originals, strict=True):
+            namespace["srgb_to_lab"] = original
+
+
 def check_quantize_lab(quantize_lab: Callable[[np.ndarray, int], Any]) -> None:
     """Check ``quantize_lab(image, n_colors)``: a palette chosen by k-means in CIELAB.
 
     The answer is an image that ``imshow`` displays, with at most ``n_colors`` colours, whose
     mean CIE76 difference from the image is close to that of k-means in Lab (and below that of
-    k-means in RGB, which the check also computes).
+    k-means in RGB, which the check also computes). The check also records what the function
+    hands to ``srgb_to_lab``: colours on a 0-1 scale fail, even when the mean difference
+    passes (on 0-1 values the conversion stays in the linear branches of its formulas, so the
+    coordinates are a linear map of the RGB values, not CIELAB).
     """
     cases = _lab_cases()
     check = _ImageCheck(quantize_lab, "quantize_lab", len(cases))
     for label, image, n_colors in cases:
         check.start(label)
-        raw = check.call(image.copy(), n_colors)
+        with _recording_srgb_to_lab(quantize_lab) as maxima:
+            raw = check.call(image.copy(), n_colors)
+        if maxima and max(maxima) <= 1:
+            check.fail(f"your function handed srgb_to_lab colours on a 0-1 scale (the largest "
+                       f"value it received was {max(maxima):.3g}; the image goes up to "
+                       f"{int(image.max())}).",
+                       hint="srgb_to_lab expects colours on the 0-255 scale: give it the uint8 "
+                            "pixels as they are, not divided by 255. On 0-1 values every "
+                            "colour falls in the linear parts of its formulas, so the result "
+                            "is a linear map of the RGB values, not CIELAB.")
         as_array = np.asarray(raw) if raw is not None else None
         if (as_array is not None and as_array.shape == image.shape
                 and as_array.dtype.kind == "f" and as_array.min() < 0):

@@ -79,6 +79,46 @@ def test_check_quantize_lab_diagnoses_rgb_and_lab_values():
         ql.check_quantize_lab(lambda image, n: ql.srgb_to_lab(lab_solution(image, n)))
 
 
+NOTEBOOK_ANSWER = """
+def quantize_lab(image, n_colors):
+    pixels = image.reshape(-1, 3).astype(float)
+    lab = srgb_to_lab(pixels / SCALE)
+    return ql._kmeans_palette_image(lab, pixels, n_colors).reshape(image.shape)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scale", [1, 255])
+def test_check_quantize_lab_records_the_scale_given_to_srgb_to_lab(capsys, scale):
+    # An answer that hands srgb_to_lab 0-1 pixels gets a mean Delta E within the tolerance
+    # (the conversion is then linear, and close enough to CIELAB on these cases): the check
+    # must see the slip in what its srgb_to_lab receives. The function is defined as in a
+    # notebook, with its own srgb_to_lab among its globals.
+    namespace = {"ql": ql, "srgb_to_lab": ql.srgb_to_lab, "SCALE": scale}
+    exec(NOTEBOOK_ANSWER, namespace)
+    original = namespace["srgb_to_lab"]
+    if scale == 1:
+        ql.check_quantize_lab(namespace["quantize_lab"])
+        assert "all 4 cases pass" in capsys.readouterr().out
+    else:
+        with pytest.raises(ExerciseFailed, match="0-1 scale") as failure:
+            ql.check_quantize_lab(namespace["quantize_lab"])
+        assert "0-255 scale" in str(failure.value)
+    assert namespace["srgb_to_lab"] is original  # put back, pass or fail
+    assert ql.srgb_to_lab.__name__ == "srgb_to_lab"
+
+
+@pytest.mark.slow
+def test_check_quantize_lab_sees_the_scale_slip_through_the_module():
+    def unit_scale(image, n_colors):
+        pixels = image.reshape(-1, 3).astype(float)
+        return ql._kmeans_palette_image(ql.srgb_to_lab(pixels / 255), pixels,
+                                        n_colors).reshape(image.shape)
+
+    with pytest.raises(ExerciseFailed, match="0-1 scale"):
+        ql.check_quantize_lab(unit_scale)
+
+
 @pytest.mark.parametrize("case", [2, 3])
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_each_synthetic_case_alone_rejects_kmeans_in_rgb(monkeypatch, case, seed):
