@@ -492,14 +492,16 @@ def check_medoid_update(medoid_update: Callable[[np.ndarray, np.ndarray, int], A
     """
     rng = np.random.default_rng(13)
     # On a line, the sum of distances is least at the median, the sum of squares at the mean:
-    # 0, 1, 2 and 12 have median 1 or 2 (tie: 1) and mean 3.75 (nearest member: 2); summed
-    # over all six points (with -20 and -21) the least is at 0.
+    # 0, 1, 2, 3, 4 and 30 have median 2 or 3 (a tie: 2, index 2) and mean 6.67 (nearest
+    # member: 4), so a tie sent to the wrong index (3) and squared sums (4) give different
+    # answers; summed over all eight points (with -20 and -21) the least is at 1 (tied with 2).
+    tied = np.array([0.0, 1.0, 2.0, 3.0, 4.0, 30.0, -20.0, -21.0])
     line = np.array([0.0, 1.0, 2.0, 12.0, -20.0, -21.0])
     points = rng.normal(size=(60, 3))
     points[:5] += 8.0
     cases = [
-        ("points on a line with an outlying member", np.abs(line[:, None] - line[None]),
-         np.array([0, 0, 0, 0, 1, 1]), 2),
+        ("points on a line with an outlying member and a tie",
+         np.abs(tied[:, None] - tied[None]), np.array([0, 0, 0, 0, 0, 0, 1, 1]), 2),
         ("interleaved labels", np.abs(line[:, None] - line[None]), np.array([1, 0, 1, 0, 1, 0]),
          2),
         ("60 points in 3-D, 4 clusters with outliers",
@@ -525,6 +527,10 @@ def check_medoid_update(medoid_update: Callable[[np.ndarray, np.ndarray, int], A
         elif medoids[c] not in members:
             hint = ("your medoid is not a member of the cluster: restrict the sums to the "
                     "members (rows AND columns of D).")
+        elif within.sum(axis=1)[members == medoids[c]][0] == within.sum(axis=1).min():
+            # before the squared sums, whose argmin could be the tie's other member
+            hint = ("a tie: your medoid has the smallest sum too, but so does a member with a "
+                    "lower index; send ties to the lowest index (np.argmin does).")
         elif members[np.argmin((within ** 2).sum(axis=1))] == medoids[c]:
             hint = ("you summed squared distances (that is the k-means centre's cost); the "
                     "medoid minimises the plain sum, which an outlier pulls less.")
@@ -564,8 +570,9 @@ def check_edit_distance(distance: Callable[[str, str], Any]) -> None:
                 check.fail(f"return a number, got {type(got).__name__}.")
             if value == expected:
                 continue
-            hint = ("D[i][j] = min(D[i-1][j] + 1, D[i][j-1] + 1, D[i-1][j-1] + (a[i-1] != b[j-1]))"
-                    " over a table with one more row and column than the strings.")
+            hint = ("each entry of the table (one more row and column than the strings) comes "
+                    "from three neighbours, above, left and diagonal: what does each move cost, "
+                    "and when is the diagonal move free?")
             if min(len(a), len(b)) == 0:
                 hint = ("from or to the empty string the distance is the other string's "
                         "length: the first row is 0, 1, 2, ... and so is the first column.")

@@ -205,6 +205,25 @@ def test_medoid_update_diagnoses(kwargs, words):
     _fails_with(tl.check_medoid_update, lambda D, y, k: _medoids(D, y, k, **kwargs), words)
 
 
+def test_medoid_update_diagnoses_a_tie_sent_to_the_highest_index():
+    def last_of_ties(D, labels, k):  # a loop with `<=` keeps the last of equal sums
+        out = []
+        for c in range(k):
+            best = np.inf
+            for member in np.flatnonzero(labels == c):
+                total = D[member, labels == c].sum()
+                if total <= best:
+                    best, medoid = total, member
+            out.append(medoid)
+        return np.array(out)
+
+    # the first case's tie (members 1 and 2) is also where the squared sums point: the hint
+    # must name the tie, not squared distances
+    with pytest.raises(ExerciseFailed) as info:
+        tl.check_medoid_update(last_of_ties)
+    assert "a tie" in str(info.value) and "squared" not in str(info.value), str(info.value)
+
+
 def test_edit_distance_check_accepts_reference():
     tl.check_edit_distance(tl.edit_distance)
 
@@ -222,8 +241,21 @@ def test_edit_distance_check_diagnoses():
             prev = cur
         return prev[-1]
 
+    def diagonal_never_free(a, b):
+        prev = list(range(len(b) + 1))
+        for i, _ in enumerate(a, 1):
+            cur = [i]
+            for j, _ in enumerate(b, 1):
+                cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + 1))
+            prev = cur
+        return prev[-1]
+
     _fails_with(tl.check_edit_distance, positional, "same positions")
     _fails_with(tl.check_edit_distance, substitution_two, "substitution costs 1")
+    # the generic hint points at the three moves without giving the recurrence away
+    with pytest.raises(ExerciseFailed) as info:
+        tl.check_edit_distance(diagonal_never_free)
+    assert "diagonal move free" in str(info.value) and "min(" not in str(info.value)
 
 
 # --- 07: the optional exercise (mirror candidates) ------------------------------------------
