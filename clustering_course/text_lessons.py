@@ -400,18 +400,63 @@ def check_silhouette_values(silhouette_values: Callable[[np.ndarray, np.ndarray]
 # 09 (optional): prediction strength
 # --------------------------------------------------------------------------------------------
 
+def _pair_agreement(groups: np.ndarray, agree: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per group of ``groups``: its size and its ordered pairs of distinct members that
+    ``agree`` also puts together."""
+    sizes, together = [], []
+    for group in np.unique(groups):
+        members = agree[groups == group]
+        sizes.append(len(members))
+        together.append((members[:, None] == members[None, :]).sum() - len(members))
+    return np.array(sizes, dtype=float), np.array(together, dtype=float)
+
+
+def _nearest_center(points: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    return np.argmin(((points[:, None, :] - centers[None]) ** 2).sum(-1), axis=1)
+
+
 def _reference_prediction_strength(test_points: np.ndarray, test_labels: np.ndarray,
                                    train_centers: np.ndarray) -> float:
-    nearest = np.argmin(((test_points[:, None, :] - train_centers[None]) ** 2).sum(-1), axis=1)
-    strengths = []
-    for cluster in np.unique(test_labels):
-        members = np.flatnonzero(test_labels == cluster)
-        if len(members) < 2:
-            continue
-        same = nearest[members][:, None] == nearest[members][None, :]
-        pairs = len(members) * (len(members) - 1)
-        strengths.append((same.sum() - len(members)) / pairs)
-    return float(min(strengths))
+    sizes, together = _pair_agreement(test_labels, _nearest_center(test_points, train_centers))
+    pairs = sizes > 1
+    return float(np.min(together[pairs] / (sizes[pairs] * (sizes[pairs] - 1))))
+
+
+def _prediction_strength_hint(value: float, points: np.ndarray, labels: np.ndarray,
+                              centers: np.ndarray) -> str:
+    """Name the slip behind a wrong prediction strength, when a typical one explains it."""
+    nearest = _nearest_center(points, centers)
+    sizes, together = _pair_agreement(labels, nearest)
+    pairs = sizes > 1
+    shares = together[pairs] / (sizes[pairs] * (sizes[pairs] - 1))
+    swapped_sizes, swapped_together = _pair_agreement(nearest, labels)
+    swapped_pairs = swapped_sizes > 1
+    swapped = np.min(swapped_together[swapped_pairs]
+                     / (swapped_sizes[swapped_pairs] * (swapped_sizes[swapped_pairs] - 1)))
+    with_self = np.min((together + sizes) / sizes**2)
+    slips = [
+        (swapped, "you grouped the points by their nearest training centre; group them by "
+                  "the test clustering (test_labels) and ask whether the training centres "
+                  "keep each group's pairs together."),
+        (np.mean(shares), "you averaged over the clusters; the prediction strength is the "
+                          "MINIMUM."),
+        (np.max(shares), "you kept the largest share; the prediction strength is the MINIMUM."),
+        (2 * np.min(shares), "the numerator and the denominator count pairs differently: "
+                             "count ordered pairs (i, j) and (j, i) in both, or each unordered "
+                             "pair once in both."),
+        (np.min(shares) / 2, "the numerator and the denominator count pairs differently: "
+                             "count ordered pairs (i, j) and (j, i) in both, or each unordered "
+                             "pair once in both."),
+        (with_self, "count pairs of DISTINCT points: a point paired with itself always "
+                    "agrees, which flatters small clusters."),
+    ]
+    for wrong, hint in slips:
+        if np.isclose(value, wrong):
+            return hint
+    if np.isnan(value) or sizes.min() == 1 and np.isclose(value, 0.0):
+        return "a test cluster of a single point has no pairs: leave it out."
+    return ("for each test cluster, count the pairs of distinct members that share their "
+            "nearest training centre, divide by the number of such pairs, keep the minimum.")
 
 
 def check_prediction_strength(prediction_strength: Callable[..., Any]) -> None:
@@ -422,10 +467,17 @@ def check_prediction_strength(prediction_strength: Callable[..., Any]) -> None:
     prediction strength is the smallest share.
     """
     rng = np.random.default_rng(9)
+    # Both test clusters of the first case are cut by the centres, and a centre's group mixes
+    # the two: the right answer (0.4), the mean (0.45) and largest (0.5) shares, the roles
+    # swapped (1/3), pairs counted differently above and below (0.8, 0.2) and self-pairs
+    # (0.52) all differ, so the first case names each slip.
+    cut_line = np.array([[0.0], [1.0], [2.0], [3.0], [4.0], [6.0], [10.0], [11.0], [12.0]])
     line = np.array([[0.0], [1.0], [2.0], [3.0], [10.0], [11.0]])
     blobs = np.r_[rng.normal(0, 1, (40, 2)), rng.normal(5, 1, (40, 2))]
     blob_labels = np.repeat([0, 1], 40)
     cases = [
+        ("nine points on a line, both test clusters cut by the centres", cut_line,
+         np.repeat([0, 1], [5, 4]), np.array([[0.4], [4.5], [10.5]])),
         ("six points on a line, one test cluster cut by the centres",
          line, np.array([0, 0, 0, 0, 1, 1]), np.array([[0.5], [2.5], [10.5]])),
         ("two blobs, training centres on the blobs", blobs, blob_labels,
@@ -447,27 +499,8 @@ def check_prediction_strength(prediction_strength: Callable[..., Any]) -> None:
                        hint="the smallest of the per-cluster shares.")
         if np.isclose(value, expected, atol=1e-9):
             continue
-        nearest = np.argmin(((points[:, None, :] - centers[None]) ** 2).sum(-1), axis=1)
-        shares, shares_with_self, sizes = [], [], []
-        for cluster in np.unique(labels):
-            members = nearest[labels == cluster]
-            same = (members[:, None] == members[None, :]).sum()
-            sizes.append(len(members))
-            shares_with_self.append(same / len(members) ** 2)
-            if len(members) > 1:
-                shares.append((same - len(members)) / (len(members) * (len(members) - 1)))
-        hint = ("for each test cluster, count the pairs of distinct members that share their "
-                "nearest training centre, divide by the number of such pairs, keep the minimum.")
-        if np.isclose(value, float(np.mean(shares))):
-            hint = "you averaged over the clusters; the prediction strength is the MINIMUM."
-        elif np.isclose(value, max(shares)) and not np.isclose(value, min(shares_with_self)):
-            hint = "you kept the largest share; the prediction strength is the MINIMUM."
-        elif np.isclose(value, min(shares_with_self)) or np.isclose(value, max(shares)):
-            hint = ("count pairs of DISTINCT points: a point paired with itself always "
-                    "agrees, which flatters small clusters.")
-        elif np.isnan(value) or min(sizes) == 1 and np.isclose(value, 0.0):
-            hint = "a test cluster of a single point has no pairs: leave it out."
-        check.fail("the prediction strength differs.", expected=expected, got=value, hint=hint)
+        check.fail("the prediction strength differs.", expected=expected, got=value,
+                   hint=_prediction_strength_hint(value, points, labels, centers))
     check.done()
 
 

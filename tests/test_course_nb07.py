@@ -151,8 +151,11 @@ def test_silhouette_diagnoses(kwargs, words):
     _fails_with(tl.check_silhouette_values, lambda D, y: _silhouettes(D, y, **kwargs), words)
 
 
-def _strength(points, labels, centers, *, mean=False, with_self=False, largest=False):
+def _strength(points, labels, centers, *, mean=False, with_self=False, largest=False,
+              swapped=False, unordered_pairs=False):
     nearest = np.argmin(((points[:, None] - centers[None]) ** 2).sum(-1), axis=1)
+    if swapped:
+        labels, nearest = nearest, labels
     shares = []
     for c in np.unique(labels):
         m = nearest[labels == c]
@@ -160,6 +163,8 @@ def _strength(points, labels, centers, *, mean=False, with_self=False, largest=F
             continue
         same = (m[:, None] == m[None]).sum()
         pairs = len(m) ** 2 if with_self else len(m) * (len(m) - 1)
+        if unordered_pairs:
+            pairs //= 2
         shares.append((same if with_self else same - len(m)) / pairs)
     if largest:
         return float(max(shares))
@@ -174,6 +179,8 @@ def test_prediction_strength_accepts_reference():
     ({"mean": True}, "MINIMUM"),
     ({"largest": True}, "largest share"),
     ({"with_self": True}, "DISTINCT"),
+    ({"swapped": True}, "group them by the test clustering"),
+    ({"unordered_pairs": True}, "count pairs differently"),
 ])
 def test_prediction_strength_diagnoses(kwargs, words):
     _fails_with(tl.check_prediction_strength, lambda p, y, c: _strength(p, y, c, **kwargs),
