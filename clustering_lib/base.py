@@ -333,17 +333,7 @@ class BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin
         float32 and float64 are kept, anything else becomes float64); a tensor becomes an
         array, a ``tf.SparseTensor`` a CSR matrix. With ``metric='cosine'``, rows are
         scaled to unit length."""
-        if not as_source(X).random_access:
-            raise TypeError(
-                "X must be an array, a sparse matrix or a tensor here, not a "
-                "tf.data.Dataset."
-            )
-        if isinstance(X, tf.Tensor | tf.Variable):
-            X = X.numpy()
-        elif isinstance(X, tf.SparseTensor):
-            rows, columns = X.indices.numpy().T
-            X = sp.csr_matrix((X.values.numpy(), (rows, columns)),
-                              shape=tuple(X.dense_shape.numpy()))
+        X = as_source(X).host_data()  # a Dataset is refused (TypeError)
         X = validate_data(self, X, reset=reset, accept_sparse="csr",
                           dtype=[np.float64, np.float32], order="C", copy=copy)
         if getattr(self, "metric", "euclidean") == "cosine":

@@ -134,6 +134,27 @@ def test_batches_of_another_width_are_refused():
         list(as_source(_dataset()).batches(3, np.float64, expected_by="KMeans"))
 
 
+def test_host_data_is_what_scikit_learn_validates():
+    assert type(as_source(tf.constant(X)).host_data()) is np.ndarray
+    assert as_source(X).host_data() is X
+    csr = as_source(tf.sparse.from_dense(X)).host_data()
+    assert scipy.sparse.issparse(csr) and csr.format == "csr"
+    np.testing.assert_array_equal(csr.toarray(), X)
+    with pytest.raises(TypeError, match=r"^X must be held in memory here"):
+        as_source(_dataset()).host_data()
+
+
+@pytest.mark.parametrize("make", [lambda: cl.KMedoids(2), lambda: cl.NMF(2)],
+                         ids=["KMedoids", "NMF"])
+def test_every_estimator_reads_through_the_factory(make):
+    with pytest.raises(TypeError, match=r"^X must be held in memory here"):
+        make().fit(_dataset())
+    with pytest.raises(TypeError, match=r"^X must be an array-like"):
+        make().fit(None)
+    fitted = make().fit(tf.constant(X))
+    assert fitted.n_features_in_ == 2
+
+
 # --------------------------------------------------------------------------- #
 # Checked in-memory points
 # --------------------------------------------------------------------------- #

@@ -99,6 +99,11 @@ class Source:
         :class:`~.streaming.ArrayRows`); ``unit_rows`` scales every row to unit length."""
         return ArrayRows(self.data, self.sample_weight, name=self.name, unit_rows=unit_rows)
 
+    def host_data(self) -> Any:
+        """The data as scikit-learn's validation takes it (NumPy or SciPy objects, read
+        whole): an ndarray or array-like, a sparse matrix or a memory map as given."""
+        return self.data
+
     def summarize(self, rows: ArrayRows | DatasetRows,
                   progress: PassProgress | None = None) -> DataSummary:
         """Size, float64 column means and variances, and the checks: one pass over
@@ -114,6 +119,11 @@ class ArraySource(Source):
     """A dense array in memory: an ndarray, a tensor or any array-like."""
 
     kind = "dense"
+
+    def host_data(self) -> Any:
+        """A tensor as an ndarray; any other array-like as given."""
+        data = self.data
+        return data.numpy() if isinstance(data, tf.Tensor | tf.Variable) else data
 
     def summarize(self, rows: ArrayRows | DatasetRows,
                   progress: PassProgress | None = None) -> DataSummary:
@@ -137,6 +147,15 @@ class SparseSource(Source):
     kind = "sparse"
     centred = False
 
+    def host_data(self) -> Any:
+        """A ``tf.SparseTensor`` as a CSR matrix; a scipy.sparse matrix as given."""
+        data = self.data
+        if not isinstance(data, tf.SparseTensor):
+            return data
+        rows, columns = data.indices.numpy().T
+        return scipy.sparse.csr_matrix((data.values.numpy(), (rows, columns)),
+                                       shape=tuple(data.dense_shape.numpy()))
+
 
 class MemmapSource(Source):
     """A NumPy memory map: read block by block, rows by index."""
@@ -151,6 +170,13 @@ class DatasetSource(Source):
     kind = "dataset"
     in_memory = False
     random_access = False
+
+    def host_data(self) -> Any:
+        """Refused: a Dataset is read batch after batch, never whole (TypeError)."""
+        raise TypeError(
+            f"{self.name} must be held in memory here (an array, a tensor or a sparse "
+            "matrix), not a tf.data.Dataset."
+        )
 
     def rows(self, unit_rows: bool = False) -> DatasetRows:
         """A reader of the batches, re-cut into blocks (see :class:`~.streaming.DatasetRows`)."""
