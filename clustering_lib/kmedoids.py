@@ -47,6 +47,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from . import core
 from .base import Interval, Options, validate_parameters
 from .core import execution, kernels
+from .core.sources import as_source
 
 __all__ = ["KMedoids", "medoid_cost"]
 
@@ -515,8 +516,7 @@ class KMedoids(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, 
         return 1, indices.astype(np.int32)
 
     def _validate_X(self, X: Any, reset: bool) -> np.ndarray:
-        if isinstance(X, tf.Tensor | tf.Variable):
-            X = X.numpy()
+        X = as_source(X).host_data()  # a tensor as an ndarray; a Dataset is refused
         metric = self._check_metric()
         if metric == "precomputed":
             if not reset:

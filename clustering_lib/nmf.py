@@ -39,6 +39,7 @@ from sklearn.utils.validation import check_is_fitted, check_non_negative, valida
 
 from .base import Interval, Options, validate_parameters
 from .core import execution
+from .core.sources import as_source
 
 __all__ = ["NMF"]
 
@@ -227,8 +228,7 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ #
     def _validate_X(self, X: Any, reset: bool) -> np.ndarray:
-        if isinstance(X, tf.Tensor | tf.Variable):
-            X = X.numpy()
+        X = as_source(X).host_data()  # a tensor as an ndarray; a Dataset is refused
         # scikit-learn's dtype rule, as KMeans: float32 and float64 are kept, the rest becomes
         # float64.
         X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32], order="C")
