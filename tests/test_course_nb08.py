@@ -16,7 +16,8 @@ from clustering_course.scale_lessons import (
 )
 
 
-def _solution(X, n_clusters, rng, block_rows):
+def _chosen_and_distances(X, n_clusters, rng, block_rows):
+    """A correct answer's centres and each row's squared distance to the first k - 1."""
     n = len(X)
     chosen = [int(rng.integers(n))]
     closest = np.full(n, np.inf)
@@ -27,7 +28,11 @@ def _solution(X, n_clusters, rng, block_rows):
             block = closest[start:start + len(rows)]
             np.minimum(block, np.sum((rows - centre) ** 2, axis=1), out=block)
         chosen.append(int(rng.choice(n, p=closest / closest.sum())))
-    return np.array(chosen)
+    return chosen, closest
+
+
+def _solution(X, n_clusters, rng, block_rows):
+    return np.array(_chosen_and_distances(X, n_clusters, rng, block_rows)[0])
 
 
 def _with_rule(rule):
@@ -76,18 +81,9 @@ def _sharing_a_blob(times):
     calls = []
 
     def seeding(X, n_clusters, rng, block_rows):
-        n = len(X)
-        chosen = [int(rng.integers(n))]
-        closest = np.full(n, np.inf)
-        for _ in range(n_clusters - 1):
-            centre = np.asarray(X[chosen[-1]], np.float64)
-            for start in range(0, n, block_rows):
-                rows = np.asarray(X[start:start + block_rows], np.float64)
-                block = closest[start:start + len(rows)]
-                np.minimum(block, np.sum((rows - centre) ** 2, axis=1), out=block)
-            chosen.append(int(rng.choice(n, p=closest / closest.sum())))
-        if n == 1497:
-            calls.append(n)
+        chosen, closest = _chosen_and_distances(X, n_clusters, rng, block_rows)
+        if len(X) == 1497:
+            calls.append(len(X))
             if len(calls) <= times:  # the row nearest an earlier centre, not a centre itself
                 chosen[-1] = int(np.argmin(np.where(closest > 0, closest, np.inf)))
         return np.array(chosen)
