@@ -3,11 +3,12 @@ validation, initial centres, and the methods that only need ``cluster_centers_``
 
 :class:`BaseKMeans` is what :class:`~clustering_lib.KMeans` and
 :class:`~clustering_lib.MiniBatchKMeans` have in common, as scikit-learn's ``_BaseKMeans``
-is for its two estimators. Each estimator declares its parameters once, in
-``parameter_constraints`` (a dict from name to a list of accepted kinds: an
-:class:`Interval`, :class:`Options`, ``"array-like"``, ``"boolean"``, ``"verbose"``,
-``"random_state"``, ``callable`` or ``None``), and :func:`validate_parameters` checks them
-all at the start of ``fit``. A value that fits none of its constraints raises
+is for its two estimators. Each estimator (these two, :class:`~clustering_lib.KMedoids`
+and :class:`~clustering_lib.NMF`) declares its parameters once, in ``parameter_constraints``
+(a dict from name to a list of accepted kinds: an :class:`Interval`, :class:`Options`,
+``"array-like"``, ``"boolean"``, ``"verbose"``, ``"random_state"``, ``callable`` or
+``None``), and :meth:`ValidatedParameters._validate_params` checks them all at the start of
+``fit``, before the data are looked at. A value that fits none of its constraints raises
 :class:`InvalidParameterError` (both a ValueError and a TypeError) with scikit-learn's
 message shape: "The 'n_clusters' parameter of KMeans must be an int in the range [1, inf).
 Got 0 instead."
@@ -49,6 +50,7 @@ __all__ = [
     "Interval",
     "InvalidParameterError",
     "Options",
+    "ValidatedParameters",
     "check_sample_weight",
     "is_interactive",
     "validate_parameters",
@@ -177,6 +179,21 @@ def validate_parameters(
         )
 
 
+class ValidatedParameters:
+    """Mixin for an estimator that declares its parameters in ``parameter_constraints``.
+
+    :meth:`_validate_params` (scikit-learn's name) is the one check of that table; every
+    estimator of the library calls it first in ``fit``.
+    """
+
+    parameter_constraints: ClassVar[dict[str, list]] = {}
+
+    def _validate_params(self) -> None:
+        validate_parameters(
+            self.get_params(deep=False), self.parameter_constraints, type(self).__name__
+        )
+
+
 # --------------------------------------------------------------------------- #
 # Small shared checks
 # --------------------------------------------------------------------------- #
@@ -292,7 +309,8 @@ def is_array_init(init: Any) -> bool:
 # --------------------------------------------------------------------------- #
 # The base estimator
 # --------------------------------------------------------------------------- #
-class BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
+class BaseKMeans(ValidatedParameters, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
+                 ClusterMixin, BaseEstimator):
     """What :class:`KMeans` and :class:`MiniBatchKMeans` share.
 
     Subclasses set ``parameter_constraints`` (extending this class's table) and
@@ -323,11 +341,6 @@ class BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin
     # ------------------------------------------------------------------ #
     # Validation
     # ------------------------------------------------------------------ #
-    def _validate_params(self) -> None:
-        validate_parameters(
-            self.get_params(deep=False), self.parameter_constraints, type(self).__name__
-        )
-
     def _validate_X(self, X: Any, reset: bool, copy: bool = False) -> Any:
         """X as a C-ordered float64/float32 array or a CSR matrix (scikit-learn's dtype rules:
         float32 and float64 are kept, anything else becomes float64); a tensor becomes an
