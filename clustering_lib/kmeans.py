@@ -21,7 +21,6 @@ import numpy as np
 import scipy.sparse as sp
 import tensorflow as tf
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from . import core
@@ -42,8 +41,9 @@ from .core.kmeans_parallel import (
     kmeans_plusplus_rows,
     random_rows,
 )
-from .core.lloyd import lloyd_on
+from .core.lloyd import lloyd_on, unit_centers
 from .core.sources import Source, as_source, in_memory_points, in_memory_weights, rows_as_array
+from .core.validation import check_random_state
 
 __all__ = ["DegenerateCentersWarning", "InconsistentDistancesWarning", "KMeans"]
 
@@ -748,9 +748,7 @@ def _fit_passes(estimator: KMeans, source: Source) -> KMeans:
     for _ in range(n_init):
         init_centers = _initial_centers_in_passes(estimator, source, data, rng)
         if spherical:
-            norms = np.linalg.norm(init_centers, axis=1, keepdims=True)
-            init_centers = np.where(norms > 0, init_centers / np.where(norms > 0, norms, 1),
-                                    init_centers).astype(dtype)
+            init_centers = unit_centers(init_centers, init_centers).astype(dtype)
         if verbose and not progress.enabled:
             print("Initialization complete")
         result = lloyd_on(data, init_centers - offset, max_iter=estimator.max_iter, tol=tol,

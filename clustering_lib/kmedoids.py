@@ -41,7 +41,6 @@ from sklearn.base import (
     ClusterMixin,
     TransformerMixin,
 )
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import core
@@ -49,6 +48,7 @@ from .base import Interval, Options, ValidatedParameters, validate_parameters
 from .core import execution, kernels
 from .core.seeding import plusplus_draws
 from .core.sources import as_source
+from .core.validation import check_random_state
 
 __all__ = ["KMedoids", "medoid_cost"]
 

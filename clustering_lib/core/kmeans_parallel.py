@@ -43,6 +43,7 @@ from . import execution, seeding
 from .lloyd import run_lloyd
 from .sources import as_source
 from .streaming import ArrayRows, DataSummary, StreamedPasses
+from .validation import check_random_state
 
 __all__ = [
     "ParallelInit",
@@ -150,12 +151,6 @@ def _smallest_keys(blocks, size: int, seed: int, stream: int) -> tuple[np.ndarra
     return best.indices, best.rows
 
 
-def _random_state(random_state: Any) -> np.random.RandomState:
-    if isinstance(random_state, np.random.RandomState):
-        return random_state
-    return np.random.RandomState(random_state)
-
-
 def _seed_of(rng: np.random.RandomState) -> int:
     """A 62-bit seed for the stateless draws, from ``rng`` (which it advances)."""
     return int(rng.randint(0, 2**62, dtype=np.int64))
@@ -176,7 +171,7 @@ def sample_rows(X: Any, size: int, random_state: Any = None,
     else:
         rows = as_source(X, sample_weight).rows()
         blocks, dtype = rows.blocks(execution.host_block_rows(rows.n_features)), rows.dtype
-    seed = _seed_of(_random_state(random_state))
+    seed = _seed_of(check_random_state(random_state))
     _, rows = _smallest_keys(blocks, int(size), seed, stream=0)
     return rows.astype(dtype)
 
@@ -233,7 +228,7 @@ def kmeans_parallel(
     -------
     ParallelInit
     """
-    rng = _random_state(random_state)
+    rng = check_random_state(random_state)
     seed = _seed_of(rng)
     ell = float(oversampling) if oversampling is not None else 2.0 * n_clusters
     capacity = round_capacity(ell)
@@ -401,6 +396,6 @@ def kmeans_plusplus_rows(data: StreamedPasses, n_clusters: int,
     chosen row indices (int64).
     """
     scorer = _PassScorer(data)
-    first, uniforms = seeding.plusplus_draws(_random_state(random_state), data.n_samples,
+    first, uniforms = seeding.plusplus_draws(check_random_state(random_state), data.n_samples,
                                              n_clusters, scorer.weights64)
     return seeding.greedy_plusplus(scorer, first, uniforms)
