@@ -14,7 +14,7 @@ Layers
 - ``kmedoids``: :class:`KMedoids`, k-medoids on features or on a distance matrix.
 - ``losses``: differentiable clustering losses for neural embeddings (k-means, DEC).
 - ``deep``: the blog post's CNN trained with the k-means loss, autoencoders, DCN, DEC
-  and IDEC.
+  and IDEC, as ``keras.Model`` subclasses trained by ``fit``.
 - ``metrics``: purity, Hungarian cluster accuracy, cluster-to-label mapping.
 - ``datasets``: MNIST (offline-friendly), digits and scikit-learn's sample images.
 - ``nmf``: :class:`NMF`, non-negative matrix factorisation by coordinate descent.
@@ -47,8 +47,12 @@ from .datasets import (
     make_topic_documents,
 )
 from .deep import (
+    DCNModel,
     DCNResult,
+    DECModel,
     DECResult,
+    DECTargetUpdate,
+    KMeansEmbeddingModel,
     KMeansEmbeddingResult,
     cnn_autoencoder,
     dense_autoencoder,
@@ -94,12 +98,16 @@ from .quantize import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "DCNModel",
     "DCNResult",
+    "DECModel",
     "DECResult",
+    "DECTargetUpdate",
     "DegenerateCentersWarning",
     "InconsistentDistancesWarning",
     "InvalidParameterError",
     "KMeans",
+    "KMeansEmbeddingModel",
     "KMeansEmbeddingResult",
     "KMedoids",
     "LloydResult",
