@@ -387,6 +387,7 @@ class KMeansEmbeddingModel(_ClusteringModel):
     encoder : keras.Model
         Built; maps inputs to embeddings of shape (batch, dim).
     n_clusters : int, default=10
+        Every batch must hold at least this many samples.
     kmeans_steps : int, default=50
         Lloyd steps per batch (fewer when the labels stop changing).
     between_weight : float, default=1.0
