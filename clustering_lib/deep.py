@@ -214,6 +214,7 @@ def embed(model: keras.Model, inputs: Any, batch_size: int = 2000) -> np.ndarray
                for start in range(0, len(inputs), batch_size)]
     return tf.concat(outputs, axis=0).numpy()
 
+
 # --------------------------------------------------------------------------- training plumbing
 
 
