@@ -47,12 +47,8 @@ from .datasets import (
     make_topic_documents,
 )
 from .deep import (
-    DCNModel,
     DCNResult,
-    DECModel,
     DECResult,
-    DECTargetUpdate,
-    KMeansEmbeddingModel,
     KMeansEmbeddingResult,
     cnn_autoencoder,
     dense_autoencoder,
@@ -98,16 +94,12 @@ from .quantize import (
 __version__ = "0.1.0"
 
 __all__ = [
-    "DCNModel",
     "DCNResult",
-    "DECModel",
     "DECResult",
-    "DECTargetUpdate",
     "DegenerateCentersWarning",
     "InconsistentDistancesWarning",
     "InvalidParameterError",
     "KMeans",
-    "KMeansEmbeddingModel",
     "KMeansEmbeddingResult",
     "KMedoids",
     "LloydResult",

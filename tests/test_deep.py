@@ -11,6 +11,7 @@ import tensorflow as tf
 
 import clustering_lib as cl
 from clustering_course.reproducibility import seed_everything
+from clustering_lib import deep
 
 BLOB_CENTERS = np.array([[0.0, 0.0], [8.0, 0.0], [0.0, 8.0]])
 
@@ -663,13 +664,13 @@ def _models(name):
     seed_everything(0)
     if name == "kmeans":
         network = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)])
-        return cl.KMeansEmbeddingModel(network, 3), (x,), {"loss", "within", "between", "scale"}
+        return deep.KMeansEmbeddingModel(network, 3), (x,), {"loss", "within", "between", "scale"}
     encoder, decoder, _ = cl.dense_autoencoder(input_dim=2, code_dim=2, hidden=(8,))
     if name == "dcn":
-        model = cl.DCNModel(encoder, decoder, 3, cluster_weight=1.0)
+        model = deep.DCNModel(encoder, decoder, 3, cluster_weight=1.0)
         model.start_from(x, n_init=2)
         return model, (x,), {"loss", "reconstruction", "kmeans"}
-    model = cl.DECModel(encoder, 3, decoder=decoder)
+    model = deep.DECModel(encoder, 3, decoder=decoder)
     model.start_from(x, n_init=2)
     return model, (x, np.arange(len(x))), {"loss", "kl", "reconstruction"}
 
@@ -683,7 +684,7 @@ def test_each_model_trains_by_fit_and_early_stopping_restores_the_best_weights(n
     stopping = keras.callbacks.EarlyStopping("loss", patience=2, restore_best_weights=True)
     callbacks = [snapshots, stopping]
     if name == "dec":
-        callbacks.insert(0, cl.DECTargetUpdate(data[0], update_interval=3, tol=0.0))
+        callbacks.insert(0, deep.DECTargetUpdate(data[0], update_interval=3, tol=0.0))
     epochs = 30
     history = model.fit(*data, batch_size=16, epochs=epochs, callbacks=callbacks, verbose=0)
     assert set(history.history) == metric_names | ({"changed"} if name == "dec" else set())
@@ -711,7 +712,7 @@ def test_each_model_traces_its_training_step_once_per_fit(name):
 
     model.train_step = counting_train_step
     model.compile(keras.optimizers.Adam(1e-3))
-    callbacks = [cl.DECTargetUpdate(data[0], update_interval=2)] if name == "dec" else []
+    callbacks = [deep.DECTargetUpdate(data[0], update_interval=2)] if name == "dec" else []
     model.fit(*data, batch_size=16, epochs=3, callbacks=callbacks, verbose=0)
     assert len(traces) == 1
 
@@ -797,7 +798,7 @@ def test_idec_keeps_a_high_accuracy_on_separable_blobs_from_a_pretrained_autoenc
 def test_dec_target_update_rejects_bad_arguments(callback_kwargs, match):
     x, _ = _blobs(10)
     with pytest.raises(ValueError, match=match):
-        cl.DECTargetUpdate(x, **callback_kwargs)
+        deep.DECTargetUpdate(x, **callback_kwargs)
 
 
 def test_models_need_a_network_with_a_known_output_size():
@@ -806,9 +807,9 @@ def test_models_need_a_network_with_a_known_output_size():
             return inputs
 
     with pytest.raises(ValueError, match="encoder"):
-        cl.KMeansEmbeddingModel(Unbuilt(), 3)
+        deep.KMeansEmbeddingModel(Unbuilt(), 3)
     with pytest.raises(ValueError, match="encoder"):
-        cl.DECModel(Unbuilt(), 3)
+        deep.DECModel(Unbuilt(), 3)
 
 
 @pytest.mark.slow
