@@ -12,6 +12,7 @@ from scipy.optimize import linear_sum_assignment  # noqa: E402
 from clustering_course.deep_lessons import (  # noqa: E402
     check_best_rescaling,
     check_matched_agreement,
+    deskew,
     plot_off_diagonal,
     uniform_distortion,
 )
@@ -76,3 +77,45 @@ def test_plot_off_diagonal_greys_the_diagonal():
     plt.close(ax.figure)
     with pytest.raises(ValueError):
         plot_off_diagonal(np.zeros((2, 3)))
+
+
+def _slant(image):
+    rows, cols = np.mgrid[: image.shape[0], : image.shape[1]]
+    mass = image.sum()
+    ci, cj = (rows * image).sum() / mass, (cols * image).sum() / mass
+    return ((rows - ci) * (cols - cj) * image).sum() / ((rows - ci) ** 2 * image).sum(), ci, cj
+
+
+def _slanted_bar(alpha, shift=0.0):
+    image = np.zeros((28, 28))
+    for row in range(6, 22):
+        image[row, int(round(13.5 + shift + alpha * (row - 13.5)))] = 1.0
+    return image
+
+
+def test_deskew_straightens_a_slanted_bar_and_centres_it():
+    image = _slanted_bar(0.4, shift=3.0)
+    assert _slant(image)[0] > 0.3
+    straight = deskew(image)
+    alpha, ci, cj = _slant(straight)
+    assert abs(alpha) < 0.05
+    assert abs(ci - 13.5) < 0.5 and abs(cj - 13.5) < 0.5
+    assert straight.sum() == pytest.approx(image.sum(), rel=0.05)
+
+
+def test_deskew_keeps_an_upright_centred_image_and_a_blank_one():
+    image = _slanted_bar(0.0)
+    image[6:22, 13] = 1.0  # two columns: centred at 13.5
+    np.testing.assert_allclose(deskew(image), image, atol=1e-12)
+    blank = np.zeros((28, 28))
+    np.testing.assert_array_equal(deskew(blank), blank)
+
+
+def test_deskew_works_on_a_stack_and_checks_the_shape():
+    stack = np.stack([_slanted_bar(0.3), _slanted_bar(-0.3), np.zeros((28, 28))])
+    out = deskew(stack)
+    assert out.shape == stack.shape and out.dtype == np.float64
+    np.testing.assert_allclose(out[0], deskew(stack[0]))
+    assert abs(_slant(out[1])[0]) < 0.05
+    with pytest.raises(ValueError, match="shape"):
+        deskew(np.zeros(784))
