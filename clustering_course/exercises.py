@@ -210,6 +210,28 @@ def _mean_of_batch_means(batches: list[np.ndarray], centers: np.ndarray) -> np.n
                     np.nansum(stacked, axis=0) / np.maximum(present.sum(axis=0), 1), centers)
 
 
+def _online_centres(batches: list[np.ndarray],
+                    centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The online mistake: the centres move after every batch (the running mean of the points
+    seen so far), and the next batch is assigned to the moved centres."""
+    moved = centers.astype(np.float64)
+    sums = np.zeros_like(moved)
+    counts = np.zeros(len(moved), dtype=np.int64)
+    for batch in batches:
+        batch = batch.astype(np.float64)
+        labels, _, batch_counts = _reference_lloyd_step(batch, moved)
+        np.add.at(sums, labels, batch)
+        counts += batch_counts.astype(np.int64)
+        filled = counts > 0
+        moved[filled] = sums[filled] / counts[filled, None]
+    return moved, counts
+
+
+_ONLINE_HINT = ("this is an online update: each batch was assigned to centres that the batches "
+                "before it had already moved. Assign every batch to the centres you were "
+                "given; compute the new centres once, after the last batch.")
+
+
 class _Stream:
     """Batches that can be read once, like data arriving over a network."""
 
@@ -257,10 +279,15 @@ def check_streamed_centers(streamed_centers: Callable[[Iterable[np.ndarray], np.
         result = check.call(_Stream(batches), start.copy())
         check.pair(result, "new_centers, counts")
         got_counts = check.array(result[1], "counts", counts.shape)
+        online_centres, online_counts = _online_centres(batches, start)
+        online = (len(batches) > 1 and not np.array_equal(online_counts, counts)
+                  and np.array_equal(got_counts, online_counts))
         if not np.array_equal(got_counts, counts):
             check.fail("the number of points per centre differs.", expected=counts,
-                       got=got_counts, hint="count, for every centre, the points of every batch "
-                                            "nearest to it (np.bincount(labels, minlength=k)).")
+                       got=got_counts,
+                       hint=_ONLINE_HINT if online else
+                       "count, for every centre, the points of every batch nearest to it "
+                       "(np.bincount(labels, minlength=k)).")
         got = check.array(result[0], "new_centers", expected.shape,
                           nan_hint=_EMPTY_CLUSTER_HINT)
         hint = ("new_centers = (sum of the points of each cluster) / (their number), over all "
@@ -271,5 +298,7 @@ def check_streamed_centers(streamed_centers: Callable[[Iterable[np.ndarray], np.
                 hint = ("this is the average of the batches' means, which weighs a batch of 1 "
                         "point like a batch of 400: accumulate sums and counts over the "
                         "batches and divide once at the end.")
+            elif np.allclose(got, online_centres, atol=1e-6):
+                hint = _ONLINE_HINT
         _compare_centres(check, expected, got, "new_centers", counts, hint, rtol=1e-5)
     check.done()

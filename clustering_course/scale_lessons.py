@@ -77,7 +77,9 @@ def run_child(task: str, path: str, n_rows: int, n_features: int, n_clusters: in
     if task == "out_of_core":
         import clustering_course as course
 
-        course.setup(seed)
+        # Two threads on every machine: the blocks in flight, and with them the peak, grow
+        # with the thread count.
+        course.setup(seed, threads=2)
     if task != "in_memory":
         # The warm-up: the same kind of fit on the first rows compiles the same kernels
         # and starts the same thread pools, so the measured fit does neither.
@@ -93,7 +95,7 @@ def run_child(task: str, path: str, n_rows: int, n_features: int, n_clusters: in
         rows = np.array(X)
         import clustering_course as course
 
-        course.setup(seed)
+        course.setup(seed, threads=2)
         model = _estimator(task, n_clusters, seed).fit(rows)
     else:
         model = _estimator(task, n_clusters, seed).fit(X)
@@ -276,6 +278,7 @@ def check_kmeans_plusplus_passes(kmeans_plusplus_blocks: Callable[..., Any]) -> 
                              for blob, size in zip(blobs, sizes, strict=True)])
     truth = np.repeat(np.arange(5), sizes)
     case = "case 2 of 2 (5 separated blobs, 1,497 rows, blocks of 256)"
+    shared_blobs = []  # seeds on which two centres fell in one blob
     for seed in range(5):
         reader = BlockReader(points, 256)
         indices = call(case, reader, 5, seed)
@@ -290,11 +293,15 @@ def check_kmeans_plusplus_passes(kmeans_plusplus_blocks: Callable[..., Any]) -> 
                  "X[i] is for reading a chosen centre's row; the distances come from the "
                  "passes over blocks.")
         if len(set(truth[indices].tolist())) != 5:
-            fail(case, f"with seed {seed} two centres fell in one blob (rows "
-                       f"{indices.tolist()}); k-means++ almost never does that on blobs this "
-                       "far apart.",
-                 "draw each new centre with probability D^2 / sum(D^2), D the distance to the "
-                 "nearest centre so far, in float64.")
+            shared_blobs.append(f"seed {seed}: rows {indices.tolist()}")
+    # k-means++ puts two centres in one blob here in about 0.24 % of draws, so a correct
+    # answer may do it once in five seeds (1.2 %); twice is about a 1-in-17,000 event.
+    if len(shared_blobs) > 1:
+        fail(case, f"on {len(shared_blobs)} of 5 seeds two centres fell in one blob ("
+                   f"{'; '.join(shared_blobs)}); k-means++ almost never does that on blobs "
+                   "this far apart.",
+             "draw each new centre with probability D^2 / sum(D^2), D the distance to the "
+             "nearest centre so far, in float64.")
 
     print(f"{name}: both cases pass (one pass per centre; the order of choice follows "
           "k-means++'s probabilities). Well done!")

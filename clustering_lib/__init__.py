@@ -7,10 +7,10 @@ Layers
   every execution setting (blocks, threads, eager/graph/XLA), changed for a block of
   code by :func:`config_context`.
 - ``base``: what the k-means estimators share (one table of parameter constraints).
-- ``kmeans``: :class:`KMeans`, a scikit-learn-compatible estimator on top of core.
+- ``kmeans``: :class:`KMeans`, a scikit-learn-compatible estimator on top of core; it
+  also fits memory maps and ``tf.data`` datasets, and on the replicas of a
+  ``tf.distribute`` strategy (``core.sources`` decides which input is read how).
 - ``minibatch``: :class:`MiniBatchKMeans`, streaming k-means (``partial_fit``, tf.data).
-- ``streamed``: fits on memory maps and ``tf.data`` datasets, and on the replicas of a
-  ``tf.distribute`` strategy.
 - ``kmedoids``: :class:`KMedoids`, k-medoids on features or on a distance matrix.
 - ``losses``: differentiable clustering losses for neural embeddings (k-means, DEC).
 - ``deep``: the blog post's CNN trained with the k-means loss, autoencoders, DCN, DEC

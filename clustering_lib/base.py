@@ -3,11 +3,12 @@ validation, initial centres, and the methods that only need ``cluster_centers_``
 
 :class:`BaseKMeans` is what :class:`~clustering_lib.KMeans` and
 :class:`~clustering_lib.MiniBatchKMeans` have in common, as scikit-learn's ``_BaseKMeans``
-is for its two estimators. Each estimator declares its parameters once, in
-``parameter_constraints`` (a dict from name to a list of accepted kinds: an
-:class:`Interval`, :class:`Options`, ``"array-like"``, ``"boolean"``, ``"verbose"``,
-``"random_state"``, ``callable`` or ``None``), and :func:`validate_parameters` checks them
-all at the start of ``fit``. A value that fits none of its constraints raises
+is for its two estimators. Each estimator (these two, :class:`~clustering_lib.KMedoids`
+and :class:`~clustering_lib.NMF`) declares its parameters once, in ``parameter_constraints``
+(a dict from name to a list of accepted kinds: an :class:`Interval`, :class:`Options`,
+``"array-like"``, ``"boolean"``, ``"verbose"``, ``"random_state"``, ``callable`` or
+``None``), and :meth:`ValidatedParameters._validate_params` checks them all at the start of
+``fit``, before the data are looked at. A value that fits none of its constraints raises
 :class:`InvalidParameterError` (both a ValueError and a TypeError) with scikit-learn's
 message shape: "The 'n_clusters' parameter of KMeans must be an int in the range [1, inf).
 Got 0 instead."
@@ -23,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import numbers
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 import numpy as np
@@ -40,13 +41,16 @@ from sklearn.utils.sparsefuncs import mean_variance_axis
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from . import core
+from .core.sources import as_source, rows_as_array
 
 __all__ = [
     "BaseKMeans",
+    "both",
     "progress_callback",
     "Interval",
     "InvalidParameterError",
     "Options",
+    "ValidatedParameters",
     "check_sample_weight",
     "is_interactive",
     "validate_parameters",
@@ -175,6 +179,21 @@ def validate_parameters(
         )
 
 
+class ValidatedParameters:
+    """Mixin for an estimator that declares its parameters in ``parameter_constraints``.
+
+    :meth:`_validate_params` (scikit-learn's name) is the one check of that table; every
+    estimator of the library calls it first in ``fit``.
+    """
+
+    parameter_constraints: ClassVar[dict[str, list]] = {}
+
+    def _validate_params(self) -> None:
+        validate_parameters(
+            self.get_params(deep=False), self.parameter_constraints, type(self).__name__
+        )
+
+
 # --------------------------------------------------------------------------- #
 # Small shared checks
 # --------------------------------------------------------------------------- #
@@ -217,6 +236,21 @@ def replaces_best_run(inertia: float, labels: np.ndarray, best: tuple | None,
     mapping = np.full(n_clusters, -1)
     mapping[labels] = best_labels
     return not bool(np.array_equal(mapping[labels], best_labels))
+
+
+def both(*callbacks: Callable | None) -> Callable | None:
+    """One callback that calls each of ``callbacks`` (None where none is given)."""
+    given = [callback for callback in callbacks if callback is not None]
+    if not given:
+        return None
+    if len(given) == 1:
+        return given[0]
+
+    def call_all(info: Any) -> None:
+        for callback in given:
+            callback(info)
+
+    return call_all
 
 
 class Progress:
@@ -275,7 +309,8 @@ def is_array_init(init: Any) -> bool:
 # --------------------------------------------------------------------------- #
 # The base estimator
 # --------------------------------------------------------------------------- #
-class BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
+class BaseKMeans(ValidatedParameters, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
+                 ClusterMixin, BaseEstimator):
     """What :class:`KMeans` and :class:`MiniBatchKMeans` share.
 
     Subclasses set ``parameter_constraints`` (extending this class's table) and
@@ -298,42 +333,25 @@ class BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin
         "random_state": ["random_state"],
     }
     default_n_init: ClassVar[int] = 10
+    #: Whether predict, transform and score read a ``tf.data.Dataset`` (batch by batch).
+    reads_datasets: ClassVar[bool] = False
     #: Whether an explicit or callable init may leave coordinates to the data (NaN).
     allows_nan_init: ClassVar[bool] = False
 
     # ------------------------------------------------------------------ #
     # Validation
     # ------------------------------------------------------------------ #
-    def _validate_params(self) -> None:
-        validate_parameters(
-            self.get_params(deep=False), self.parameter_constraints, type(self).__name__
-        )
-
     def _validate_X(self, X: Any, reset: bool, copy: bool = False) -> Any:
         """X as a C-ordered float64/float32 array or a CSR matrix (scikit-learn's dtype rules:
         float32 and float64 are kept, anything else becomes float64); a tensor becomes an
         array, a ``tf.SparseTensor`` a CSR matrix. With ``metric='cosine'``, rows are
         scaled to unit length."""
-        if isinstance(X, tf.data.Dataset):
-            raise TypeError(
-                "X must be an array, a sparse matrix or a tensor here; only "
-                "MiniBatchKMeans.fit accepts a tf.data.Dataset."
-            )
-        if isinstance(X, tf.Tensor | tf.Variable):
-            X = X.numpy()
-        elif isinstance(X, tf.SparseTensor):
-            rows, columns = X.indices.numpy().T
-            X = sp.csr_matrix((X.values.numpy(), (rows, columns)),
-                              shape=tuple(X.dense_shape.numpy()))
+        X = as_source(X).host_data()  # a Dataset is refused (TypeError)
         X = validate_data(self, X, reset=reset, accept_sparse="csr",
                           dtype=[np.float64, np.float32], order="C", copy=copy)
         if getattr(self, "metric", "euclidean") == "cosine":
             X = _unit_length_rows(X)
         return X
-
-    def _check_test_data(self, X: Any) -> Any:
-        check_is_fitted(self)
-        return self._validate_X(X, reset=False)
 
     def _check_params_vs_input(self, X: Any) -> None:
         """Checks that need the data; sets ``_n_init`` and ``_tol``."""
@@ -343,20 +361,27 @@ class BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin
                 f"n_samples={n_samples} should be >= n_clusters={self.n_clusters}."
             )
         self._tol = tolerance(X, self.tol)
+        self._n_init = self._resolve_n_init(stacklevel=4)
+
+    def _resolve_n_init(self, stacklevel: int) -> int:
+        """The number of runs ``n_init`` means for this ``init`` (parameters checked):
+        'auto' is 1 for k-means++, k-means|| or an array, ``default_n_init`` otherwise;
+        an array gets one run, with scikit-learn's warning if more were asked for."""
         init = self.init
         if self.n_init == "auto":
             plusplus = isinstance(init, str) and init in ("k-means++", "k-means||")
-            self._n_init = 1 if plusplus or is_array_init(init) else self.default_n_init
+            n_init = 1 if plusplus or is_array_init(init) else self.default_n_init
         else:
-            self._n_init = int(self.n_init)
-        if is_array_init(init) and self._n_init != 1:
+            n_init = int(self.n_init)
+        if is_array_init(init) and n_init != 1:
             warnings.warn(
                 "Explicit initial center position passed: performing only one init in "
-                f"{type(self).__name__} instead of n_init={self._n_init}.",
+                f"{type(self).__name__} instead of n_init={n_init}.",
                 RuntimeWarning,
-                stacklevel=3,
+                stacklevel=stacklevel,
             )
-            self._n_init = 1
+            n_init = 1
+        return n_init
 
     def _validate_center_shape(self, X: Any, centers: Any, n_centroids: int | None = None):
         """The centres must be (n_centroids, n_features); scikit-learn's messages."""
@@ -412,8 +437,7 @@ class BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin
             X, sample_weight = X[rows], sample_weight[rows]
         if isinstance(init, str):
             indices = self._seed_indices(X, init, n_clusters, random_state, sample_weight)
-            centers = X[indices]
-            return centers.toarray() if sp.issparse(centers) else np.array(centers)
+            return rows_as_array(X, indices)
         if callable(init):
             centers = init(X, n_clusters, random_state=random_state)
             if isinstance(centers, tf.Tensor | tf.Variable):
@@ -442,10 +466,35 @@ class BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin
         return core.random_init_indices(X, n_clusters, random_state, sample_weight)
 
     # ------------------------------------------------------------------ #
-    # Using the centres
+    # Using the centres: one path for every input
     # ------------------------------------------------------------------ #
     def _centers_tensor(self, dtype) -> tf.Tensor:
         return tf.constant(np.asarray(self.cluster_centers_, dtype=dtype))
+
+    def _test_blocks(self, X: Any, sample_weight: Any = None) -> Iterator[tuple[Any, Any]]:
+        """The data to use the centres on, checked, as ``(points, weights)`` blocks.
+
+        Data that may be read by index (an array, a tensor, a sparse matrix, a memory
+        map) is one block, validated as ``fit`` validates it, with its checked
+        ``sample_weight``. Where the estimator reads datasets (``reads_datasets``), a
+        ``tf.data.Dataset`` is read batch after batch in the centres' dtype, without
+        weights; elsewhere it is refused by :meth:`_validate_X`.
+        """
+        check_is_fitted(self)
+        source = as_source(X, sample_weight if self.reads_datasets else None)
+        if source.random_access or not self.reads_datasets:
+            X = self._validate_X(X, reset=False)
+            yield X, check_sample_weight(sample_weight, X)
+            return
+        cosine = getattr(self, "metric", "euclidean") == "cosine"
+        for points in source.batches(self.n_features_in_, self.cluster_centers_.dtype,
+                                     unit_rows=cosine, expected_by=type(self).__name__):
+            yield points, None
+
+    def _each_block(self, X: Any, function: Callable[[Any], np.ndarray]) -> np.ndarray:
+        """``function(points)`` on every block of the test data, joined."""
+        parts = [function(points) for points, _ in self._test_blocks(X)]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     def predict(self, X: Any) -> np.ndarray:
         """Index of the nearest cluster centre for each sample.
@@ -453,22 +502,21 @@ class BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin
         Parameters
         ----------
         X : {array-like, sparse matrix} or tf.Tensor of shape (n_samples, n_features)
+            (or a ``tf.data.Dataset`` of row batches where ``fit`` takes one)
 
         Returns
         -------
         labels : ndarray of shape (n_samples,)
         """
-        X = self._check_test_data(X)
-        labels, _ = self._nearest_centers(X)
-        return labels.numpy()
+        return self._each_block(X, lambda points: self._nearest_centers(points)[0].numpy())
 
     def _nearest_centers(self, X: Any) -> tuple[tf.Tensor, tf.Tensor]:
         """Labels and squared distances, blocked. Dense data is measured in a frame
         centred on the centres' mean (the fit centres on the data's mean), so data far
-        from the origin keeps in float32 the precision it had during the fit."""
+        from the origin keeps in float32 the precision it had during the fit; sparse
+        data is never centred (the engine does not use the offset)."""
         centers = np.asarray(self.cluster_centers_, dtype=X.dtype)
-        offset = None if sp.issparse(X) else centers.mean(axis=0)
-        return core.nearest_centers(X, centers, offset=offset)
+        return core.nearest_centers(X, centers, offset=centers.mean(axis=0))
 
     def transform(self, X: Any) -> np.ndarray:
         """Distance from each sample to each cluster centre.
@@ -479,13 +527,13 @@ class BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin
         Parameters
         ----------
         X : {array-like, sparse matrix} or tf.Tensor of shape (n_samples, n_features)
+            (or a ``tf.data.Dataset`` of row batches where ``fit`` takes one)
 
         Returns
         -------
         distances : ndarray of shape (n_samples, n_clusters), X's dtype
         """
-        X = self._check_test_data(X)
-        return self._transform(X)
+        return self._each_block(X, self._transform)
 
     def _transform(self, X: Any) -> np.ndarray:
         centers = self._centers_tensor(X.dtype)
@@ -502,6 +550,8 @@ class BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin
         Parameters
         ----------
         X : {array-like, sparse matrix} or tf.Tensor of shape (n_samples, n_features)
+            (or a ``tf.data.Dataset`` of row batches, without weights, where ``fit``
+            takes one)
         y : Ignored
         sample_weight : array-like of shape (n_samples,), default=None
 
@@ -511,13 +561,15 @@ class BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin
             ``-sum(w * squared distance to the nearest centre)`` (cosine distance with
             ``metric='cosine'``); higher is better.
         """
-        X = self._check_test_data(X)
-        sample_weight = check_sample_weight(sample_weight, X)
-        _, distances = self._nearest_centers(X)
-        distances = tf.cast(distances, tf.float64).numpy()
-        if getattr(self, "metric", "euclidean") == "cosine":
-            distances = distances / 2.0
-        return -float(np.dot(distances, sample_weight.astype(np.float64)))
+        total = 0.0
+        for points, weights in self._test_blocks(X, sample_weight):
+            _, distances = self._nearest_centers(points)
+            distances = tf.cast(distances, tf.float64).numpy()
+            if getattr(self, "metric", "euclidean") == "cosine":
+                distances = distances / 2.0
+            total += float(distances.sum() if weights is None
+                           else np.dot(distances, weights.astype(np.float64)))
+        return -total
 
     def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
         """Fit, then return the training labels (``labels_``)."""
@@ -525,9 +577,7 @@ class BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin
 
     def fit_transform(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
         """Fit, then return the distances of the training data to the centres."""
-        return self.fit(X, sample_weight=sample_weight)._transform(
-            self._validate_X(X, reset=False)
-        )
+        return self.fit(X, sample_weight=sample_weight).transform(X)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -24,16 +24,26 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from . import core, streamed
+from . import core
 from .base import (
     BaseKMeans,
     Options,
+    both,
     check_sample_weight,
     is_array_init,
     progress_callback,
     replaces_best_run,
 )
-from .core import execution
+from .core import execution, streaming
+from .core.distributed import ReplicaRunner
+from .core.kmeans_parallel import (
+    kmeans_parallel,
+    kmeans_parallel_in_memory,
+    kmeans_plusplus_rows,
+    random_rows,
+)
+from .core.lloyd import lloyd_on
+from .core.sources import Source, as_source, in_memory_points, in_memory_weights, rows_as_array
 
 __all__ = ["DegenerateCentersWarning", "InconsistentDistancesWarning", "KMeans"]
 
@@ -264,8 +274,7 @@ class KMeans(BaseKMeans):
         Run every pass over the data on the replicas of this strategy
         (``MirroredStrategy``, ``MultiWorkerMirroredStrategy``, ...): each replica
         adds up the float64 sums of its share of every block of rows, the sums are
-        reduced once per pass, and the centres are replicated. See
-        :mod:`clustering_lib.streamed`.
+        reduced once per pass, and the centres are replicated (see Notes).
     callback : callable or None, default=None
         Called with a :class:`clustering_lib.core.IterationInfo` after every Lloyd
         iteration; e.g. :class:`clustering_lib.core.CenterCheckpoint`, which saves
@@ -329,6 +338,7 @@ class KMeans(BaseKMeans):
     }
     default_n_init: ClassVar[int] = 10
     allows_nan_init: ClassVar[bool] = True
+    reads_datasets: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -382,14 +392,12 @@ class KMeans(BaseKMeans):
         ``cache``: one dict for all the runs of a fit (k-means++ prepares the data once).
         """
         if isinstance(init, str) and init == "k-means||":
-            return streamed.kmeans_parallel_in_memory(X, self.n_clusters, rng, sample_weight,
-                                                      x_mean)
+            return kmeans_parallel_in_memory(X, self.n_clusters, rng, sample_weight, x_mean)
         if isinstance(init, str):
             indices = self._seed_indices(
                 X, init, self.n_clusters, rng, sample_weight, offset=x_mean, cache=cache
             )
-            centers = X[indices]
-            return centers.toarray() if sp.issparse(centers) else np.array(centers)
+            return rows_as_array(X, indices)
         if callable(init):
             init = self._init_centroids(X, None, init, rng, sample_weight)
             init = np.array(init, dtype=X.dtype, order="C")
@@ -418,8 +426,9 @@ class KMeans(BaseKMeans):
             Fitted estimator.
         """
         self._validate_params()
-        if streamed.uses_streamed_fit(X, self.strategy):
-            return streamed.fit_kmeans(self, X, sample_weight)
+        source = as_source(X, sample_weight, strategy=self.strategy)
+        if source.streamed:
+            return _fit_passes(self, source)
         X = self._validate_X(X, reset=True)
         self._check_params_vs_input(X)
         fixed_mask = _check_fixed_features(self.fixed_features, X.shape[1], self.metric)
@@ -434,7 +443,7 @@ class KMeans(BaseKMeans):
         # its data too): distances do not change, and the expanded distance formula loses
         # less precision. Spherical k-means works on the unit sphere itself, and sparse
         # data is never centred.
-        x_mean = None if sp.issparse(X) or spherical else X.mean(axis=0)
+        x_mean = X.mean(axis=0) if source.centred and not spherical else None
 
         best = None
         seeding_cache: dict = {}  # lives for this fit only, with X unchanged
@@ -451,7 +460,7 @@ class KMeans(BaseKMeans):
                 X, sample_weight, init_centers, max_iter=self.max_iter, tol=self._tol,
                 offset=x_mean, spherical=spherical, fixed_mask=fixed_mask,
                 verbose=int(bool(self.verbose) and progress is None),
-                callback=streamed.both(progress, self.callback),
+                callback=both(progress, self.callback),
             )
             if progress is not None:
                 progress.finish()
@@ -482,24 +491,6 @@ class KMeans(BaseKMeans):
         self.inertia_ = inertia
         self.n_iter_ = n_iter
         return self
-
-    def predict(self, X: Any) -> np.ndarray:
-        """Index of the nearest cluster centre for each sample (X may be a Dataset)."""
-        if isinstance(X, tf.data.Dataset):
-            return streamed.predict(self, X)
-        return super().predict(X)
-
-    def transform(self, X: Any) -> np.ndarray:
-        """Distance from each sample to each cluster centre (X may be a Dataset)."""
-        if isinstance(X, tf.data.Dataset):
-            return streamed.transform(self, X)
-        return super().transform(X)
-
-    def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
-        """Opposite of the (weighted) inertia of X (a Dataset: without weights)."""
-        if isinstance(X, tf.data.Dataset) and sample_weight is None:
-            return streamed.score(self, X)
-        return super().score(X, y, sample_weight)
 
     def inverse_transform(self, distances: Any) -> np.ndarray:
         """Points whose Euclidean distances to the centres are ``distances``.
@@ -629,3 +620,163 @@ class KMeans(BaseKMeans):
                 stacklevel=2,
             )
         return (origin + y).astype(distances.dtype, copy=False)
+
+
+# --------------------------------------------------------------------------- #
+# The fit in passes: a memory map, a tf.data.Dataset, or any data with a strategy
+# --------------------------------------------------------------------------- #
+KMEANS_PLUSPLUS_NEEDS_MEMORY = (
+    "init='k-means++' needs the data in memory (or random access to it, as a memory map "
+    "gives): it makes two passes over all points for every centre. For a "
+    "tf.data.Dataset use init='k-means||' (about 2 * n_clusters candidates per pass, 4 "
+    "passes; Bahmani et al. 2012), init='random', or k-means++ on a uniform sample: "
+    "init=lambda X, k, random_state: clustering_lib.core.kmeans_plusplus("
+    "clustering_lib.core.sample_rows(X, 100_000, random_state), k, random_state)[0]."
+)
+
+
+def _check_centers(centers: Any, n_clusters: int, n_features: int, dtype) -> np.ndarray:
+    centers = centers.numpy() if isinstance(centers, tf.Tensor | tf.Variable) else centers
+    centers = np.asarray(centers)
+    if centers.shape != (n_clusters, n_features):
+        raise ValueError(
+            f"The shape of the initial centers {centers.shape} does not match "
+            f"(n_clusters, n_features) = ({n_clusters}, {n_features})."
+        )
+    if centers.dtype.kind not in "biuf":
+        raise TypeError(f"init must hold real numbers, got an array of dtype {centers.dtype}.")
+    if not np.isfinite(centers).all():
+        raise ValueError(
+            "init contains NaN or infinity; partially given centres (NaN) need the data "
+            "in memory: fit an in-memory array without a strategy."
+        )
+    return centers.astype(dtype)
+
+
+def _initial_centers_in_passes(estimator: KMeans, source: Source,
+                               data: streaming.StreamedPasses, rng) -> np.ndarray:
+    """One run's initial centres, in the data's frame (not centred)."""
+    init, n_clusters = estimator.init, estimator.n_clusters
+    offset = data.offset_array
+    if isinstance(init, str):
+        if init == "k-means||":
+            return kmeans_parallel(data, n_clusters, rng).centers + offset
+        if source.in_memory and init in ("k-means++", "random"):
+            # The in-memory fit's own seeding, so that both start from the same rows.
+            points, weights = in_memory_points(data.source), in_memory_weights(data.source)
+            if init == "random":
+                return points[core.random_init_indices(points, n_clusters, rng, weights)]
+            offset = None if data.source.unit_rows else offset
+            return points[core.kmeans_plusplus_indices(points, n_clusters, rng, weights,
+                                                        offset=offset)]
+        if init == "random":
+            rows = random_rows(data, n_clusters, rng)
+            return rows.astype(data.dtype)
+        if init == "k-means++":
+            if not source.random_access:
+                raise ValueError(KMEANS_PLUSPLUS_NEEDS_MEMORY)
+            # A memory map: the same algorithm, reading it block by block.
+            return np.asarray(source.data[kmeans_plusplus_rows(data, n_clusters, rng)],
+                              data.dtype)
+        raise ValueError(
+            f"init must be 'k-means++', 'k-means||', 'random', a callable or an array, "
+            f"got {init!r}."
+        )
+    if callable(init):
+        init = init(source.data, n_clusters, random_state=rng)
+    return _check_centers(init, n_clusters, data.n_features, data.dtype)
+
+
+def _count_distinct(labels: np.ndarray, n_clusters: int, block: int = 2**20) -> int:
+    """Number of distinct labels, counted in slices (``bincount`` widens to int64)."""
+    seen = np.zeros(n_clusters, bool)
+    for start in range(0, len(labels), block):
+        seen |= np.bincount(labels[start:start + block], minlength=n_clusters) > 0
+    return int(seen.sum())
+
+
+def _fit_passes(estimator: KMeans, source: Source) -> KMeans:
+    """``KMeans.fit`` on a source read in passes (``source.streamed``): a memory map, a
+    ``tf.data.Dataset``, or any data with a ``strategy``.
+
+    What it does, pass by pass:
+
+    1. one pass for the size, the float64 column means (the centring offset) and
+       variances (the scale of ``tol``), and the checks (NaN, widths, weights); data
+       in memory uses the in-memory fit's own NumPy statistics instead;
+    2. the initial centres: ``init='k-means||'`` (``n_rounds + 2`` passes, 4 by
+       default), ``'random'`` (one pass), an array (none) or a callable (called with
+       ``X`` itself); ``'k-means++'`` needs random access to the rows it picks: on a
+       memory map it makes two passes per centre (and holds 16 bytes a row), a Dataset
+       is refused with a clear error. Data in memory is seeded as in memory;
+    3. Lloyd's iterations (:func:`~clustering_lib.core.lloyd.lloyd_on` on
+       :class:`~clustering_lib.core.streaming.StreamedPasses`), one pass each, with
+       scikit-learn's stopping rule and empty-cluster relocation, and one last pass
+       for the labels and the inertia.
+
+    The parameters are checked (``KMeans.fit`` validates them first). Sets the fitted
+    attributes as an in-memory fit does, and ``n_passes_``, the number of passes over
+    the data the fit made. Each of the ``n_init`` runs makes its own passes.
+    """
+    if estimator.fixed_features is not None:
+        raise ValueError(
+            "fixed_features is not supported with a memory map, a tf.data.Dataset or a "
+            "strategy; fit an in-memory array without a strategy instead."
+        )
+    n_init = estimator._resolve_n_init(stacklevel=4)
+    spherical = estimator.metric == "cosine"
+    verbose = int(estimator.verbose or 0)
+    rows = source.rows(unit_rows=spherical)
+    runner = ReplicaRunner(estimator.strategy)
+    # As the in-memory fit: verbose >= 2 where someone watches shows progress bars (one
+    # per pass over the data) instead of scikit-learn's per-iteration lines.
+    progress = streaming.PassProgress(
+        verbose >= 2 and runner.is_chief and streaming.PassProgress.interactive()
+    )
+    summary = source.summarize(rows, progress)
+    n_clusters = estimator.n_clusters
+    if summary.n_samples < n_clusters:
+        raise ValueError(f"n_samples={summary.n_samples} should be >= n_clusters={n_clusters}.")
+    dtype = np.dtype(summary.dtype)
+    tol = float(np.mean(summary.variance) * estimator.tol) if estimator.tol > 0 else 0.0
+    offset = np.zeros(summary.n_features, dtype) if spherical else summary.mean.astype(dtype)
+    data = streaming.StreamedPasses(rows, summary, n_clusters, offset, runner, progress)
+    data.n_passes = 0 if source.in_memory else 1
+    rng = check_random_state(estimator.random_state)
+
+    best = None
+    for _ in range(n_init):
+        init_centers = _initial_centers_in_passes(estimator, source, data, rng)
+        if spherical:
+            norms = np.linalg.norm(init_centers, axis=1, keepdims=True)
+            init_centers = np.where(norms > 0, init_centers / np.where(norms > 0, norms, 1),
+                                    init_centers).astype(dtype)
+        if verbose and not progress.enabled:
+            print("Initialization complete")
+        result = lloyd_on(data, init_centers - offset, max_iter=estimator.max_iter, tol=tol,
+                          spherical=spherical, verbose=int(bool(verbose) and not progress.enabled),
+                          callback=estimator.callback)
+        inertia = float(result.inertia) / (2.0 if spherical else 1.0)
+        labels = result.labels.numpy()
+        if replaces_best_run(inertia, labels, best, estimator.n_clusters):
+            best = (result.centers.numpy().astype(dtype), labels, inertia,
+                    int(result.n_iter), init_centers)
+
+    centers, labels, inertia, n_iter, init_centers = best
+    n_distinct = _count_distinct(labels, n_clusters)
+    if n_distinct < n_clusters:
+        warnings.warn(
+            f"Number of distinct clusters ({n_distinct}) found smaller than "
+            f"n_clusters ({n_clusters}). Possibly due to duplicate points in X.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    estimator.cluster_centers_ = centers
+    estimator.init_centers_ = init_centers
+    estimator.labels_ = labels.astype(np.int32)
+    estimator.inertia_ = inertia
+    estimator.n_iter_ = n_iter
+    estimator.n_features_in_ = summary.n_features
+    estimator.n_passes_ = data.n_passes
+    estimator._n_features_out = n_clusters
+    return estimator

@@ -45,8 +45,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import core
-from .base import Interval, Options, validate_parameters
+from .base import Interval, Options, ValidatedParameters, validate_parameters
 from .core import execution, kernels
+from .core.sources import as_source
 
 __all__ = ["KMedoids", "medoid_cost"]
 
@@ -376,7 +377,8 @@ def medoid_cost(distances: Any, labels: Any) -> float:
     return float(best.sum())
 
 
-class KMedoids(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
+class KMedoids(ValidatedParameters, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
+               ClusterMixin, BaseEstimator):
     """K-medoids clustering in TensorFlow, with scikit-learn's interface.
 
     Each cluster is represented by one of its points (its medoid), chosen to minimise
@@ -474,10 +476,9 @@ class KMedoids(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, 
             "metric"]}, type(self).__name__)
         return self.metric
 
-    def _check_params(self, n_samples: int) -> tuple[int, np.ndarray | None]:
-        """Validate hyper-parameters; return the number of runs and the init indices if given."""
-        validate_parameters(self.get_params(deep=False), self.parameter_constraints,
-                            type(self).__name__)
+    def _check_params_vs_input(self, n_samples: int) -> tuple[int, np.ndarray | None]:
+        """Checks that need the data (parameters checked): the number of runs and the init
+        indices if given."""
         n_clusters = int(self.n_clusters)
         if n_samples < n_clusters:
             raise ValueError(f"n_samples={n_samples} should be >= n_clusters={n_clusters}.")
@@ -515,8 +516,7 @@ class KMedoids(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, 
         return 1, indices.astype(np.int32)
 
     def _validate_X(self, X: Any, reset: bool) -> np.ndarray:
-        if isinstance(X, tf.Tensor | tf.Variable):
-            X = X.numpy()
+        X = as_source(X).host_data()  # a tensor as an ndarray; a Dataset is refused
         metric = self._check_metric()
         if metric == "precomputed":
             if not reset:
@@ -564,7 +564,7 @@ class KMedoids(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, 
         X : array-like or tf.Tensor of shape (n_samples, n_features), or \
                 (n_samples, n_samples) if metric='precomputed'
             Training data, or the distance matrix between the training points. float32
-            and float64 are kept; other types become float32.
+            and float64 are kept; other types become float64.
         y : Ignored
             Not used, present for API consistency.
 
@@ -573,8 +573,9 @@ class KMedoids(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, 
         self : KMedoids
             Fitted estimator.
         """
+        self._validate_params()
         X = self._validate_X(X, reset=True)
-        n_init, indices = self._check_params(X.shape[0])
+        n_init, indices = self._check_params_vs_input(X.shape[0])
         rng = check_random_state(self.random_state)
 
         if self.metric == "precomputed":

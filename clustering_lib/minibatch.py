@@ -21,12 +21,11 @@ import warnings
 from typing import Any, ClassVar
 
 import numpy as np
-import scipy.sparse as sp
 import tensorflow as tf
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
 
-from . import core, streamed
+from . import core
 from .base import (
     BaseKMeans,
     Interval,
@@ -34,8 +33,9 @@ from .base import (
     is_array_init,
     progress_callback,
 )
-from .core import execution, sparse
-from .core.minibatch import MiniBatchStep
+from .core import execution
+from .core.minibatch import MiniBatchStep, minibatch_step
+from .core.sources import DatasetSource, as_points, as_source
 
 __all__ = ["MiniBatchKMeans"]
 
@@ -162,7 +162,7 @@ class MiniBatchKMeans(BaseKMeans):
         Run the assignment of every mini-batch on the replicas of this strategy:
         each replica takes its share of the batch (one global batch per step), the
         float64 per-cluster sums are reduced, and the same update is applied once to
-        the replicated centres (see :class:`clustering_lib.streamed.ReplicatedStep`).
+        the replicated centres (see :class:`clustering_lib.core.minibatch.ReplicatedStep`).
 
     Attributes
     ----------
@@ -271,7 +271,7 @@ class MiniBatchKMeans(BaseKMeans):
     # Checks and state
     # ------------------------------------------------------------------ #
     def _validate_X(self, X: Any, reset: bool, copy: bool = False) -> Any:
-        if isinstance(X, tf.data.Dataset):
+        if not as_source(X).random_access:
             raise TypeError(
                 "X must be an array, a sparse matrix or a tensor here; only fit accepts a "
                 "tf.data.Dataset (call this method on each of its batches instead)."
@@ -326,7 +326,7 @@ class MiniBatchKMeans(BaseKMeans):
         return np.array(best, dtype=X.dtype, order="C")
 
     def _new_step(self, centers: np.ndarray, rng) -> MiniBatchStep:
-        return streamed.minibatch_step(self.strategy)(centers, random_state=rng,
+        return minibatch_step(self.strategy)(centers, random_state=rng,
                              reassignment_ratio=self.reassignment_ratio,
                              verbose=self.verbose)
 
@@ -370,8 +370,9 @@ class MiniBatchKMeans(BaseKMeans):
             Fitted estimator.
         """
         self._validate_params()
-        if isinstance(X, tf.data.Dataset):
-            return self._fit_dataset(X, sample_weight)
+        source = as_source(X, sample_weight, strategy=self.strategy)
+        if not source.random_access:
+            return self._fit_dataset(source)
         X = self._validate_X(X, reset=True)
         self._check_params_vs_input(X)
         n_samples = X.shape[0]
@@ -379,7 +380,7 @@ class MiniBatchKMeans(BaseKMeans):
         rng = check_random_state(self.random_state)
 
         step = self._new_step(self._best_init(X, sample_weight, rng), rng)
-        points = sparse.as_sparse_rows(X) if sp.issparse(X) else tf.constant(X)
+        points = as_points(X)
         # Mini-batches are drawn with replacement, with probability proportional to the
         # weights, exactly as scikit-learn's choice(p=...) draws them; the batch points
         # then count with unit weight.
@@ -434,9 +435,10 @@ class MiniBatchKMeans(BaseKMeans):
                               order="C")
         return array if dtype is None else array.astype(dtype, copy=False)
 
-    def _fit_dataset(self, dataset: tf.data.Dataset, sample_weight: Any) -> MiniBatchKMeans:
-        if sample_weight is not None:
-            raise ValueError("sample_weight is not supported when X is a tf.data.Dataset.")
+    def _fit_dataset(self, source: DatasetSource) -> MiniBatchKMeans:
+        """``fit`` on the batches of a Dataset, as they come (weights are refused by
+        :func:`~clustering_lib.core.sources.as_source`)."""
+        dataset = source.data
         if not isinstance(dataset.element_spec, tf.TensorSpec):
             raise TypeError(
                 "a tf.data.Dataset given to fit must yield plain tensors of shape "
@@ -541,7 +543,7 @@ class MiniBatchKMeans(BaseKMeans):
         if rng is None:
             rng = check_random_state(self.random_state)
         if has_centers:
-            step = streamed.minibatch_step(self.strategy)(
+            step = minibatch_step(self.strategy)(
                 self.cluster_centers_, random_state=rng,
                 reassignment_ratio=self.reassignment_ratio, counts=self._counts,
                 n_since_last_reassign=self._n_since_last_reassign, verbose=self.verbose,
@@ -556,7 +558,7 @@ class MiniBatchKMeans(BaseKMeans):
             step = self._new_step(np.array(centers, dtype=X.dtype, order="C"), rng)
             self.n_steps_ = 0
 
-        points = sparse.as_sparse_rows(X) if sp.issparse(X) else tf.constant(X)
+        points = as_points(X)
         unequal = not np.all(sample_weight == sample_weight[0])
         step.update(points, tf.constant(sample_weight),
                     sample_weight=sample_weight if unequal else None)
@@ -580,12 +582,12 @@ class MiniBatchKMeans(BaseKMeans):
     # ------------------------------------------------------------------ #
     def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
         """Fit on an array, then return the training labels (``labels_``)."""
-        if isinstance(X, tf.data.Dataset):
+        if not as_source(X).random_access:
             raise TypeError("fit_predict needs an array; fit a Dataset with fit instead.")
         return self.fit(X, sample_weight=sample_weight).labels_
 
     def fit_transform(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
         """Fit on an array, then return the distances of the training data to the centres."""
-        if isinstance(X, tf.data.Dataset):
+        if not as_source(X).random_access:
             raise TypeError("fit_transform needs an array; fit a Dataset with fit instead.")
         return super().fit_transform(X, sample_weight=sample_weight)

@@ -37,8 +37,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, check_non_negative, validate_data
 
-from .base import Interval, Options, validate_parameters
+from .base import Interval, Options, ValidatedParameters
 from .core import execution
+from .core.sources import as_source
 
 __all__ = ["NMF"]
 
@@ -146,7 +147,7 @@ def _nndsvd(X: np.ndarray, n_components: int, fill_zeros: bool) -> tuple[np.ndar
     return W.astype(X.dtype), H.astype(X.dtype)
 
 
-class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class NMF(ValidatedParameters, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Non-negative matrix factorisation by coordinate descent, in TensorFlow.
 
     Finds non-negative W (n_samples, n_components) and H (n_components, n_features)
@@ -227,17 +228,15 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ #
     def _validate_X(self, X: Any, reset: bool) -> np.ndarray:
-        if isinstance(X, tf.Tensor | tf.Variable):
-            X = X.numpy()
+        X = as_source(X).host_data()  # a tensor as an ndarray; a Dataset is refused
         # scikit-learn's dtype rule, as KMeans: float32 and float64 are kept, the rest becomes
         # float64.
         X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32], order="C")
         check_non_negative(X, f"{type(self).__name__} (input X)")
         return X
 
-    def _check_params(self, n_features: int) -> int:
-        validate_parameters(self.get_params(deep=False), self.parameter_constraints,
-                            type(self).__name__)
+    def _n_components(self, n_features: int) -> int:
+        """The number of components (parameters checked): None means all features."""
         n_components = self.n_components
         return int(n_features if n_components is None else n_components)
 
@@ -287,14 +286,16 @@ class NMF(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like or tf.Tensor of shape (n_samples, n_features), non-negative
+            float32 and float64 are kept; other types become float64.
         y : Ignored
 
         Returns
         -------
-        W : ndarray of shape (n_samples, n_components)
+        W : ndarray of shape (n_samples, n_components), X's dtype
         """
+        self._validate_params()
         X = self._validate_X(X, reset=True)
-        n_components = self._check_params(X.shape[1])
+        n_components = self._n_components(X.shape[1])
         W, H = self._initial_factors(X, n_components)
         W, H, n_iter, error = self._run(_fit_fn, X, W, H, self._penalties(*X.shape),
                                         self.max_iter, self.tol)

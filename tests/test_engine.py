@@ -20,7 +20,7 @@ import clustering_lib as cl
 from clustering_lib import core
 from clustering_lib.core import execution
 from clustering_lib.core.passes import DataPasses
-from clustering_lib.core.sparse import SparseSource
+from clustering_lib.core.sparse import SparsePasses
 
 MODES = [("eager", None), ("eager", 64), ("graph", None), ("graph", 64), ("xla", 64)]
 
@@ -291,7 +291,7 @@ def test_sparse_inertia_of_given_labels_matches_numpy():
     weights = rng.uniform(0.5, 2.0, 50)
     centers = rng.random((4, 6))
     labels = rng.integers(0, 4, 50)
-    source = SparseSource(scipy.sparse.csr_matrix(dense), weights, 4)
+    source = SparsePasses(scipy.sparse.csr_matrix(dense), weights, 4)
     expected = weights @ ((dense - centers[labels]) ** 2).sum(1)
     np.testing.assert_allclose(source.inertia_of(centers, labels), expected, rtol=1e-12)
 
@@ -307,7 +307,7 @@ def test_equal_centres_give_every_point_to_the_first_of_them(mode):
     expected = ((X[:, None] - centers[None]) ** 2).sum(-1).argmin(1)  # NumPy: first index
     weights = np.ones(len(X))
     if mode == "sparse":
-        source = SparseSource(scipy.sparse.csr_matrix(X), weights, 7)
+        source = SparsePasses(scipy.sparse.csr_matrix(X), weights, 7)
     else:
         with execution.config_context(mode=mode, block_rows=512):
             source = DataPasses(X, weights, None, execution.plan(len(X), 7, 7))

@@ -132,6 +132,26 @@ def test_streamed_centers_mean_of_batch_means():
                "average of the batches' means")
 
 
+def test_streamed_centers_online_update():
+    # The mini-batch habit: the centres move after every batch and the next batch is assigned
+    # to the moved centres.
+    def online(batches, centers):
+        moved = centers.astype(np.float64)
+        sums = np.zeros(centers.shape, dtype=np.float64)
+        counts = np.zeros(len(centers), dtype=np.int64)
+        for batch in batches:
+            labels = ((batch[:, None, :] - moved[None]) ** 2).sum(axis=2).argmin(axis=1)
+            np.add.at(sums, labels, batch)
+            counts += np.bincount(labels, minlength=len(centers))
+            filled = counts > 0
+            moved[filled] = sums[filled] / counts[filled, None]
+        return moved, counts
+
+    message = fails_with(check_streamed_centers, online, r"Case 2 of 4", "online update",
+                         "centres you were given", "once, after the last batch")
+    assert "np.bincount" not in message
+
+
 def test_streamed_centers_reading_twice_or_miscounting():
     def two_passes(batches, centers):
         everything = np.concatenate(list(batches))

@@ -67,12 +67,12 @@ def test_same_random_state_gives_scikit_learns_fit():
 def test_small_blocks_give_the_same_results():
     X = _sparse_data(seed=4)
     init = X[:7].toarray()
-    whole = sparse_engine.run_lloyd(X, np.ones(X.shape[0]), init, max_iter=50, tol=0.0)
+    whole = core.run_lloyd(X, np.ones(X.shape[0]), init, max_iter=50, tol=0.0)
     distances = sparse_engine.center_distances(X, init).numpy()
     # 16 rows per block
     with config_context(sparse_min_block_rows=1, sparse_block_bytes=8 * 7 * 16):
         assert execution.sparse_block_rows(7) == 16
-        blocked = sparse_engine.run_lloyd(X, np.ones(X.shape[0]), init, max_iter=50, tol=0.0)
+        blocked = core.run_lloyd(X, np.ones(X.shape[0]), init, max_iter=50, tol=0.0)
         blocked_distances = sparse_engine.center_distances(X, init).numpy()
     assert execution.sparse_block_rows(7) > 16  # the settings come back
     np.testing.assert_array_equal(blocked.labels.numpy(), whole.labels.numpy())

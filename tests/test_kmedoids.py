@@ -333,11 +333,3 @@ def test_medoid_cost_matches_brute_force_and_fit():
     assert medoid_cost(D, model.labels_) == pytest.approx(model.inertia_)
     with pytest.raises(ValueError, match="one entry per row"):
         medoid_cost(D, labels[:5])
-
-
-@pytest.mark.parametrize("metric", ["euclidean", "precomputed"])
-def test_integer_input_becomes_float64_as_in_kmeans(metric):
-    X = np.array([[0, 0], [1, 0], [5, 5], [6, 5]])
-    data = np.abs(X[:, None, :] - X[None, :, :]).sum(-1) if metric == "precomputed" else X
-    model = KMedoids(2, metric=metric, random_state=0).fit(data)
-    assert model.transform(data).dtype == np.float64

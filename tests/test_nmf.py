@@ -150,11 +150,3 @@ def test_transform_checks_features_and_sign():
         model.transform(-SEED_NEW)
     with pytest.raises(ValueError, match=r"shape \(n_samples, 2\)"):
         model.inverse_transform(np.ones((2, 3)))
-
-
-@pytest.mark.slow
-def test_integer_input_becomes_float64_as_in_kmeans():
-    X = np.arange(12).reshape(4, 3)
-    model = NMF(2, init="random", random_state=0, max_iter=50)
-    assert model.fit_transform(X).dtype == np.float64
-    assert model.components_.dtype == np.float64

@@ -9,6 +9,9 @@ Where things are:
   choice between eager execution, one traced graph and XLA kernels of fixed block shape
   (by the size of the problem; nothing recompiles per number of points, and XLA once
   per bucket of k), changed for a block of code by :func:`config_context`.
+* :mod:`.sources`: every kind of input (array, sparse matrix, memory map,
+  ``tf.data.Dataset``, with or without a ``tf.distribute`` strategy) becomes a source in
+  one factory, :func:`~.sources.as_source`; the only place that tells the kinds apart.
 * :mod:`.passes`: passes over the data block by block (memory O(block x k)).
 * :mod:`.lloyd`: Lloyd's algorithm, one pass per iteration, scikit-learn's stopping
   rule and empty-cluster relocation.

@@ -15,10 +15,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import scipy.sparse
 import tensorflow as tf
 
-from . import execution, kernels, passes
+from . import execution, kernels, passes, sparse
+from .sources import is_sparse_points
 from .validation import (
     as_float_tensor,
     check_n_clusters,
@@ -40,16 +40,15 @@ def nearest_centers(points: Any, centers: Any, offset: Any = None) -> tuple[tf.T
 
     The distance is computed from the difference ``x - c``, not from the expanded
     formula, so it is accurate even far from the origin. ``offset`` (optional, e.g.
-    the training data's mean) is subtracted from points and centres alike first.
+    the training data's mean) is subtracted from points and centres alike first; sparse
+    points are never centred (it is not used).
 
     Returns
     -------
     labels : tf.Tensor of int32, shape (n_samples,)
     squared_distances : tf.Tensor of shape (n_samples,), the dtype of ``points``
     """
-    if scipy.sparse.issparse(points):
-        from . import sparse
-
+    if is_sparse_points(points):
         return sparse.nearest_centers(points, centers)
     dtype = tf.as_dtype(points.dtype)
     centers = tf.convert_to_tensor(centers, dtype)
@@ -68,9 +67,7 @@ def center_distances(points: Any, centers: Any, squared: bool = False) -> tf.Ten
     point equal to a centre is at distance exactly 0. Returned in the dtype of
     ``points``.
     """
-    if scipy.sparse.issparse(points):
-        from . import sparse
-
+    if is_sparse_points(points):
         return sparse.center_distances(points, centers, squared=squared)
     dtype = tf.as_dtype(points.dtype)
     result = passes.distance_pass(
@@ -85,9 +82,7 @@ def cluster_sums(
     points: Any, weights: Any, labels: Any, n_clusters: int
 ) -> tuple[tf.Tensor, tf.Tensor]:
     """Per-cluster sums of ``w * x`` (k, d) and of ``w`` (k,), both float64 (checked input)."""
-    if scipy.sparse.issparse(points):
-        from . import sparse
-
+    if is_sparse_points(points):
         return sparse.cluster_sums(points, weights, labels, n_clusters)
     totals = kernels.cluster_sums(
         tf.convert_to_tensor(points), tf.convert_to_tensor(weights, points.dtype),

@@ -41,11 +41,13 @@ import numpy as np
 
 from . import execution, seeding
 from .lloyd import run_lloyd
-from .streaming import StreamedPasses, row_source
+from .sources import as_source
+from .streaming import ArrayRows, DataSummary, StreamedPasses
 
 __all__ = [
     "ParallelInit",
     "kmeans_parallel",
+    "kmeans_parallel_in_memory",
     "kmeans_plusplus_rows",
     "random_rows",
     "round_capacity",
@@ -172,8 +174,8 @@ def sample_rows(X: Any, size: int, random_state: Any = None,
     if isinstance(X, StreamedPasses):
         blocks, dtype = X.host_blocks("sampling rows"), X.dtype
     else:
-        source = row_source(X, sample_weight)
-        blocks, dtype = source.blocks(execution.host_block_rows(source.n_features)), source.dtype
+        rows = as_source(X, sample_weight).rows()
+        blocks, dtype = rows.blocks(execution.host_block_rows(rows.n_features)), rows.dtype
     seed = _seed_of(_random_state(random_state))
     _, rows = _smallest_keys(blocks, int(size), seed, stream=0)
     return rows.astype(dtype)
@@ -297,6 +299,24 @@ def kmeans_parallel(
                          n_clusters, rng, max_iter)
     return ParallelInit(centers.astype(data.dtype), candidates, indices, weights, costs,
                         data.n_passes - passes_before)
+
+
+def kmeans_parallel_in_memory(X: Any, n_clusters: int, rng: np.random.RandomState,
+                              weights: Any, offset: np.ndarray | None) -> np.ndarray:
+    """``init='k-means||'`` for an in-memory fit: the same draws over the array's rows.
+
+    ``offset`` is the fit's centring (the data's mean; None for sparse or spherical
+    data); returns the centres in the frame of ``X``. A sparse matrix is read in dense
+    blocks.
+    """
+    weights = np.asarray(weights)
+    source = ArrayRows(X, weights)
+    offset = np.zeros(X.shape[1]) if offset is None else offset
+    summary = DataSummary(X.shape[0], X.shape[1], source.dtype,
+                          np.asarray(offset, np.float64), np.zeros(X.shape[1]),
+                          float(weights.sum()))
+    data = StreamedPasses(source, summary, n_clusters, offset)
+    return kmeans_parallel(data, n_clusters, rng).centers + data.offset_array
 
 
 def _recluster(candidates, weights, indices, pool_indices, pool_rows, n_clusters, rng,

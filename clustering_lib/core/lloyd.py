@@ -21,10 +21,9 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
-import scipy.sparse
 import tensorflow as tf
 
-from . import execution, passes
+from . import passes, sources
 from .validation import (
     as_float_tensor,
     check_n_clusters,
@@ -147,8 +146,9 @@ def run_lloyd(
 
     Parameters
     ----------
-    points : float ndarray or tf.Tensor of shape (n_samples, n_features)
-        Read block by block, never copied as a whole.
+    points : float ndarray, tf.Tensor or CSR matrix of shape (n_samples, n_features)
+        Read block by block, never copied as a whole (the Lloyd source of
+        :func:`~.sources.lloyd_passes`).
     weights : float ndarray or tf.Tensor of shape (n_samples,)
         Non-negative, same dtype as ``points``.
     centers : array-like of shape (n_clusters, n_features)
@@ -159,7 +159,8 @@ def run_lloyd(
     offset : array-like of shape (n_features,), optional
         Subtracted from every block before the arithmetic (the data's mean, as
         scikit-learn centres its data); results are returned in the frame of
-        ``points``. Distances do not change; rounding does, for the better.
+        ``points``. Distances do not change; rounding does, for the better. Not
+        used for sparse data, which is never centred.
     spherical : bool, default=False
         Scale updated centres back to unit length (spherical k-means).
     fixed_mask : boolean array-like of shape (n_features,), optional
@@ -173,23 +174,13 @@ def run_lloyd(
     -------
     LloydResult
     """
-    if scipy.sparse.issparse(points):
-        from . import sparse
-
-        return sparse.run_lloyd(
-            points, weights, centers, max_iter=max_iter, tol=tol, spherical=spherical,
-            fixed_mask=fixed_mask, verbose=verbose, callback=callback,
-        )
-    dtype = np.dtype(tf.as_dtype(points.dtype).as_numpy_dtype)
-    n_samples, n_features = points.shape
-    offset = np.zeros(n_features, dtype) if offset is None else np.asarray(offset, dtype)
-    centers = np.asarray(centers, dtype) - offset
+    data = sources.lloyd_passes(points, weights, offset, len(centers))
+    # In the source's working frame (sparse data is not centred: its offset is zero).
+    centers = np.asarray(centers, data.offset_array.dtype) - data.offset_array
     if fixed_mask is not None:
         fixed_mask = np.asarray(fixed_mask, dtype=bool)
         if not fixed_mask.any():
             fixed_mask = None
-    plan = execution.plan(n_samples, n_features, len(centers))
-    data = passes.DataPasses(points, weights, offset, plan)
     return lloyd_on(
         data, centers, max_iter=max_iter, tol=tol, spherical=spherical,
         fixed_mask=fixed_mask, verbose=verbose, callback=callback,

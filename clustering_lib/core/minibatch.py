@@ -16,20 +16,32 @@ matrix, see :mod:`.sparse`), with counts and sums in float64; it is compiled onc
 dtype and batch kind. :class:`MiniBatchStep` holds a run's state (centres, counts, the
 reassignment schedule and its random numbers) and is what every input path of the
 estimator drives: random rows of an array, the batches of a ``tf.data.Dataset``, or the
-arrays given to ``partial_fit``.
+arrays given to ``partial_fit``. :class:`ReplicatedStep` is the same step with the
+assignment on the replicas of a ``tf.distribute`` strategy (:func:`minibatch_step`
+chooses).
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
 import tensorflow as tf
 
 from . import kernels, sparse
-from .execution import count_trace, kernel_cache
+from .distributed import ReplicaRunner
+from .execution import BlockPlan, count_trace, kernel_cache
+from .passes import KernelOptions
 
-__all__ = ["MiniBatchStep", "StepResult", "minibatch_update"]
+__all__ = [
+    "MiniBatchStep",
+    "ReplicatedStep",
+    "StepResult",
+    "minibatch_step",
+    "minibatch_update",
+]
 
 class StepResult(NamedTuple):
     """What one update reports (Python floats)."""
@@ -274,3 +286,87 @@ class MiniBatchStep:
         if self.verbose and n_reassigned:
             print(f"[MiniBatchKMeans] Reassigning {int(n_reassigned)} cluster centers.")
         return StepResult(inertia, shift, int(n_reassigned))
+
+
+# --------------------------------------------------------------------------- #
+# The step on the replicas of a strategy
+# --------------------------------------------------------------------------- #
+def minibatch_step(strategy: tf.distribute.Strategy | None) -> Callable[..., MiniBatchStep]:
+    """The step class of a mini-batch run: :class:`MiniBatchStep`, or with a strategy
+    :class:`ReplicatedStep` on it (same arguments)."""
+    if strategy is None:
+        return MiniBatchStep
+    return functools.partial(ReplicatedStep, strategy=strategy)
+
+
+class ReplicatedStep(MiniBatchStep):
+    """A :class:`MiniBatchStep` whose assignment runs on
+    the replicas of ``strategy``: one global batch per step.
+
+    The batch is split between the replicas; each adds up the float64 per-cluster sums
+    of its share with the engine's block kernel, the sums are reduced
+    (``strategy.reduce``), and the update (the count-weighted move of the centres and
+    scikit-learn's reassignment of low-count centres) is applied once, on the host, to
+    the k x d numbers, in float64 as the compiled step does, so every replica
+    continues from the same centres.
+    """
+
+    def __init__(self, centers: np.ndarray, *, strategy: tf.distribute.Strategy,
+                 **kwargs: Any) -> None:
+        super().__init__(centers, **kwargs)
+        self.runner = ReplicaRunner(strategy)
+
+    def update(self, batch: Any, weights: tf.Tensor, *, rows: np.ndarray | None = None,
+               sample_weight: np.ndarray | None = None, jit_compile: bool = False) -> StepResult:
+        """Apply one batch (see :meth:`MiniBatchStep.update`; ``jit_compile`` is unused:
+        the kernel's compilation follows the engine's plan)."""
+        if not isinstance(batch, tf.Tensor | np.ndarray):
+            raise TypeError("MiniBatchKMeans with a strategy takes dense data only.")
+        points = np.asarray(batch if rows is None else tf.gather(batch, rows))
+        weights = np.asarray(weights)
+        reassign, candidates = self._candidates(len(points), sample_weight)
+        centers = self.centers.numpy()
+        n_clusters, n_features = centers.shape
+        runner = self.runner
+        chunk = -(-len(points) // runner.n_replicas)
+        norms = np.einsum("ij,ij->i", centers, centers)
+        sums, inertia = runner.run_pass(
+            "assign", BlockPlan("graph", chunk, n_clusters), tf.as_dtype(centers.dtype),
+            n_features, KernelOptions(centred=False, weighted=True, inertia=True),
+            [runner.split(0, points, weights, chunk)],
+            (tf.zeros([n_features], centers.dtype), tf.constant(centers), tf.constant(norms)),
+            lambda *_: None,
+        )
+        old = centers.astype(np.float64)
+        counts = self.counts.numpy() + sums[:, -1]
+        # c + (w / n) (m - c) = c + (sum - w c) / n; a centre that got nothing stays.
+        moved = old + np.divide(sums[:, :-1] - sums[:, -1:] * old, counts[:, None],
+                                out=np.zeros_like(old), where=counts[:, None] != 0)
+        n_reassigned = 0
+        if reassign:
+            moved, counts, n_reassigned = _reassign_low_counts(
+                points, moved, counts, candidates.numpy(), self.reassignment_ratio
+            )
+        new_centers = moved.astype(centers.dtype)
+        shift = float(np.sum(np.square(new_centers.astype(np.float64) - old)))
+        self.centers, self.counts = tf.constant(new_centers), tf.constant(counts)
+        self.has_empty = bool(np.any(counts == 0))
+        if self.verbose and n_reassigned:
+            print(f"[MiniBatchKMeans] Reassigning {n_reassigned} cluster centers.")
+        return StepResult(float(inertia), shift, n_reassigned)
+
+
+def _reassign_low_counts(points, centers, counts, candidates, ratio):
+    """scikit-learn's reassignment of low-count centres (as the compiled update does it).
+
+    The centres whose count is below ``ratio * max(counts)``, at most ``len(points) //
+    2`` of them (the lowest counts, ties by index), take the batch rows
+    ``candidates`` in index order; their counts become the smallest kept count.
+    """
+    rank = np.empty(len(counts), np.int64)
+    rank[np.argsort(counts, kind="stable")] = np.arange(len(counts))
+    low = (counts < ratio * counts.max()) & (rank < len(points) // 2)
+    slot = np.maximum(np.cumsum(low) - 1, 0)
+    centers = np.where(low[:, None], points[candidates[slot]].astype(np.float64), centers)
+    kept_min = np.where(low, counts.max(), counts).min()
+    return centers, np.where(low, kept_min, counts), int(low.sum())

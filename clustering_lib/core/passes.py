@@ -369,8 +369,10 @@ def _offset(offset: Any, centers: tf.Tensor) -> tf.Tensor:
 class DataSource(Protocol):
     """What Lloyd's driver (:func:`~.lloyd.lloyd_on`) needs from the data.
 
-    Implemented by :class:`DataPasses` for arrays and tensors, and by the streamed
-    sources for datasets, memory maps and several devices. Centres go in and results
+    Implemented by :class:`DataPasses` for arrays and tensors,
+    :class:`~.sparse.SparsePasses` for CSR rows (both chosen by
+    :func:`~.sources.lloyd_passes`), and :class:`~.streaming.StreamedPasses` for
+    datasets, memory maps and several devices. Centres go in and results
     come out as NumPy arrays in the source's working frame (``offset`` subtracted).
     """
 

@@ -15,10 +15,10 @@ import numbers
 from typing import Any
 
 import numpy as np
-import scipy.sparse
 import tensorflow as tf
 
-from . import execution, kernels
+from . import execution, kernels, sparse
+from .sources import is_sparse_points
 from .validation import (
     as_float_tensor,
     check_n_clusters,
@@ -181,9 +181,7 @@ def kmeans_plusplus_indices(
     and its data (``KMeans.fit`` passes one for its ``n_init`` initialisations), where
     the prepared operands of small data are kept between calls.
     """
-    if scipy.sparse.issparse(points):
-        from . import sparse
-
+    if is_sparse_points(points):
         return sparse.kmeans_plusplus_indices(points, n_clusters, rng, weights, n_local_trials)
     points = tf.convert_to_tensor(points)
     weights = tf.convert_to_tensor(weights, points.dtype)

@@ -9,7 +9,7 @@ O(block x k + nnz) and the data is never densified. All dimensions are ``None`` 
 input signatures, so each pass is traced once per dtype, whatever the numbers of points,
 features and clusters; no XLA.
 
-Lloyd's algorithm is core's driver (:func:`.lloyd.lloyd_on`) on a :class:`SparseSource`,
+Lloyd's algorithm is core's driver (:func:`.lloyd.lloyd_on`) on a :class:`SparsePasses`,
 so the M-step, scikit-learn's relocation of empty clusters, the placement of clusters
 left empty and the stopping rule are the dense engine's. The passes follow
 scikit-learn's sparse Lloyd loop, with no centring of the data:
@@ -26,7 +26,6 @@ same data (barring exact ties).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -35,11 +34,10 @@ import tensorflow as tf
 
 from . import execution
 from .execution import count_trace
-from .lloyd import IterationInfo, LloydResult, lloyd_on
 from .passes import AssignmentPass, repeated_rows
 
 __all__ = [
-    "SparseSource",
+    "SparsePasses",
     "SparseRows",
     "as_sparse_rows",
     "center_distances",
@@ -48,7 +46,6 @@ __all__ = [
     "nearest_centers",
     "row_block",
     "rows_as_dense",
-    "run_lloyd",
 ]
 
 class SparseRows(NamedTuple):
@@ -491,7 +488,7 @@ def _first_of_equal_centers(centers: np.ndarray) -> np.ndarray:
     return np.arange(len(centers)) if repeated is None else np.flatnonzero(~repeated)
 
 
-class SparseSource:
+class SparsePasses:
     """CSR rows as a :class:`~.passes.DataSource`: Lloyd's driver (:func:`.lloyd.lloyd_on`)
     runs on it exactly as on dense data (same M-step, relocation, placement of empty
     clusters and stopping rule); only the passes differ. Sparse data is not centred.
@@ -557,30 +554,3 @@ class SparseSource:
         rows = rows_as_dense(self.rows, tf.constant(farthest, tf.int64), tf.float64).numpy()
         weights = np.asarray(tf.gather(self.weights, farthest), np.float64)
         return rows, weights, labels[farthest]
-
-
-def run_lloyd(
-    points: Any,
-    weights: Any,
-    centers: Any,
-    *,
-    max_iter: int,
-    tol: float,
-    spherical: bool = False,
-    fixed_mask: Any = None,
-    verbose: int = 0,
-    callback: Callable[[IterationInfo], None] | None = None,
-) -> LloydResult:
-    """Lloyd's algorithm on sparse rows: core's driver on a :class:`SparseSource`.
-
-    Parameters and result as :func:`clustering_lib.core.run_lloyd` (no ``offset``:
-    sparse data is not centred).
-    """
-    source = SparseSource(points, weights, len(centers))
-    centers = np.asarray(centers, source.dtype.as_numpy_dtype)
-    if fixed_mask is not None:
-        fixed_mask = np.asarray(fixed_mask, dtype=bool)
-        if not fixed_mask.any():
-            fixed_mask = None
-    return lloyd_on(source, centers, max_iter=max_iter, tol=tol, spherical=spherical,
-                    fixed_mask=fixed_mask, verbose=verbose, callback=callback)

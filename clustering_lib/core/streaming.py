@@ -10,6 +10,7 @@ provides that pass for data that does not fit in memory, as a
 * :class:`DatasetRows` reads a ``tf.data.Dataset`` of row batches, checks every batch
   (numbers, one width, finite) and re-cuts the batches into blocks of the size the
   kernels are compiled for, so nothing depends on the dataset's batch size;
+* a source's ``rows()`` (:func:`~.sources.as_source`) chooses between the two;
 * :func:`summarize` makes the first pass: number of rows, float64 mean and variance of
   every column (the centring offset and the scale of ``tol``), and the checks;
 * :class:`StreamedPasses` runs the passes of Lloyd's algorithm: the same compiled
@@ -68,8 +69,6 @@ __all__ = [
     "DatasetRows",
     "PassProgress",
     "StreamedPasses",
-    "is_streamed",
-    "row_source",
     "summarize",
 ]
 
@@ -81,11 +80,6 @@ def label_dtype(n_clusters: int) -> np.dtype:
     if n_clusters <= np.iinfo(np.int16).max:
         return np.dtype(np.int16)
     return np.dtype(np.int32)
-
-
-def is_streamed(values: Any) -> bool:
-    """Whether ``values`` is read block by block: a ``tf.data.Dataset`` or a memory map."""
-    return isinstance(values, tf.data.Dataset | np.memmap)
 
 
 def _float_dtype(dtype: np.dtype) -> np.dtype:
@@ -264,15 +258,6 @@ class DatasetRows:
                     pending, n_pending = [], 0
         if n_pending:
             yield start, pending[0] if len(pending) == 1 else np.concatenate(pending), None
-
-
-def row_source(X: Any, sample_weight: Any = None, unit_rows: bool = False):
-    """An :class:`ArrayRows` or :class:`DatasetRows` for ``X``."""
-    if isinstance(X, tf.data.Dataset):
-        if sample_weight is not None:
-            raise ValueError("sample_weight is not supported when X is a tf.data.Dataset.")
-        return DatasetRows(X, unit_rows=unit_rows)
-    return ArrayRows(X, sample_weight, unit_rows=unit_rows)
 
 
 class DataSummary(NamedTuple):
