@@ -41,7 +41,8 @@ def setup(seed: int = 0, *, threads: int | None = None, logical_cpus: int | None
 
     Sets the environment TensorFlow reads at start-up (quiet logs, no oneDNN graph rewrites,
     oneDNN's remaining kernels capped at AVX2: their results depend on the processor's
-    instruction set), imports TensorFlow, optionally splits
+    instruction set; numba, which umap-learn uses, on the generic x86-64 target for the same
+    reason, with its cache in the checkout's ``build/``), imports TensorFlow, optionally splits
     the CPU into logical devices and fixes the thread pools, then seeds Python, NumPy,
     TensorFlow and Keras, makes TensorFlow's ops deterministic and fixes the figure style.
 
@@ -71,6 +72,10 @@ def setup(seed: int = 0, *, threads: int | None = None, logical_cpus: int | None
     os.environ.update(_ENVIRONMENT)
     if "NUMBA_CACHE_DIR" not in os.environ and (cache := _numba_cache_dir()) is not None:
         os.environ["NUMBA_CACHE_DIR"] = cache  # read when numba is first imported
+    # numba (umap-learn's kernels) compiles for the host's instruction set by default, and the
+    # same UMAP fit then gives another embedding on an AVX2 and an AVX-512 machine; the generic
+    # x86-64 target (no extra features) gives one result everywhere. A value already set is kept.
+    os.environ.setdefault("NUMBA_CPU_NAME", "generic")
 
     import_tensorflow_quietly()
     import tensorflow as tf
