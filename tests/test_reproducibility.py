@@ -183,7 +183,8 @@ def test_course_setup_compiles_numba_for_the_generic_target_unless_told_otherwis
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "generic ''"
     code = ("import os; os.environ['NUMBA_CPU_NAME'] = 'host'; "
-            "import clustering_course as course; course.setup(0); print(os.environ['NUMBA_CPU_NAME'])")
+            "import clustering_course as course; course.setup(0); "
+            "print(os.environ['NUMBA_CPU_NAME'])")
     result = _run(code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "host"
