@@ -47,12 +47,48 @@ def test_best_rescaling_check_diagnoses_typical_mistakes(wrong, hint):
 
 def test_matched_agreement_check_accepts_the_solution(capsys):
     check_matched_agreement(_matched_agreement)
-    assert "all 3 cases pass" in capsys.readouterr().out
+    assert "all 5 cases pass" in capsys.readouterr().out
 
 
 def test_matched_agreement_check_diagnoses_unmatched_comparison():
     with pytest.raises(ExerciseFailed, match="match the clusters first"):
         check_matched_agreement(lambda a, b: np.mean(a == b))
+
+
+def _table(a, b):
+    table = np.zeros((max(a.max(), b.max()) + 1,) * 2, dtype=np.int64)
+    np.add.at(table, (a, b), 1)
+    return table
+
+
+def _minimised(a, b):
+    from scipy.optimize import linear_sum_assignment
+
+    table = _table(a, b)
+    rows, cols = linear_sum_assignment(table)
+    return table[rows, cols].sum() / len(a)
+
+
+def _greedy(a, b):
+    table = _table(a, b)
+    total = 0
+    for _ in range(min(table.shape)):
+        row, col = np.unravel_index(np.argmax(table), table.shape)
+        total += table[row, col]
+        table[row, :] = -1
+        table[:, col] = -1
+    return total / len(a)
+
+
+@pytest.mark.parametrize("wrong, message", [
+    (lambda a, b: _table(a, b).max(axis=0).sum() / len(a), "one-to-one"),
+    (lambda a, b: _table(a, b).max(axis=1).sum() / len(a), "one-to-one"),
+    (_greedy, "greedy"),
+    (_minimised, "minimises"),
+])
+def test_matched_agreement_check_diagnoses_typical_mistakes(wrong, message):
+    with pytest.raises(ExerciseFailed, match=message):
+        check_matched_agreement(wrong)
 
 
 def test_stub_error_passes_through():
@@ -119,3 +155,16 @@ def test_deskew_works_on_a_stack_and_checks_the_shape():
     assert abs(_slant(out[1])[0]) < 0.05
     with pytest.raises(ValueError, match="shape"):
         deskew(np.zeros(784))
+
+
+def test_deskew_loses_ink_at_the_frame_unless_padded():
+    # A slanted bar that touches the frame: straightening moves ink out unless there is room.
+    image = np.zeros((8, 8))
+    for row in range(8):
+        image[row, min(7, 1 + row)] = 1.0
+    assert deskew(image).sum() < 0.95 * image.sum()
+    padded = deskew(image, pad=2)
+    assert padded.shape == (12, 12)
+    assert padded.sum() == pytest.approx(image.sum(), rel=0.02)
+    with pytest.raises(ValueError, match="pad"):
+        deskew(image, pad=-1)
