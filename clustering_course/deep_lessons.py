@@ -38,9 +38,10 @@ def deskew(images: Any, *, pad: int = 0) -> np.ndarray:
     returned unchanged. No parameter is tuned; LeCun et al. (1998) list "deskewing" as the
     preprocessing of several classifiers in their MNIST table.
 
-    The shear and the shift move ink, and ink moved out of the frame is lost: MNIST's digits
-    sit in a 20 x 20 box with a 4-pixel empty margin, but digits that fill their frame (such as
-    scikit-learn's 8 x 8 digits) need ``pad``.
+    The shear and the shift move ink, and ink moved out of the frame is lost. MNIST's digits
+    were scaled into a 20 x 20 box and placed in their 28 x 28 frame by their centre of mass,
+    so little ink lies at the edge; digits that fill their frame (such as scikit-learn's 8 x 8
+    digits) need ``pad``.
 
     Parameters
     ----------
