@@ -21,12 +21,28 @@ _ENVIRONMENT = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0",
                 "ONEDNN_MAX_CPU_ISA": "AVX2"}
 
 
+def _numba_cache_dir() -> str | None:
+    """``build/numba-cache`` of the repository checkout this package sits in, else None.
+
+    umap-learn (notebook 05) compiles its kernels with numba at first use, about half a minute
+    on 2 cores; numba caches them only where it may write, by default beside the installed
+    package. A cache in the checkout's git-ignored ``build/`` lets a second run skip most of it.
+    """
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    if not (root / "pyproject.toml").is_file():
+        return None
+    return str(root / "build" / "numba-cache")
+
+
 def setup(seed: int = 0, *, threads: int | None = None, logical_cpus: int | None = None) -> int:
     """Make a notebook repeatable on any machine: call it first, before TensorFlow starts.
 
     Sets the environment TensorFlow reads at start-up (quiet logs, no oneDNN graph rewrites,
     oneDNN's remaining kernels capped at AVX2: their results depend on the processor's
-    instruction set), imports TensorFlow, optionally splits
+    instruction set; numba, which umap-learn uses, on the generic x86-64 target for the same
+    reason, with its cache in the checkout's ``build/``), imports TensorFlow, optionally splits
     the CPU into logical devices and fixes the thread pools, then seeds Python, NumPy,
     TensorFlow and Keras, makes TensorFlow's ops deterministic and fixes the figure style.
 
@@ -54,6 +70,12 @@ def setup(seed: int = 0, *, threads: int | None = None, logical_cpus: int | None
                     "cell, before importing clustering_lib, keras or tensorflow."
                 )
     os.environ.update(_ENVIRONMENT)
+    if "NUMBA_CACHE_DIR" not in os.environ and (cache := _numba_cache_dir()) is not None:
+        os.environ["NUMBA_CACHE_DIR"] = cache  # read when numba is first imported
+    # numba (umap-learn's kernels) compiles for the host's instruction set by default, and the
+    # same UMAP fit then gives another embedding on an AVX2 and an AVX-512 machine; the generic
+    # x86-64 target (no extra features) gives one result everywhere. A value already set is kept.
+    os.environ.setdefault("NUMBA_CPU_NAME", "generic")
 
     import_tensorflow_quietly()
     import tensorflow as tf

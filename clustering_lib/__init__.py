@@ -14,7 +14,7 @@ Layers
 - ``kmedoids``: :class:`KMedoids`, k-medoids on features or on a distance matrix.
 - ``losses``: differentiable clustering losses for neural embeddings (k-means, DEC).
 - ``deep``: the blog post's CNN trained with the k-means loss, autoencoders, DCN, DEC
-  and IDEC.
+  and IDEC, as ``keras.Model`` subclasses trained by ``fit``.
 - ``metrics``: purity, Hungarian cluster accuracy, cluster-to-label mapping.
 - ``datasets``: MNIST (offline-friendly), digits and scikit-learn's sample images.
 - ``nmf``: :class:`NMF`, non-negative matrix factorisation by coordinate descent.

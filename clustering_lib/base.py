@@ -36,7 +36,6 @@ from sklearn.base import (
     ClusterMixin,
     TransformerMixin,
 )
-from sklearn.preprocessing import normalize
 from sklearn.utils.sparsefuncs import mean_variance_axis
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
@@ -350,7 +349,7 @@ class BaseKMeans(ValidatedParameters, ClassNamePrefixFeaturesOutMixin, Transform
         X = validate_data(self, X, reset=reset, accept_sparse="csr",
                           dtype=[np.float64, np.float32], order="C", copy=copy)
         if getattr(self, "metric", "euclidean") == "cosine":
-            X = _unit_length_rows(X)
+            X = core.unit_length_rows(X)
         return X
 
     def _check_params_vs_input(self, X: Any) -> None:
@@ -595,18 +594,3 @@ def tolerance(X: Any, tol: float) -> float:
     else:
         variances = np.var(X, axis=0)
     return float(np.mean(variances) * tol)
-
-
-def _unit_length_rows(X: Any) -> Any:
-    """Rows scaled to unit length (a new array); a row of zeros is an error."""
-    if sp.issparse(X):
-        norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
-    else:
-        norms = np.linalg.norm(X, axis=1)
-    n_zero = int(np.count_nonzero(norms == 0))
-    if n_zero:
-        raise ValueError(
-            f"X has {n_zero} row(s) of zero length; metric='cosine' needs every row to have "
-            "a direction."
-        )
-    return normalize(X) if sp.issparse(X) else X / norms[:, None]

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import numbers
 import warnings
-from typing import Any, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
 import tensorflow as tf
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from . import core
@@ -42,8 +42,9 @@ from .core.kmeans_parallel import (
     kmeans_plusplus_rows,
     random_rows,
 )
-from .core.lloyd import lloyd_on
+from .core.lloyd import lloyd_on, unit_centers
 from .core.sources import Source, as_source, in_memory_points, in_memory_weights, rows_as_array
+from .core.validation import check_random_state
 
 __all__ = ["DegenerateCentersWarning", "InconsistentDistancesWarning", "KMeans"]
 
@@ -196,6 +197,17 @@ def _complete_partial_centers(
             "closer to the data."
         )
     return np.where(known, centers, means).astype(centers.dtype)
+
+
+class _Run(NamedTuple):
+    """One of a fit's ``n_init`` runs: final centres (the data's dtype), labels, inertia,
+    iterations and the centres it started from."""
+
+    centers: np.ndarray
+    labels: np.ndarray
+    inertia: float
+    n_iter: int
+    init_centers: np.ndarray
 
 
 class KMeans(BaseKMeans):
@@ -445,9 +457,9 @@ class KMeans(BaseKMeans):
         # data is never centred.
         x_mean = X.mean(axis=0) if source.centred and not spherical else None
 
-        best = None
         seeding_cache: dict = {}  # lives for this fit only, with X unchanged
-        for _ in range(self._n_init):
+
+        def run() -> _Run:
             init_centers = self._initial_centers(X, x_mean, sample_weight, rng, init,
                                                  seeding_cache)
             if self.verbose:
@@ -464,32 +476,46 @@ class KMeans(BaseKMeans):
             )
             if progress is not None:
                 progress.finish()
-            labels = result.labels.numpy()
             # On unit vectors ||x - c||^2 = 2 (1 - cos): half is the cosine distance.
-            inertia = float(result.inertia) / (2.0 if spherical else 1.0)
-            if replaces_best_run(inertia, labels, best, self.n_clusters):
-                best = (result.centers.numpy(), labels, inertia, int(result.n_iter),
-                        init_centers)
+            return _Run(result.centers.numpy().astype(X.dtype, copy=False),
+                        result.labels.numpy(),
+                        float(result.inertia) / (2.0 if spherical else 1.0),
+                        int(result.n_iter), init_centers)
 
-        centers, labels, inertia, n_iter, init_centers = best
-        n_distinct = len(np.unique(labels))
+        best = self._best_run(self._n_init, run, stacklevel=3)
+        if fixed_mask is not None:
+            # The engine kept them at init - x_mean; adding x_mean back may round.
+            best.centers[:, fixed_mask] = best.init_centers[:, fixed_mask]
+        return self._set_fitted(best)
+
+    def _best_run(self, n_init: int, run: Callable[[], _Run], stacklevel: int) -> _Run:
+        """The ``n_init`` runs of a fit (``run`` makes one: the in-memory fit's or the
+        fit's in passes), the best kept by scikit-learn's rule
+        (:func:`~clustering_lib.base.replaces_best_run`), with scikit-learn's warning when
+        it has fewer distinct clusters than ``n_clusters``."""
+        best = None
+        for _ in range(n_init):
+            result = run()
+            if replaces_best_run(result.inertia, result.labels, best, self.n_clusters):
+                best = result
+        n_distinct = _count_distinct(best.labels, self.n_clusters)
         if n_distinct < self.n_clusters:
             warnings.warn(
                 f"Number of distinct clusters ({n_distinct}) found smaller than "
                 f"n_clusters ({self.n_clusters}). Possibly due to duplicate points in X.",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=stacklevel,
             )
-        centers = centers.astype(X.dtype, copy=False)
-        if fixed_mask is not None:
-            # The engine kept them at init - x_mean; adding x_mean back may round.
-            centers[:, fixed_mask] = init_centers[:, fixed_mask]
-        self.cluster_centers_ = centers
-        self.init_centers_ = init_centers
+        return best
+
+    def _set_fitted(self, best: _Run) -> KMeans:
+        """The fitted attributes, from the best run, whatever the input."""
+        self.cluster_centers_ = best.centers
+        self.init_centers_ = best.init_centers
         self._n_features_out = self.n_clusters
-        self.labels_ = labels
-        self.inertia_ = inertia
-        self.n_iter_ = n_iter
+        self.labels_ = best.labels
+        self.inertia_ = best.inertia
+        self.n_iter_ = best.n_iter
         return self
 
     def inverse_transform(self, distances: Any) -> np.ndarray:
@@ -744,39 +770,20 @@ def _fit_passes(estimator: KMeans, source: Source) -> KMeans:
     data.n_passes = 0 if source.in_memory else 1
     rng = check_random_state(estimator.random_state)
 
-    best = None
-    for _ in range(n_init):
+    def run() -> _Run:
         init_centers = _initial_centers_in_passes(estimator, source, data, rng)
         if spherical:
-            norms = np.linalg.norm(init_centers, axis=1, keepdims=True)
-            init_centers = np.where(norms > 0, init_centers / np.where(norms > 0, norms, 1),
-                                    init_centers).astype(dtype)
+            init_centers = unit_centers(init_centers, init_centers).astype(dtype)
         if verbose and not progress.enabled:
             print("Initialization complete")
         result = lloyd_on(data, init_centers - offset, max_iter=estimator.max_iter, tol=tol,
                           spherical=spherical, verbose=int(bool(verbose) and not progress.enabled),
                           callback=estimator.callback)
-        inertia = float(result.inertia) / (2.0 if spherical else 1.0)
-        labels = result.labels.numpy()
-        if replaces_best_run(inertia, labels, best, estimator.n_clusters):
-            best = (result.centers.numpy().astype(dtype), labels, inertia,
-                    int(result.n_iter), init_centers)
+        return _Run(result.centers.numpy().astype(dtype), result.labels.numpy().astype(np.int32),
+                    float(result.inertia) / (2.0 if spherical else 1.0), int(result.n_iter),
+                    init_centers)
 
-    centers, labels, inertia, n_iter, init_centers = best
-    n_distinct = _count_distinct(labels, n_clusters)
-    if n_distinct < n_clusters:
-        warnings.warn(
-            f"Number of distinct clusters ({n_distinct}) found smaller than "
-            f"n_clusters ({n_clusters}). Possibly due to duplicate points in X.",
-            ConvergenceWarning,
-            stacklevel=3,
-        )
-    estimator.cluster_centers_ = centers
-    estimator.init_centers_ = init_centers
-    estimator.labels_ = labels.astype(np.int32)
-    estimator.inertia_ = inertia
-    estimator.n_iter_ = n_iter
+    estimator._set_fitted(estimator._best_run(n_init, run, stacklevel=4))
     estimator.n_features_in_ = summary.n_features
     estimator.n_passes_ = data.n_passes
-    estimator._n_features_out = n_clusters
     return estimator

@@ -41,13 +41,14 @@ from sklearn.base import (
     ClusterMixin,
     TransformerMixin,
 )
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import core
 from .base import Interval, Options, ValidatedParameters, validate_parameters
 from .core import execution, kernels
+from .core.seeding import plusplus_draws
 from .core.sources import as_source
+from .core.validation import check_random_state
 
 __all__ = ["KMedoids", "medoid_cost"]
 
@@ -549,9 +550,8 @@ class KMedoids(ValidatedParameters, ClassNamePrefixFeaturesOutMixin, Transformer
         if self.init == "random":
             chosen = rng.choice(n_samples, size=self.n_clusters, replace=False)
             return tf.constant(chosen, tf.int32)
-        first = rng.randint(n_samples)
-        n_local_trials = 2 + int(np.log(self.n_clusters))
-        uniforms = rng.uniform(size=(self.n_clusters - 1, n_local_trials))
+        # k-means++'s own draws, unweighted (the first medoid uniformly at random).
+        first, uniforms = plusplus_draws(rng, n_samples, self.n_clusters)
         return _plusplus_fn(
             distances, tf.constant(first, tf.int32), tf.constant(uniforms, distances.dtype)
         )

@@ -34,6 +34,7 @@ __all__ = [
     "kl_divergence",
     "kmeans_loss",
     "kmeans_loss_terms",
+    "nearest_centroids",
     "student_t_assignments",
     "target_distribution",
 ]
@@ -164,6 +165,17 @@ def batch_kmeans(
 def _squared_distances(embeddings: tf.Tensor, centroids: tf.Tensor) -> tf.Tensor:
     """Differentiable (n, k) squared distances by broadcasting (exact gradients at 0)."""
     return tf.reduce_sum(tf.square(embeddings[:, None, :] - centroids[None, :, :]), axis=2)
+
+
+def nearest_centroids(embeddings: Any, centroids: Any) -> tf.Tensor:
+    """Index of the nearest centroid of each embedding (int32), in plain TensorFlow ops.
+
+    The squared distances are those of :func:`kmeans_loss_terms`, so the labels are the
+    ones it uses when none are given.
+    """
+    embeddings = tf.convert_to_tensor(embeddings)
+    centroids = tf.cast(centroids, embeddings.dtype)
+    return tf.argmin(_squared_distances(embeddings, centroids), axis=1, output_type=tf.int32)
 
 
 def kmeans_loss_terms(

@@ -22,7 +22,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 import tensorflow as tf
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
 
 from . import core
@@ -36,6 +35,7 @@ from .base import (
 from .core import execution
 from .core.minibatch import MiniBatchStep, minibatch_step
 from .core.sources import DatasetSource, as_points, as_source
+from .core.validation import check_random_state
 
 __all__ = ["MiniBatchKMeans"]
 

@@ -34,12 +34,12 @@ import numpy as np
 import tensorflow as tf
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, check_non_negative, validate_data
 
 from .base import Interval, Options, ValidatedParameters
 from .core import execution
 from .core.sources import as_source
+from .core.validation import check_random_state
 
 __all__ = ["NMF"]
 

@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
 
 from . import core
+from .core.validation import check_random_state
 from .kmeans import KMeans
 
 __all__ = [

@@ -11,6 +11,7 @@ import tensorflow as tf
 
 import clustering_lib as cl
 from clustering_course.reproducibility import seed_everything
+from clustering_lib import deep
 
 BLOB_CENTERS = np.array([[0.0, 0.0], [8.0, 0.0], [0.0, 8.0]])
 
@@ -640,3 +641,181 @@ def test_train_dcn_rejects_bad_arguments(kwargs, match):
     arguments = {"inputs": x, "n_clusters": 3, "batch_size": 20, **kwargs}
     with pytest.raises(ValueError, match=match):
         cl.train_dcn(encoder, decoder, verbose=False, **arguments)
+
+
+# --------------------------------------------------------------------------- the Keras models
+
+
+class _Snapshots(keras.callbacks.Callback):
+    """Every epoch's weights (and by name) and loss, before EarlyStopping restores any."""
+
+    def on_train_begin(self, logs=None):
+        self.weights, self.named, self.losses = [], [], []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.weights.append(self.model.get_weights())
+        self.named.append({weight.path: weight.numpy() for weight in self.model.weights})
+        self.losses.append(logs["loss"])
+
+
+def _models(name):
+    """A model of each kind, its training data (as fit takes it) and its metrics' names."""
+    x, truth = _blobs(16, 0.5)
+    seed_everything(0)
+    if name == "kmeans":
+        network = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)])
+        return deep.KMeansEmbeddingModel(network, 3), (x,), {"loss", "within", "between", "scale"}
+    encoder, decoder, _ = cl.dense_autoencoder(input_dim=2, code_dim=2, hidden=(8,))
+    if name == "dcn":
+        model = deep.DCNModel(encoder, decoder, 3, cluster_weight=1.0)
+        model.start_from(x, n_init=2)
+        return model, (x,), {"loss", "reconstruction", "kmeans"}
+    model = deep.DECModel(encoder, 3, decoder=decoder)
+    model.start_from(x, n_init=2)
+    return model, (x, np.arange(len(x))), {"loss", "kl", "reconstruction"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["kmeans", "dcn", "dec"])
+def test_each_model_trains_by_fit_and_early_stopping_restores_the_best_weights(name):
+    model, data, metric_names = _models(name)
+    model.compile(keras.optimizers.Adam(0.3))  # large steps: the loss soon stops falling
+    snapshots = _Snapshots()
+    stopping = keras.callbacks.EarlyStopping("loss", patience=2, restore_best_weights=True)
+    callbacks = [snapshots, stopping]
+    if name == "dec":
+        callbacks.insert(0, deep.DECTargetUpdate(data[0], update_interval=3, tol=0.0))
+    epochs = 30
+    history = model.fit(*data, batch_size=16, epochs=epochs, callbacks=callbacks, verbose=0)
+    assert set(history.history) == metric_names | ({"changed"} if name == "dec" else set())
+    losses = history.history["loss"]
+    assert snapshots.losses == losses
+    assert len(losses) < epochs, "expected the loss to stop falling within 30 epochs"
+    best = int(np.argmin(losses))
+    assert stopping.best_epoch == best and len(losses) == best + 1 + 2
+    # The weights (the centroids among them) are those of the best epoch, not the last.
+    assert _weights_equal(model.get_weights(), snapshots.weights[best])
+    assert not _weights_equal(model.get_weights(), snapshots.weights[-1])
+    assert any(path.endswith("/centroids") for path in snapshots.named[best])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["kmeans", "dcn", "dec"])
+def test_each_model_traces_its_training_step_once_per_fit(name):
+    model, data, _ = _models(name)
+    traces = []
+    original = type(model).train_step
+
+    def counting_train_step(data):
+        traces.append(1)  # Python runs only while TensorFlow traces
+        return original(model, data)
+
+    model.train_step = counting_train_step
+    model.compile(keras.optimizers.Adam(1e-3))
+    callbacks = [deep.DECTargetUpdate(data[0], update_interval=2)] if name == "dec" else []
+    model.fit(*data, batch_size=16, epochs=3, callbacks=callbacks, verbose=0)
+    assert len(traces) == 1
+
+
+@pytest.mark.slow
+def test_the_training_functions_log_the_models_metrics():
+    x, truth = _blobs(16, 0.5)
+    result = cl.train_kmeans_embedding(_identity_model(), x, 3, epochs=1, batch_size=16)
+    assert set(result.history) == {"loss", "within", "between", "scale"}
+    encoder, decoder, _ = _tiny_autoencoder()
+    result = cl.train_dcn(encoder, decoder, x, 3, epochs=1, batch_size=16, n_init=2)
+    assert set(result.history) == {"loss", "reconstruction", "kmeans"}
+    result = cl.train_dec(encoder, x, 3, epochs=1, batch_size=16, n_init=2)
+    assert set(result.history) == {"loss", "kl", "reconstruction", "changed"}
+    assert result.initial_accuracy is None
+    result = cl.train_dec(encoder, x, 3, decoder=decoder, epochs=1, batch_size=16, n_init=2,
+                          true_labels=truth)
+    assert set(result.history) == {"loss", "kl", "reconstruction", "changed", "accuracy"}
+    np.testing.assert_allclose(result.history["loss"], np.add(
+        result.history["reconstruction"], 0.1 * np.array(result.history["kl"])), rtol=1e-5)
+
+
+@pytest.mark.slow
+def test_train_dcn_passes_callbacks_to_fit():
+    x, _ = _blobs(20, 0.5)
+    encoder, decoder, _ = _tiny_autoencoder(4)
+    snapshots = _Snapshots()
+    stopping = keras.callbacks.EarlyStopping("loss", patience=1, restore_best_weights=True)
+    result = cl.train_dcn(encoder, decoder, x, 3, epochs=25, batch_size=20, learning_rate=0.3,
+                          n_init=2, callbacks=[snapshots, stopping])
+    assert len(result.history["loss"]) < 25
+    best = snapshots.named[int(np.argmin(result.history["loss"]))]
+    for weight in encoder.weights + decoder.weights:
+        np.testing.assert_array_equal(weight.numpy(), best[weight.path])
+    [centroids] = [value for path, value in best.items() if path.endswith("/centroids")]
+    np.testing.assert_array_equal(result.centroids, centroids)
+
+
+@pytest.mark.slow
+def test_train_dec_reports_the_starting_accuracy_of_the_student_t_partition():
+    # Start from corrupted labels: their cluster means place the starting centroids, and
+    # DEC's first partition is the nearest of those centroids (Student's t argmax), which
+    # is what initial_accuracy scores, not the corrupted labels themselves.
+    x, truth = _blobs(20, 1.2, seed=11)
+    start = truth.copy()
+    start[::4] = (start[::4] + 1) % 3
+    centroids = np.stack([x[start == j].mean(axis=0) for j in range(3)]).astype(np.float64)
+    first = _numpy_student_t(x.astype(np.float64), centroids).argmax(axis=1)
+    result = cl.train_dec(_identity_model(), x, 3, initial_labels=start, true_labels=truth,
+                          epochs=2, batch_size=20, update_interval=3, tol=0.0,
+                          learning_rate=1e-9)
+    assert cl.cluster_accuracy(truth, start) == pytest.approx(0.75)
+    assert result.initial_accuracy == pytest.approx(cl.cluster_accuracy(truth, first))
+    assert result.initial_accuracy > 0.75
+    assert len(result.history["accuracy"]) == 2
+
+
+@pytest.mark.slow
+def test_idec_keeps_a_high_accuracy_on_separable_blobs_from_a_pretrained_autoencoder():
+    # Four blobs in 10-D, an autoencoder pretrained for a few epochs to 2-D codes, then
+    # six epochs of IDEC (tol=0: no early stop): the clusters are found from start to end.
+    rng = np.random.default_rng(12)
+    centres = rng.normal(0.0, 3.0, size=(4, 10))
+    truth = np.repeat(np.arange(4), 100)
+    x = (centres[truth] + rng.normal(0.0, 1.5, size=(400, 10))).astype(np.float32)
+    seed_everything(0)
+    encoder, decoder, autoencoder = cl.dense_autoencoder(input_dim=10, code_dim=2,
+                                                         hidden=(32,))
+    autoencoder.compile(keras.optimizers.Adam(1e-2), loss="mse")
+    autoencoder.fit(x, x, batch_size=50, epochs=5, verbose=0)
+    result = cl.train_dec(encoder, x, 4, decoder=decoder, true_labels=truth, epochs=6,
+                          batch_size=50, update_interval=8, tol=0.0, n_init=5)
+    assert result.initial_accuracy >= 0.95  # 0.9975 here
+    assert len(result.history["accuracy"]) == 6 and min(result.history["accuracy"]) >= 0.95
+    assert cl.cluster_accuracy(truth, result.labels) >= 0.95
+
+
+@pytest.mark.parametrize(
+    ("callback_kwargs", "match"),
+    [({"update_interval": 0}, "update_interval"), ({"tol": 1.0}, "tol"),
+     ({"true_labels": np.zeros(5, int)}, "true_labels")],
+)
+def test_dec_target_update_rejects_bad_arguments(callback_kwargs, match):
+    x, _ = _blobs(10)
+    with pytest.raises(ValueError, match=match):
+        deep.DECTargetUpdate(x, **callback_kwargs)
+
+
+def test_models_need_a_network_with_a_known_output_size():
+    class Unbuilt(keras.Model):
+        def call(self, inputs):
+            return inputs
+
+    with pytest.raises(ValueError, match="encoder"):
+        deep.KMeansEmbeddingModel(Unbuilt(), 3)
+    with pytest.raises(ValueError, match="encoder"):
+        deep.DECModel(Unbuilt(), 3)
+
+
+@pytest.mark.slow
+def test_a_loss_that_is_not_finite_raises():
+    x, _ = _blobs(8, 0.3)
+    network = keras.Sequential([keras.Input((2,)), keras.layers.Dense(
+        2, kernel_initializer=keras.initializers.Constant(1e38))])
+    with pytest.raises(FloatingPointError, match="epoch 1"):
+        cl.train_kmeans_embedding(network, x * 1e3, 3, epochs=2, batch_size=8)

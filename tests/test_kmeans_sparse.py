@@ -50,7 +50,7 @@ def test_kmeans_plusplus_picks_scikit_learns_rows(dtype):
     weights = np.random.default_rng(3).uniform(0.1, 1.0, X.shape[0])
     for seed in range(3):
         _, expected = kmeans_plusplus(X, 8, random_state=seed, sample_weight=weights)
-        ours = sparse_engine.kmeans_plusplus_indices(X, 8, np.random.RandomState(seed), weights)
+        ours = core.kmeans_plusplus_indices(X, 8, np.random.RandomState(seed), weights)
         np.testing.assert_array_equal(ours, expected)
 
 

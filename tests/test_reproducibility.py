@@ -152,3 +152,39 @@ def test_course_setup_refuses_to_run_after_tensorflow_started_with_other_setting
     )
     assert done.returncode != 0
     assert "must run before TensorFlow is imported" in done.stderr
+
+
+def test_numba_cache_dir_is_the_checkouts_build_folder():
+    from pathlib import Path
+
+    from clustering_course._setup import _numba_cache_dir
+
+    cache = Path(_numba_cache_dir())
+    assert cache.parts[-2:] == ("build", "numba-cache")
+    assert (cache.parent.parent / "pyproject.toml").is_file()
+
+
+@pytest.mark.subprocess
+def test_course_setup_keeps_a_numba_cache_dir_that_is_set():
+    code = ("import os; os.environ['NUMBA_CACHE_DIR'] = '/tmp/elsewhere'; "
+            "import clustering_course as course; course.setup(0); "
+            "print(os.environ['NUMBA_CACHE_DIR'])")
+    result = _run(code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "/tmp/elsewhere"
+
+
+@pytest.mark.subprocess
+def test_course_setup_compiles_numba_for_the_generic_target_unless_told_otherwise():
+    # umap-learn's embedding depends on the instruction set numba compiles for.
+    code = ("import os; import clustering_course as course; course.setup(0); "
+            "import numba; print(numba.config.CPU_NAME, repr(numba.config.CPU_FEATURES))")
+    result = _run(code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "generic ''"
+    code = ("import os; os.environ['NUMBA_CPU_NAME'] = 'host'; "
+            "import clustering_course as course; course.setup(0); "
+            "print(os.environ['NUMBA_CPU_NAME'])")
+    result = _run(code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "host"

@@ -9,12 +9,7 @@ functions are then collected from this module. The two fixtures that scikit-lear
 ``conftest.py`` provides are defined here the same way: ``global_random_seed`` (42, or the
 seeds named by ``SKLEARN_TESTS_GLOBAL_RANDOM_SEED``) and ``global_dtype`` (float64, and
 float32 too: scikit-learn runs float32 only with ``SKLEARN_RUN_FLOAT32_TESTS=1``, this
-suite always does).
-
-Tests that exercise scikit-learn's private internals, or differences that this library
-chooses and documents, are expected failures (``EXPECTED_FAILURES``, each with its
-reason). They are strict: one that starts passing fails the suite until it is taken off
-the list.
+suite always does). Every collected test passes: there are no expected failures.
 """
 
 from __future__ import annotations
@@ -34,11 +29,6 @@ from clustering_lib import KMeans, MiniBatchKMeans
 pytestmark = pytest.mark.slow
 
 SUITE_PATH = pathlib.Path(sklearn.__file__).parent / "cluster" / "tests" / "test_k_means.py"
-
-# Test name (without parameters) or full test id -> why it is expected to fail. Only tests
-# of scikit-learn's private internals, or differences this library chooses and documents,
-# belong here. Empty: every test of the suite passes.
-EXPECTED_FAILURES: dict[str, str] = {}
 
 # Tests of the suite that never reach our estimators: they call scikit-learn's private
 # helpers or its ``k_means``/``kmeans_plusplus`` functions, which use scikit-learn's own
@@ -96,16 +86,6 @@ def global_dtype(request):
     return request.param
 
 
-@pytest.fixture(autouse=True)
-def _expected_failure(request):
-    """Mark the tests of ``EXPECTED_FAILURES`` as strict expected failures."""
-    node = request.node
-    base_name = node.name.split("[")[0]
-    reason = EXPECTED_FAILURES.get(node.name) or EXPECTED_FAILURES.get(base_name)
-    if reason is not None:
-        request.applymarker(pytest.mark.xfail(reason=reason, strict=True))
-
-
 def test_the_suite_is_scikit_learns_and_complete():
     # The installed file itself, with its two estimators replaced and nothing else.
     assert SUITE_PATH.is_file()
@@ -113,5 +93,3 @@ def test_the_suite_is_scikit_learns_and_complete():
     every_test = {name for name in vars(_suite) if name.startswith("test_")}
     assert SCIKIT_LEARN_ONLY <= every_test, SCIKIT_LEARN_ONLY - every_test
     assert len(SUITE_TESTS) >= 45
-    unknown = {name.split("[")[0] for name in EXPECTED_FAILURES} - set(SUITE_TESTS)
-    assert not unknown, f"expected failures name tests that do not exist: {unknown}"

@@ -45,6 +45,7 @@ from .validation import (
     check_random_state,
     check_same_features,
     sample_weight_tensor,
+    unit_length_rows,
 )
 
 __all__ = [
@@ -72,6 +73,7 @@ __all__ = [
     "run_lloyd",
     "sample_rows",
     "sample_weight_tensor",
+    "unit_length_rows",
     "unit_rows",
     "update_centroids",
 ]

@@ -43,6 +43,7 @@ from . import execution, seeding
 from .lloyd import run_lloyd
 from .sources import as_source
 from .streaming import ArrayRows, DataSummary, StreamedPasses
+from .validation import check_random_state
 
 __all__ = [
     "ParallelInit",
@@ -150,12 +151,6 @@ def _smallest_keys(blocks, size: int, seed: int, stream: int) -> tuple[np.ndarra
     return best.indices, best.rows
 
 
-def _random_state(random_state: Any) -> np.random.RandomState:
-    if isinstance(random_state, np.random.RandomState):
-        return random_state
-    return np.random.RandomState(random_state)
-
-
 def _seed_of(rng: np.random.RandomState) -> int:
     """A 62-bit seed for the stateless draws, from ``rng`` (which it advances)."""
     return int(rng.randint(0, 2**62, dtype=np.int64))
@@ -176,7 +171,7 @@ def sample_rows(X: Any, size: int, random_state: Any = None,
     else:
         rows = as_source(X, sample_weight).rows()
         blocks, dtype = rows.blocks(execution.host_block_rows(rows.n_features)), rows.dtype
-    seed = _seed_of(_random_state(random_state))
+    seed = _seed_of(check_random_state(random_state))
     _, rows = _smallest_keys(blocks, int(size), seed, stream=0)
     return rows.astype(dtype)
 
@@ -233,7 +228,7 @@ def kmeans_parallel(
     -------
     ParallelInit
     """
-    rng = _random_state(random_state)
+    rng = check_random_state(random_state)
     seed = _seed_of(rng)
     ell = float(oversampling) if oversampling is not None else 2.0 * n_clusters
     capacity = round_capacity(ell)
@@ -337,66 +332,70 @@ def _recluster(candidates, weights, indices, pool_indices, pool_rows, n_clusters
     return result.centers.numpy()
 
 
-def kmeans_plusplus_rows(data: StreamedPasses, n_clusters: int,
-                         random_state: Any = None) -> np.ndarray:
-    """Greedy k-means++ over rows read block by block, with random access to the chosen
-    rows (an array or a memory map): the in-memory engine's algorithm and random
-    numbers (:func:`~.seeding.kmeans_plusplus_indices`), two passes per centre.
+class _PassScorer:
+    """Rows read block by block as k-means++'s scorer (:class:`~.seeding.PlusPlusScorer`):
+    one pass scores the candidates, one updates every point's distance to its nearest
+    centre. Holds two float64 values a row (the distances and their running sum), as
+    scikit-learn's k-means++ does; the data itself is only read, the candidates by index."""
 
-    Each further centre is the best of ``2 + log(n_clusters)`` candidates drawn with
-    probability proportional to ``w d^2``: one pass scores the candidates, one updates
-    every point's distance to its nearest centre. Holds two float64 values a row (the
-    distances and their running sum), as scikit-learn's k-means++ does; the data
-    itself is only read. Returns the chosen row indices (int64).
-    """
-    rng = _random_state(random_state)
-    points, n_samples = data.source.points, data.n_samples
-    weights = (np.ones(n_samples) if data.source.weights is None
-               else np.asarray(data.source.weights, np.float64))
-    n_trials = 2 + int(np.log(n_clusters))
-    # Drawn in the order of the in-memory engine (and scikit-learn), so the streams agree.
-    first = int(rng.choice(n_samples, p=weights / weights.sum()))
-    uniforms = np.empty((n_clusters - 1, n_trials))
-    for row in uniforms:
-        row[:] = rng.uniform(size=n_trials)
+    def __init__(self, data: StreamedPasses) -> None:
+        self.data, self.points = data, data.source.points
+        n_samples = data.n_samples
+        self.weights64 = (np.ones(n_samples) if data.source.weights is None
+                          else np.asarray(data.source.weights, np.float64))
+        self.offset = data.offset_array.astype(np.float64)
+        self.n_chosen = 0
 
-    offset = data.offset_array.astype(np.float64)
-
-    def centred(rows: np.ndarray) -> np.ndarray:
+    def _centred(self, rows: np.ndarray) -> np.ndarray:
         """In float64 first, then centred, as the in-memory seeding measures."""
-        return np.asarray(rows, np.float64) - offset
+        return np.asarray(rows, np.float64) - self.offset
 
-    def distances_to(centres: np.ndarray, label: str):
+    def _distances_to(self, centres: np.ndarray, label: str):
         """One pass: ``(start, squared distances of the block's rows to centres)``."""
         centre_norms = np.einsum("ij,ij->i", centres, centres)
-        for start, rows, _ in data.host_blocks(label):
-            rows = centred(rows)
+        for start, rows, _ in self.data.host_blocks(label):
+            rows = self._centred(rows)
             norms = np.einsum("ij,ij->i", rows, rows)[:, None]
             # einsum, not a BLAS product: a few centres are too few for BLAS's threads,
             # which cost more waiting for each other than they save on a busy machine.
             cross = np.einsum("ij,kj->ik", rows, centres)
             yield start, np.maximum(norms - 2.0 * cross + centre_norms, 0.0)
 
-    closest = np.empty(n_samples)
-    for start, distances in distances_to(centred(points[[first]]), "k-means++ centre 0"):
-        closest[start:start + len(distances)] = distances[:, 0]
-    chosen = [first]
-    for draws in uniforms:
-        cumulative = np.cumsum(closest * weights)
-        candidates = np.minimum(
-            np.searchsorted(cumulative, draws * cumulative[-1], side="left"), n_samples - 1
-        )
-        del cumulative
-        candidate_rows = centred(points[candidates])
+    def start(self, first: int) -> tuple[np.ndarray, float]:
+        closest = np.empty(len(self.weights64))
+        for start, distances in self._distances_to(self._centred(self.points[[first]]),
+                                                   "k-means++ centre 0"):
+            closest[start:start + len(distances)] = distances[:, 0]
+        self.n_chosen = 1
+        return closest, float(closest @ self.weights64)
+
+    def score(self, candidates: np.ndarray, closest: np.ndarray):
+        candidate_rows = self._centred(self.points[candidates])
         potentials = np.zeros(len(candidates))
-        for start, distances in distances_to(candidate_rows,
-                                             f"k-means++ centre {len(chosen)}, candidates"):
+        label = f"k-means++ centre {self.n_chosen}"
+        for start, distances in self._distances_to(candidate_rows, f"{label}, candidates"):
             block = slice(start, start + len(distances))
-            potentials += weights[block] @ np.minimum(distances, closest[block, None])
-        best = int(np.argmin(potentials))
-        for start, distances in distances_to(candidate_rows[[best]],
-                                             f"k-means++ centre {len(chosen)}, distances"):
-            block = closest[start:start + len(distances)]
-            np.minimum(block, distances[:, 0], out=block)
-        chosen.append(int(candidates[best]))
-    return np.asarray(chosen, np.int64)
+            potentials += self.weights64[block] @ np.minimum(distances, closest[block, None])
+
+        def closest_of(best: int) -> np.ndarray:
+            for start, distances in self._distances_to(candidate_rows[[best]],
+                                                       f"{label}, distances"):
+                block = closest[start:start + len(distances)]
+                np.minimum(block, distances[:, 0], out=block)
+            self.n_chosen += 1
+            return closest
+
+        return potentials, closest_of
+
+
+def kmeans_plusplus_rows(data: StreamedPasses, n_clusters: int,
+                         random_state: Any = None) -> np.ndarray:
+    """Greedy k-means++ over rows read block by block, with random access to the chosen
+    rows (an array or a memory map): the in-memory engine's algorithm and random
+    numbers (:func:`~.seeding.greedy_plusplus`), two passes per centre. Returns the
+    chosen row indices (int64).
+    """
+    scorer = _PassScorer(data)
+    first, uniforms = seeding.plusplus_draws(check_random_state(random_state), data.n_samples,
+                                             n_clusters, scorer.weights64)
+    return seeding.greedy_plusplus(scorer, first, uniforms)

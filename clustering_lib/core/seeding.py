@@ -1,18 +1,20 @@
 """Initial centres: greedy k-means++ and uniform random rows.
 
 Both draw their random numbers from a NumPy ``RandomState`` in scikit-learn's order, so
-the same ``random_state`` picks the same rows. k-means++ runs as one loop over the
-centres (eager for small data, otherwise one graph traced once per dtype); the
-distances of the candidates are computed block by block, so memory stays O(n) for
-any number of points, and the sampling distribution is a float64 cumulative sum, so
-that every row can be drawn however many there are.
+the same ``random_state`` picks the same rows. k-means++ is written once
+(:func:`greedy_plusplus`): one loop over the centres, with the data's part, the
+distances of the chosen rows to every point, behind a scorer (dense data eagerly when
+small, otherwise in compiled graphs that score the candidates block by block, so memory
+stays O(n) for any number of points; CSR rows in :mod:`.sparse`; rows read in passes in
+:mod:`.kmeans_parallel`). The sampling distribution is a float64 cumulative sum, so that
+every row can be drawn however many there are.
 """
 
 from __future__ import annotations
 
-import functools
 import numbers
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import numpy as np
 import tensorflow as tf
@@ -27,8 +29,11 @@ from .validation import (
 )
 
 __all__ = [
+    "PlusPlusScorer",
+    "greedy_plusplus",
     "kmeans_plusplus",
     "kmeans_plusplus_indices",
+    "plusplus_draws",
     "random_init",
     "random_init_indices",
 ]
@@ -63,102 +68,167 @@ def _candidate_potentials(points, weights, closest, candidates, offset, block_ro
     )[1]
 
 
-def _kmeans_plusplus_loop(points, weights, first_index, uniforms, offset, block_rows):
-    """Greedy k-means++ given pre-drawn random numbers (one row per further centre)."""
-    execution.count_trace("kmeans_plusplus")
-    n_samples = tf.shape(points, out_type=tf.int64)[0]
-    n_clusters = tf.shape(uniforms)[0] + 1
-    weights64 = tf.cast(weights, tf.float64)
-    closest = _distances64(tf.gather(points, first_index[None]), points, offset)[0]
-    potential = tf.reduce_sum(closest * weights64)
-    indices = tf.TensorArray(tf.int64, size=n_clusters).write(0, first_index)
+def plusplus_draws(
+    rng: np.random.RandomState,
+    n_samples: int,
+    n_clusters: int,
+    weights: Any = None,
+    n_local_trials: int | None = None,
+) -> tuple[int, np.ndarray]:
+    """The random numbers of greedy k-means++, drawn in scikit-learn's order.
 
-    def body(center, closest, potential, indices):
-        cumulative = tf.cumsum(closest * weights64)
-        targets = uniforms[center - 1] * potential
-        candidates = tf.searchsorted(cumulative, targets, side="left", out_type=tf.int64)
-        candidates = tf.minimum(candidates, n_samples - 1)
-        candidate_points = tf.gather(points, candidates)
-        potentials = _candidate_potentials(
-            points, weights, closest, candidate_points, offset, block_rows
-        )
-        best = tf.argmin(potentials, output_type=tf.int32)
-        best_distances = _distances64(candidate_points[best][None, :], points, offset)[0]
-        return (
-            center + 1,
-            tf.minimum(closest, best_distances),
-            potentials[best],
-            indices.write(center, candidates[best]),
-        )
-
-    _, _, _, indices = tf.while_loop(
-        lambda center, *_: center < n_clusters,
-        body,
-        (tf.constant(1), closest, potential, indices),
-    )
-    return indices.stack()
-
-
-def _eager_operands(points, weights, offset) -> tuple:
-    """What the eager k-means++ needs of the data: the centred float64 points, their
-    squared norms, the points augmented as ``[x, ||x||^2, 1]`` (a tensor) and the
-    float64 weights. Prepared once per fit when a fit makes several initialisations."""
-    points64 = np.asarray(points, np.float64) - offset
-    norms = np.einsum("ij,ij->i", points64, points64)
-    # [x, ||x||^2, 1] . [-2 c, 1, ||c||^2] = ||x - c||^2
-    augmented = tf.constant(np.column_stack([points64, norms, np.ones(len(norms))]))
-    return points64, norms, augmented, np.asarray(weights, np.float64)
-
-
-def _kmeans_plusplus_eager(operands, first_index, uniforms):
-    """The same greedy k-means++, one centre at a time from Python, for small data.
-
-    The distances of the candidates to every point, the only part that grows with n
-    times d, are one TensorFlow matrix product per centre (float64, the points
-    augmented once with their squared norms, see :func:`_eager_operands`); the draws,
-    the potentials and the choice of the best candidate are NumPy work on vectors of
-    length n. No tracing.
+    The first row (with probability proportional to ``weights``; uniformly, as
+    ``rng.choice(n_samples)``, without), then ``n_local_trials`` uniforms for each
+    further centre (``2 + int(log(n_clusters))`` by default), one centre at a time, so
+    the streams agree with scikit-learn's. Returns ``(first, uniforms)``, uniforms of
+    shape ``(n_clusters - 1, n_local_trials)``.
     """
-    points64, norms, augmented, weights64 = operands
-    n_samples = len(points64)
+    if n_local_trials is None:
+        n_local_trials = 2 + int(np.log(n_clusters))
+    if weights is None:
+        first = rng.choice(n_samples)
+    else:
+        probabilities = np.asarray(weights, np.float64)
+        first = rng.choice(n_samples, p=probabilities / probabilities.sum())
+    uniforms = np.empty((n_clusters - 1, n_local_trials))
+    for row in uniforms:
+        row[:] = rng.uniform(size=n_local_trials)
+    return int(first), uniforms
 
-    def distances_to(rows):
-        chosen = points64[rows]
-        factors = np.column_stack([-2.0 * chosen, np.ones(len(rows)), norms[rows]])
-        distances = tf.matmul(tf.constant(factors), augmented, transpose_b=True).numpy()
-        return np.maximum(distances, 0.0)
 
-    closest = distances_to([first_index])[0]
-    potential = closest @ weights64
-    indices = [first_index]
+class PlusPlusScorer(Protocol):
+    """The data's part of greedy k-means++ (:func:`greedy_plusplus`): squared distances
+    of chosen rows to every point, in float64, by whatever blocks the data is read in.
+
+    ``weights64`` (n,) float64. ``start(first)`` returns every point's squared distance
+    to row ``first`` and their weighted sum (the potential). ``score(candidates,
+    closest)`` returns the potential each candidate row would leave (``sum_i w_i
+    min(closest_i, d(x_i, candidate)^2)``) and a function giving, for the position of
+    the chosen candidate, the new distances to the nearest centre.
+    """
+
+    weights64: np.ndarray
+
+    def start(self, first: int) -> tuple[np.ndarray, float]: ...
+
+    def score(
+        self, candidates: np.ndarray, closest: np.ndarray
+    ) -> tuple[np.ndarray, Callable[[int], np.ndarray]]: ...
+
+
+def greedy_plusplus(scorer: PlusPlusScorer, first: int, uniforms: np.ndarray) -> np.ndarray:
+    """Greedy k-means++ from pre-drawn random numbers (:func:`plusplus_draws`), on any data.
+
+    Each further centre is the best of the candidates drawn with probability
+    proportional to ``w d^2`` (a float64 cumulative sum, so that every row can be
+    drawn), the one that leaves the smallest potential. The distances come from
+    ``scorer`` (dense in memory, CSR, or rows read block by block); the loop over the
+    centres is this one. Returns the chosen rows (int64).
+    """
+    weights64 = scorer.weights64
+    closest, potential = scorer.start(first)
+    last = len(weights64) - 1
+    indices = [first]
     for draws in uniforms:
         cumulative = np.cumsum(closest * weights64)
-        candidates = np.minimum(
-            np.searchsorted(cumulative, draws * potential, side="left"), n_samples - 1
-        )
-        distances = np.minimum(distances_to(candidates), closest)
-        potentials = distances @ weights64
+        candidates = np.minimum(np.searchsorted(cumulative, draws * potential, side="left"),
+                                last)
+        del cumulative
+        potentials, closest_of = scorer.score(candidates, closest)
         best = int(np.argmin(potentials))
-        closest, potential = distances[best], potentials[best]
+        closest, potential = closest_of(best), potentials[best]
         indices.append(int(candidates[best]))
     return np.asarray(indices, np.int64)
 
 
+class _EagerScorer:
+    """Small dense data, no tracing: the distances of the candidates to every point are
+    one TensorFlow matrix product per centre (float64, the centred points augmented once
+    with their squared norms), the rest NumPy work on vectors of length n."""
+
+    def __init__(self, points, weights, offset) -> None:
+        self.points64 = np.asarray(points, np.float64) - offset
+        self.norms = np.einsum("ij,ij->i", self.points64, self.points64)
+        # [x, ||x||^2, 1] . [-2 c, 1, ||c||^2] = ||x - c||^2
+        self.augmented = tf.constant(
+            np.column_stack([self.points64, self.norms, np.ones(len(self.norms))])
+        )
+        self.weights64 = np.asarray(weights, np.float64)
+
+    def _distances_to(self, rows):
+        chosen = self.points64[rows]
+        factors = np.column_stack([-2.0 * chosen, np.ones(len(rows)), self.norms[rows]])
+        distances = tf.matmul(tf.constant(factors), self.augmented, transpose_b=True).numpy()
+        return np.maximum(distances, 0.0)
+
+    def start(self, first):
+        closest = self._distances_to([first])[0]
+        return closest, closest @ self.weights64
+
+    def score(self, candidates, closest):
+        distances = np.minimum(self._distances_to(candidates), closest)
+        return distances @ self.weights64, distances.__getitem__
+
+
+def _start_graph(points, weights, first_index, offset):
+    execution.count_trace("kmeans_plusplus")
+    closest = _distances64(tf.gather(points, first_index[None]), points, offset)[0]
+    return closest, tf.reduce_sum(closest * tf.cast(weights, tf.float64))
+
+
+def _closest_graph(points, closest, row, offset):
+    execution.count_trace("kmeans_plusplus")
+    return tf.minimum(closest, _distances64(tf.gather(points, row[None]), points, offset)[0])
+
+
 @execution.kernel_cache
-def _kmeans_plusplus_graph(dtype: tf.DType, block_rows: int):
-    """The k-means++ loop as one graph for any number of points and centres, scoring the
-    candidates against blocks of ``block_rows`` points."""
-    signature = [
-        tf.TensorSpec([None, None], dtype),
-        tf.TensorSpec([None], dtype),
-        tf.TensorSpec([], tf.int64),
-        tf.TensorSpec([None, None], tf.float64),
-        tf.TensorSpec([None], tf.float64),
-    ]
-    return tf.function(
-        functools.partial(_kmeans_plusplus_loop, block_rows=block_rows),
-        input_signature=signature,
+def _plusplus_graphs(dtype: tf.DType, block_rows: int):
+    """The compiled pieces of the dense scorer, for any number of points and centres
+    (candidates scored against blocks of ``block_rows`` points)."""
+    points, weights = tf.TensorSpec([None, None], dtype), tf.TensorSpec([None], dtype)
+    closest, offset = tf.TensorSpec([None], tf.float64), tf.TensorSpec([None], tf.float64)
+    row = tf.TensorSpec([], tf.int64)
+
+    def potentials(points, weights, closest, candidates, offset):
+        execution.count_trace("kmeans_plusplus")
+        return _candidate_potentials(points, weights, closest, tf.gather(points, candidates),
+                                     offset, block_rows)
+
+    return (
+        tf.function(_start_graph, input_signature=[points, weights, row, offset]),
+        tf.function(potentials, input_signature=[
+            points, weights, closest, tf.TensorSpec([None], tf.int64), offset]),
+        tf.function(_closest_graph, input_signature=[points, closest, row, offset]),
     )
+
+
+class _GraphScorer:
+    """Dense data of any size: the candidates are scored block by block in compiled
+    graphs, so memory stays O(n) however many points."""
+
+    def __init__(self, points, weights, offset) -> None:
+        self.points, self.weights = points, weights
+        self.weights64 = weights.numpy().astype(np.float64)
+        self.offset = tf.constant(offset)
+        self._start, self._potentials, self._closest = _plusplus_graphs(
+            points.dtype, execution.get_config().seeding_block_rows
+        )
+
+    def start(self, first):
+        closest, potential = self._start(self.points, self.weights,
+                                         tf.constant(first, tf.int64), self.offset)
+        return closest.numpy(), potential.numpy()
+
+    def score(self, candidates, closest):
+        closest = tf.constant(closest)
+        potentials = self._potentials(self.points, self.weights, closest,
+                                      tf.constant(candidates, tf.int64), self.offset).numpy()
+
+        def closest_of(best):
+            row = tf.constant(candidates[best], tf.int64)
+            return self._closest(self.points, closest, row, self.offset).numpy()
+
+        return potentials, closest_of
 
 
 def kmeans_plusplus_indices(
@@ -172,42 +242,33 @@ def kmeans_plusplus_indices(
 ) -> np.ndarray:
     """Rows chosen by greedy k-means++ on checked input (see :func:`kmeans_plusplus`).
 
-    ``points`` is a float tensor or array (n, d), ``weights`` non-negative with a
-    positive entry; ``rng`` a ``RandomState``; ``offset`` (d,), optional, is subtracted
-    before the distances are computed (the data's mean: scikit-learn seeds on centred
-    data, and near-ties then resolve the same way). Returns int64 row indices. On data
-    larger than one block the points are converted to one tensor for the duration of
-    the seeding (one temporary copy). ``cache``: a dict that lives as long as one fit
-    and its data (``KMeans.fit`` passes one for its ``n_init`` initialisations), where
-    the prepared operands of small data are kept between calls.
+    ``points`` is a float tensor or array (n, d) or a sparse matrix, ``weights``
+    non-negative with a positive entry; ``rng`` a ``RandomState``; ``offset`` (d,),
+    optional, is subtracted before the distances are computed (the data's mean:
+    scikit-learn seeds on centred data, and near-ties then resolve the same way).
+    Returns int64 row indices. On dense data larger than one block the points are
+    converted to one tensor for the duration of the seeding (one temporary copy).
+    ``cache``: a dict that lives as long as one fit and its data (``KMeans.fit`` passes
+    one for its ``n_init`` initialisations), where the prepared operands of small data
+    are kept between calls.
     """
     if is_sparse_points(points):
-        return sparse.kmeans_plusplus_indices(points, n_clusters, rng, weights, n_local_trials)
-    points = tf.convert_to_tensor(points)
-    weights = tf.convert_to_tensor(weights, points.dtype)
-    if n_local_trials is None:
-        n_local_trials = 2 + int(np.log(n_clusters))
-    probabilities = weights.numpy().astype(np.float64)
-    first = rng.choice(points.shape[0], p=probabilities / probabilities.sum())
-    # Drawn one centre at a time, in scikit-learn's order, so the streams agree.
-    uniforms = np.empty((n_clusters - 1, n_local_trials))
-    for row in uniforms:
-        row[:] = rng.uniform(size=n_local_trials)
-    offset = np.zeros(points.shape[1]) if offset is None else np.asarray(offset, np.float64)
-    mode = execution.seeding_mode(points.shape[0], n_clusters)
-    if mode == "eager":
-        operands = None if cache is None else cache.get("kmeans_plusplus")
-        if operands is None:
-            operands = _eager_operands(points, weights, offset)
-            if cache is not None:
-                cache["kmeans_plusplus"] = operands
-        return _kmeans_plusplus_eager(operands, int(first), uniforms)
-    loop = _kmeans_plusplus_graph(points.dtype, execution.get_config().seeding_block_rows)
-    indices = loop(
-        points, weights, tf.constant(first, tf.int64), tf.constant(uniforms),
-        tf.constant(offset),
-    )
-    return indices.numpy()
+        scorer = sparse.PlusPlusRows(points, weights)
+    else:
+        points = tf.convert_to_tensor(points)
+        weights = tf.convert_to_tensor(weights, points.dtype)
+        offset = np.zeros(points.shape[1]) if offset is None else np.asarray(offset, np.float64)
+        if execution.seeding_mode(points.shape[0], n_clusters) == "eager":
+            scorer = None if cache is None else cache.get("kmeans_plusplus")
+            if scorer is None:
+                scorer = _EagerScorer(points, weights, offset)
+                if cache is not None:
+                    cache["kmeans_plusplus"] = scorer
+        else:
+            scorer = _GraphScorer(points, weights, offset)
+    first, uniforms = plusplus_draws(rng, len(scorer.weights64), n_clusters,
+                                     scorer.weights64, n_local_trials)
+    return greedy_plusplus(scorer, first, uniforms)
 
 
 def random_init_indices(

@@ -41,6 +41,7 @@ from . import execution
 from .passes import DataPasses, DataSource
 from .sparse import SparsePasses, SparseRows, as_sparse_rows
 from .streaming import ArrayRows, DatasetRows, DataSummary, PassProgress, summarize
+from .validation import unit_length_rows
 
 __all__ = [
     "ArraySource",
@@ -290,7 +291,7 @@ def in_memory_points(rows: ArrayRows) -> np.ndarray:
     cosine)."""
     points = np.asarray(rows.points, rows.dtype)
     if rows.unit_rows:
-        points = points / np.linalg.norm(points, axis=1, keepdims=True)
+        points = unit_length_rows(points)
     return points
 
 

@@ -19,9 +19,9 @@ scikit-learn's sparse Lloyd loop, with no centring of the data:
   ``||c||^2 + sum_j((x_j - c_j)^2 - c_j^2)`` over the stored ``j``, in float64;
 * per-cluster sums of ``w x``: one segment sum of the stored values, in float64.
 
-k-means++ draws its random numbers in scikit-learn's order and measures distances in
-float64, so the same ``RandomState`` chooses the same rows as scikit-learn does on the
-same data (barring exact ties).
+k-means++ is the engine's (:func:`.seeding.greedy_plusplus`) with :class:`PlusPlusRows`
+measuring the distances in float64, so the same ``RandomState`` chooses the same rows as
+scikit-learn does on the same data (barring exact ties).
 """
 
 from __future__ import annotations
@@ -37,12 +37,12 @@ from .execution import count_trace
 from .passes import AssignmentPass, repeated_rows
 
 __all__ = [
+    "PlusPlusRows",
     "SparsePasses",
     "SparseRows",
     "as_sparse_rows",
     "center_distances",
     "cluster_sums",
-    "kmeans_plusplus_indices",
     "nearest_centers",
     "row_block",
     "rows_as_dense",
@@ -260,9 +260,9 @@ def _compiled(name: str, dtype: tf.DType):
                      scalar]
         function = _sums_pass
     elif name == "kmeans_plusplus":
-        signature = [rows, vector, tf.TensorSpec([], tf.int64),
-                     tf.TensorSpec([None, None], tf.float64), scalar]
-        function = _kmeans_plusplus_loop
+        signature = [rows, vector, tf.TensorSpec([None], tf.float64),
+                     tf.TensorSpec([None], tf.int64), scalar]
+        function = _plusplus_distances
     else:  # pragma: no cover - programming error
         raise KeyError(name)
     return tf.function(function, input_signature=signature)
@@ -363,12 +363,12 @@ def _sums_pass(rows: SparseRows, weights, labels, n_clusters, block_rows):
 # --------------------------------------------------------------------------- #
 # k-means++
 # --------------------------------------------------------------------------- #
-def _kmeans_plusplus_loop(rows: SparseRows, weights, first_index, uniforms, block_rows):
-    """Greedy k-means++ from pre-drawn uniforms (one row per further centre), in float64."""
+def _plusplus_distances(rows: SparseRows, weights, closest, candidates, block_rows):
+    """k-means++'s scores of the candidate rows: every point's squared distance to the
+    nearest of the centres so far and each candidate, (t, n) float64, and its weighted
+    sums (t,) (the potential each candidate would leave)."""
     count_trace("sparse_kmeans_plusplus")
     n_samples = tf.shape(rows.row_splits, out_type=tf.int64)[0] - 1
-    n_clusters = tf.shape(uniforms)[0] + 1
-    weights64 = tf.cast(weights, tf.float64)
     values64 = tf.cast(rows.values, tf.float64)
     rows64 = SparseRows(rows.row_splits, rows.columns, values64, rows.n_features)
     point_norms = tf.math.unsorted_segment_sum(
@@ -376,47 +376,24 @@ def _kmeans_plusplus_loop(rows: SparseRows, weights, first_index, uniforms, bloc
         tf.ragged.row_splits_to_segment_ids(rows.row_splits, out_type=tf.int64),
         n_samples,
     )
+    dense = rows_as_dense(rows64, candidates)
+    norms = tf.reduce_sum(tf.square(dense), axis=1)
     n_blocks = _n_blocks(n_samples, block_rows)
 
-    def distances_to(candidates):
-        """(t, n) squared distances of the dense candidates to every point."""
-        norms = tf.reduce_sum(tf.square(candidates), axis=1)
+    def body(block, out):
+        start = block * block_rows
+        stop = tf.minimum(start + block_rows, n_samples)
+        row_ids, columns, values = row_block(rows64, start, stop)
+        cross = block_products(row_ids, columns, values, stop - start, rows.n_features, dense)
+        squared = point_norms[start:stop][:, None] - 2.0 * cross + norms[None, :]
+        return block + 1, out.write(tf.cast(block, tf.int32), tf.maximum(squared, 0.0))
 
-        def body(block, out):
-            start = block * block_rows
-            stop = tf.minimum(start + block_rows, n_samples)
-            row_ids, columns, values = row_block(rows64, start, stop)
-            cross = block_products(row_ids, columns, values, stop - start, rows.n_features,
-                                   candidates)
-            squared = point_norms[start:stop][:, None] - 2.0 * cross + norms[None, :]
-            return block + 1, out.write(tf.cast(block, tf.int32), tf.maximum(squared, 0.0))
-
-        out = tf.TensorArray(tf.float64, size=tf.cast(n_blocks, tf.int32), infer_shape=False,
-                             element_shape=tf.TensorShape([None, None]))
-        _, out = tf.while_loop(lambda block, _: block < n_blocks, body,
-                               (tf.constant(0, tf.int64), out))
-        return tf.transpose(out.concat())
-
-    closest = distances_to(rows_as_dense(rows64, first_index[None]))[0]
-    potential = tf.reduce_sum(closest * weights64)
-    indices = tf.TensorArray(tf.int64, size=n_clusters).write(0, first_index)
-
-    def body(center, closest, potential, indices):
-        targets = uniforms[center - 1] * potential
-        cumulative = tf.cumsum(weights64 * closest)
-        candidates = tf.searchsorted(cumulative, targets, side="left", out_type=tf.int64)
-        candidates = tf.minimum(candidates, n_samples - 1)
-        distances = tf.minimum(distances_to(rows_as_dense(rows64, candidates)), closest[None, :])
-        potentials = tf.linalg.matvec(distances, weights64)
-        best = tf.argmin(potentials, output_type=tf.int32)
-        return (center + 1, distances[best], potentials[best],
-                indices.write(center, candidates[best]))
-
-    _, _, _, indices = tf.while_loop(
-        lambda center, *_: center < n_clusters, body,
-        (tf.constant(1), closest, potential, indices),
-    )
-    return indices.stack()
+    out = tf.TensorArray(tf.float64, size=tf.cast(n_blocks, tf.int32), infer_shape=False,
+                         element_shape=tf.TensorShape([None, None]))
+    _, out = tf.while_loop(lambda block, _: block < n_blocks, body,
+                           (tf.constant(0, tf.int64), out))
+    distances = tf.minimum(tf.transpose(out.concat()), closest[None, :])
+    return distances, tf.linalg.matvec(distances, tf.cast(weights, tf.float64))
 
 
 # --------------------------------------------------------------------------- #
@@ -457,27 +434,29 @@ def cluster_sums(
     return _compiled("sums", rows.dtype)(rows, weights, labels, tf.constant(n_clusters), block)
 
 
-def kmeans_plusplus_indices(
-    points: Any,
-    n_clusters: int,
-    rng: np.random.RandomState,
-    weights: Any,
-    n_local_trials: int | None = None,
-) -> np.ndarray:
-    """Rows chosen by greedy k-means++, drawing from ``rng`` in scikit-learn's order."""
-    rows, weights = _rows_and_weights(points, weights)
-    if n_local_trials is None:
-        n_local_trials = 2 + int(np.log(n_clusters))
-    probabilities = weights.numpy().astype(np.float64)
-    first = rng.choice(rows.n_samples, p=probabilities / probabilities.sum())
-    uniforms = np.empty((n_clusters - 1, n_local_trials))
-    for row in uniforms:  # one centre at a time, in scikit-learn's order
-        row[:] = rng.uniform(size=n_local_trials)
-    block = tf.constant(execution.sparse_block_rows(n_local_trials), tf.int64)
-    indices = _compiled("kmeans_plusplus", rows.dtype)(
-        rows, weights, tf.constant(first, tf.int64), tf.constant(uniforms), block
-    )
-    return indices.numpy()
+class PlusPlusRows:
+    """CSR rows as k-means++'s scorer (:class:`~.seeding.PlusPlusScorer`): the
+    candidates' distances to every point in blocks of rows, in float64, never densified
+    beyond the candidates themselves."""
+
+    def __init__(self, points: Any, weights: Any) -> None:
+        self.rows, self.weights = _rows_and_weights(points, weights)
+        self.weights64 = self.weights.numpy().astype(np.float64)
+
+    def score(
+        self, candidates: np.ndarray, closest: np.ndarray
+    ) -> tuple[np.ndarray, Any]:
+        block = tf.constant(execution.sparse_block_rows(len(candidates)), tf.int64)
+        distances, potentials = _compiled("kmeans_plusplus", self.rows.dtype)(
+            self.rows, self.weights, tf.constant(closest, tf.float64),
+            tf.constant(candidates, tf.int64), block,
+        )
+        return potentials.numpy(), distances.numpy().__getitem__
+
+    def start(self, first: int) -> tuple[np.ndarray, float]:
+        potentials, closest_of = self.score(np.array([first]), np.full(self.rows.n_samples,
+                                                                         np.inf))
+        return closest_of(0), potentials[0]
 
 
 def _first_of_equal_centers(centers: np.ndarray) -> np.ndarray:

@@ -61,6 +61,7 @@ import tensorflow as tf
 from . import execution
 from .distributed import Group, ReplicaRunner
 from .passes import AssignmentPass, KernelOptions, padded_centers
+from .validation import unit_length_rows
 
 __all__ = [
     "ArrayRows",
@@ -86,17 +87,6 @@ def _float_dtype(dtype: np.dtype) -> np.dtype:
     """float32 and float64 are kept; integers and booleans become float64 (scikit-learn's
     rule, as the estimators apply it)."""
     return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float64)
-
-
-def _unit(rows: np.ndarray, start: int) -> np.ndarray:
-    norms = np.linalg.norm(rows, axis=1, keepdims=True)
-    zero = np.flatnonzero(norms[:, 0] == 0)
-    if len(zero):
-        raise ValueError(
-            f"X has a row of zero length (row {start + int(zero[0])}); metric='cosine' "
-            "needs every row to have a direction."
-        )
-    return rows / norms
 
 
 class ArrayRows:
@@ -156,7 +146,7 @@ class ArrayRows:
             block = np.asarray(block.toarray() if scipy.sparse.issparse(block) else block,
                                dtype=self.dtype)
             if self.unit_rows:
-                block = _unit(block, start)
+                block = unit_length_rows(block, start)
             weights = None if self.weights is None else self.weights[start:start + rows]
             yield start, block, weights
 
@@ -226,7 +216,7 @@ class DatasetRows:
                     " contains NaN or infinity."
                 )
             if self.unit_rows:
-                array = _unit(array, start)
+                array = unit_length_rows(array, start)
             yield start, array
             start += len(array)
         if start == 0:

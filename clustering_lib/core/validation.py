@@ -11,6 +11,7 @@ import numbers
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 import tensorflow as tf
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "check_random_state",
     "check_same_features",
     "sample_weight_tensor",
+    "unit_length_rows",
 ]
 
 FLOAT_DTYPES = (tf.float32, tf.float64)
@@ -115,3 +117,28 @@ def check_random_state(random_state: Any) -> np.random.RandomState:
     from sklearn.utils import check_random_state as sklearn_check_random_state
 
     return sklearn_check_random_state(random_state)
+
+
+def unit_length_rows(X: Any, first_row: int | None = None) -> Any:
+    """The rows of ``X`` (an array or a sparse matrix) scaled to unit length, as a new
+    array (``metric='cosine'``); a row of zeros has no direction: a ``ValueError``.
+
+    ``first_row``: the position of ``X``'s first row in the whole data, when ``X`` is one
+    block of it (the message then names the first zero row).
+    """
+    if sp.issparse(X):
+        norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
+    else:
+        norms = np.linalg.norm(X, axis=1)
+    zero = np.flatnonzero(norms == 0)
+    if len(zero):
+        where = "" if first_row is None else f" (the first is row {first_row + int(zero[0])})"
+        raise ValueError(
+            f"X has {len(zero)} row(s) of zero length{where}; metric='cosine' needs every "
+            "row to have a direction."
+        )
+    if sp.issparse(X):
+        from sklearn.preprocessing import normalize
+
+        return normalize(X)
+    return X / norms[:, None]
