@@ -4,8 +4,8 @@
 - :func:`plot_off_diagonal`: a confusion matrix whose colour shows the mistakes only;
 - :func:`uniform_distortion`: the k-means distortion share ``W/T`` of uniform data, the
   yardstick of notebook 04's rescaling argument;
-- :func:`check_best_rescaling` (notebook 04) and :func:`check_matched_agreement`
-  (notebook 05): the exercises' checks, in the style of :mod:`clustering_lib.exercises`.
+- :func:`check_loss_from_share` (notebook 04) and :func:`check_matched_agreement`
+  (notebook 05): the exercises' checks, in the style of :mod:`clustering_course.exercises`.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from clustering_course.exercises import ExerciseCheck
 from clustering_lib import KMeans
 
 __all__ = [
+    "check_loss_from_share",
     "check_matched_agreement",
-    "check_best_rescaling",
     "deskew",
     "plot_off_diagonal",
     "uniform_distortion",
@@ -125,36 +125,74 @@ def uniform_distortion(dims: Any, ks: Any, n_points: int = 4000, seed: int = 0) 
     return out
 
 
-def check_best_rescaling(best_rescaling: Callable[[float, float], Any]) -> None:
-    """Check ``best_rescaling(within, between) -> (s, loss)`` for the post's loss.
+def _equal_clusters(k: int, per_cluster: int, seed: int) -> tuple[float, float]:
+    """``W/T`` and ``2 sqrt(W/B)`` of ``k`` equal clusters of Gaussian 3-D points, from the
+    post's definitions (centroids the cluster means)."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(scale=2.0, size=(k, 3))
+    points = np.repeat(centres, per_cluster, axis=0) + rng.normal(size=(k * per_cluster, 3))
+    labels = np.repeat(np.arange(k), per_cluster)
+    means = np.stack([points[labels == j].mean(axis=0) for j in range(k)])
+    squared = ((points[:, None, :] - means[None, :, :]) ** 2).sum(axis=2)
+    own = np.eye(k, dtype=bool)[labels]
+    within = squared[own].mean()
+    between = squared[~own].reshape(len(points), -1).sum(axis=1).mean()
+    return within / points.var(axis=0).sum(), 2 * np.sqrt(within / between)
 
-    Multiplying the embedding by ``s`` turns the loss ``within + 1 / between`` into
-    ``s**2 within + 1 / (s**2 between)``; the function returns the minimising ``s > 0`` and
-    the loss there, ``2 sqrt(within / between)``.
+
+def check_loss_from_share(loss_from_share: Callable[[Any, int], Any]) -> None:
+    """Check ``loss_from_share(share, k)``: notebook 04's loss at its best scale, ``2 sqrt(W/B)``,
+    for ``k`` clusters of equal size that leave the share ``share = W/T`` of the variance
+    within them.
+
+    With ``B = 2kT - (k+1)W`` the answer is ``2 sqrt(r / (2k - (k+1) r))`` for ``r = W/T``.
+    The last case measures ``W``, ``B`` and ``T`` on ten equal clusters of points, from the
+    loss's definitions, where the identity is exact.
     """
-    cases = [("within 1, between 1", 1.0, 1.0), ("within 0.04, between 25", 0.04, 25.0),
-             ("the trained embedding's terms", 0.044, 17.1), ("a wide embedding", 9.0, 0.5)]
-    check = ExerciseCheck(best_rescaling, "best_rescaling", len(cases))
-    for label, within, between in cases:
+    measured_share, measured_loss = _equal_clusters(10, 60, seed=4)
+    cases = [("a line cut into ten segments: share 0.01, k = 10", 0.01, 10),
+             ("a uniform cube: share 0.226, k = 10", 0.226, 10),
+             ("share 0.1, k = 3", 0.1, 3),
+             ("the shares [0.05, 0.3, 0.6] in one array, k = 4", np.array([0.05, 0.3, 0.6]), 4),
+             (f"ten equal clusters of 60 points, W, B and T measured (share "
+              f"{measured_share:.4f}), k = 10", measured_share, 10)]
+    check = ExerciseCheck(loss_from_share, "loss_from_share", len(cases))
+    for label, share, k in cases:
         check.start(label)
-        result = check.call(within, between)
-        check.pair(result, "s, loss")
-        s, loss = (float(np.asarray(value)) for value in result)
-        s_best = (within * between) ** -0.25
-        loss_best = 2 * np.sqrt(within / between)
-        if np.isclose(s, s_best, rtol=1e-6) and np.isclose(loss, loss_best, rtol=1e-6):
+        r = np.asarray(share, dtype=np.float64)
+        got = check.array(check.call(share, k), "the loss", r.shape)
+        expected = 2 * np.sqrt(r / (2 * k - (k + 1) * r))
+        if label.startswith("ten equal"):
+            expected = np.asarray(measured_loss)
+        if np.allclose(got, expected, rtol=1e-6):
             continue
-        hint = ("write the loss as a function of s, set its derivative to 0 and solve for s; "
-                "then put that s back into the loss.")
-        if np.isclose(s, s_best, rtol=1e-6):
-            hint = "s is right; the loss is s**2 * within + 1 / (s**2 * between) at that s."
-            if np.isclose(loss, np.sqrt(within / between), rtol=1e-6):
-                hint = "both terms are equal at the optimum: the loss there is twice one of them."
-        elif np.isclose(s, s_best**2, rtol=1e-6):
-            hint = ("this is s squared: the distances are squared, so the terms scale with "
-                    "s**2; return s itself.")
-        check.fail("s or the loss differs.", expected=(s_best, loss_best), got=(s, loss),
-                   hint=hint)
+        slips = [
+            (np.sqrt(r / (2 * k - (k + 1) * r)),
+             "at the best scale the two terms of the loss are equal: the loss is twice one of "
+             "them, 2 sqrt(W/B)."),
+            (2 * r / (2 * k - (k + 1) * r),
+             "this is 2 W/B: the loss at the best scale is 2 sqrt(W/B)."),
+            (2 * np.sqrt((2 * k - (k + 1) * r) / r),
+             "this is 2 sqrt(B/W): within over between, not the other way round."),
+            (2 * np.sqrt(r / (2 * k)),
+             "this drops the W term of B = 2kT - (k+1)W; for a large share it is not small."),
+            (2 * np.sqrt(r / (2 * k - (k - 1) * r)),
+             "B = 2kT - (k+1)W: leaving each point's own cluster out of B takes one W, and "
+             "the spread of the centroids, k(T - W) for equal sizes, takes k more."),
+            (2 * np.sqrt(r / (k - r)),
+             "expanding around the overall mean m leaves the spread of the centroids, the sum "
+             "over j of |c_j - m|^2, which is k(T - W) for equal sizes."),
+            (2 * np.sqrt(r / (20 - 11 * r)),
+             "the number of clusters is the argument k, not always 10."),
+        ]
+        hint = ("write W = share * T and B = 2kT - (k+1)W: T cancels in W/B; the loss at the "
+                "best scale is 2 sqrt(W/B).")
+        for wrong, diagnosis in slips:
+            if (np.allclose(got, wrong, rtol=1e-6)
+                    and not np.allclose(wrong, expected, rtol=1e-6)):
+                hint = diagnosis
+                break
+        check.fail("the loss differs.", expected=expected, got=got, hint=hint)
     check.done()
 
 

@@ -10,7 +10,7 @@ import pytest  # noqa: E402
 from scipy.optimize import linear_sum_assignment  # noqa: E402
 
 from clustering_course.deep_lessons import (  # noqa: E402
-    check_best_rescaling,
+    check_loss_from_share,
     check_matched_agreement,
     deskew,
     plot_off_diagonal,
@@ -19,9 +19,8 @@ from clustering_course.deep_lessons import (  # noqa: E402
 from clustering_course.exercises import ExerciseFailed  # noqa: E402
 
 
-def _best_rescaling(within, between):
-    scale = (within * between) ** -0.25
-    return scale, 2 * np.sqrt(within / between)
+def _loss_from_share(share, k):
+    return 2 * np.sqrt(share / (2 * k - (k + 1) * share))
 
 
 def _matched_agreement(a, b):
@@ -31,18 +30,32 @@ def _matched_agreement(a, b):
     return table[rows, cols].sum() / len(a)
 
 
-def test_best_rescaling_check_accepts_the_solution(capsys):
-    check_best_rescaling(_best_rescaling)
-    assert "all 4 cases pass" in capsys.readouterr().out
+def test_loss_from_share_check_accepts_the_solution(capsys):
+    check_loss_from_share(_loss_from_share)
+    assert "all 5 cases pass" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("wrong, hint", [
-    (lambda w, b: ((w * b) ** -0.5, 2 * np.sqrt(w / b)), "s squared"),
-    (lambda w, b: ((w * b) ** -0.25, np.sqrt(w / b)), "twice"),
+    (lambda r, k: np.sqrt(r / (2 * k - (k + 1) * r)), "twice one of them"),
+    (lambda r, k: 2 * r / (2 * k - (k + 1) * r), "this is 2 W/B"),
+    (lambda r, k: 2 * np.sqrt((2 * k - (k + 1) * r) / r), "not the other way round"),
+    (lambda r, k: 2 * np.sqrt(r / (2 * k)), "drops the W term"),
+    (lambda r, k: 2 * np.sqrt(r / (2 * k - (k - 1) * r)), "k more"),
+    (lambda r, k: 2 * np.sqrt(r / (k - r)), "spread of the centroids"),
+    (lambda r, k: 2 * np.sqrt(r / (20 - 11 * r)), "not always 10"),
+    (lambda r, k: 2 * np.sqrt(r / (2 * k - (k + 1) * r)) + 0.01, "T cancels"),
 ])
-def test_best_rescaling_check_diagnoses_typical_mistakes(wrong, hint):
+def test_loss_from_share_check_diagnoses_typical_mistakes(wrong, hint):
     with pytest.raises(ExerciseFailed, match=hint):
-        check_best_rescaling(wrong)
+        check_loss_from_share(wrong)
+
+
+def test_loss_from_share_check_names_a_scalar_only_function():
+    def scalar_only(share, k):
+        return 2 * float(share / (2 * k - (k + 1) * share)) ** 0.5
+
+    with pytest.raises(ExerciseFailed, match="one array"):
+        check_loss_from_share(scalar_only)
 
 
 def test_matched_agreement_check_accepts_the_solution(capsys):
@@ -91,12 +104,13 @@ def test_matched_agreement_check_diagnoses_typical_mistakes(wrong, message):
         check_matched_agreement(wrong)
 
 
-def test_stub_error_passes_through():
+@pytest.mark.parametrize("check", [check_matched_agreement, check_loss_from_share])
+def test_stub_error_passes_through(check):
     def stub(a, b):
         raise NotImplementedError("Your turn")
 
     with pytest.raises(NotImplementedError):
-        check_matched_agreement(stub)
+        check(stub)
 
 
 def test_uniform_distortion_follows_the_quantisation_law():
