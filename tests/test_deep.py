@@ -36,6 +36,18 @@ def _weights_equal(first, second):
     )
 
 
+def _assert_same_history(first, second):
+    """Equal keys; values equal up to the last bit of float32.
+
+    The weights of two runs are bit-identical, but TensorFlow's inter-op scheduling can
+    change the last bit of a reported epoch mean (seen: the DCN loss, 1 ulp, in 3 of 15
+    runs, never with one inter-op thread).
+    """
+    assert first.keys() == second.keys()
+    for key in first:
+        np.testing.assert_allclose(first[key], second[key], rtol=2e-7, atol=0, err_msg=key)
+
+
 # --------------------------------------------------------------------------- small_cnn
 
 
@@ -329,7 +341,7 @@ def test_train_kmeans_embedding_is_deterministic():
         return result, model.get_weights()
 
     (first, first_weights), (second, second_weights) = run(), run()
-    assert first.history == second.history
+    _assert_same_history(first.history, second.history)
     np.testing.assert_array_equal(first.centroids, second.centroids)
     assert first.best_epoch == second.best_epoch
     assert _weights_equal(first_weights, second_weights)
@@ -619,7 +631,7 @@ def test_train_dcn_is_deterministic_and_quiet_unless_verbose(capsys):
         return result, encoder.get_weights()
 
     (first, first_weights), (second, second_weights) = run(False), run(True)
-    assert first.history == second.history
+    _assert_same_history(first.history, second.history)
     np.testing.assert_array_equal(first.centroids, second.centroids)
     assert _weights_equal(first_weights, second_weights)
     lines = capsys.readouterr().out.strip().splitlines()
