@@ -5,6 +5,7 @@ Usage::
     python scripts/check_workshop.py                    # every notebooks/*.ipynb
     python scripts/check_workshop.py 01_intro.ipynb     # a subset (names in notebooks/ or paths)
     python scripts/check_workshop.py --require-exercises
+    python scripts/check_workshop.py --jobs 2           # two notebooks at a time
 
 For each notebook the student version is made in memory (``clustering_course.workshop``) and
 executed with nbclient in a fresh kernel, errors allowed, in ``build/workshop/`` (where the
@@ -12,6 +13,8 @@ student copies live). It passes when the only errors are the stubs' ``NotImpleme
 raised in exercise cells, and every stub raised (a check cell calls it). A notebook without
 exercises is skipped (it would only repeat nbval's run), or fails with --require-exercises.
 The executed copies go to ``build/workshop-check/``. Exit status 1 if any notebook fails.
+With ``--jobs N`` up to N notebooks run at once, each in its own process and kernel, taken in
+the order given (put the longest first); the results are printed as they finish.
 """
 
 from __future__ import annotations
@@ -24,8 +27,10 @@ os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 os.environ.pop("MPLBACKEND", None)
 
 import argparse
+import multiprocessing
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import nbformat
@@ -106,7 +111,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-compare", action="append", default=[], metavar="NOTEBOOK",
                         help="with --compare-outputs: do not compare this notebook's outputs "
                              "(its student version still runs); may be repeated")
+    parser.add_argument("--jobs", type=int, default=1, metavar="N",
+                        help="run up to N notebooks at once (default 1)")
     args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error(f"--jobs must be at least 1, got {args.jobs}")
     sanitizers = None
     if args.compare_outputs:
         sanitize_file = REPO_ROOT / "notebooks" / "sanitize.cfg"
@@ -119,16 +128,30 @@ def main(argv: list[str] | None = None) -> int:
     failed = False
     width = max([len("student notebook"), *(len(p.name) for p in paths)])
     print(f"{'student notebook':<{width}}  {'seconds':>8}  status", flush=True)
-    for path in paths:
-        compare = None if path.name in args.no_compare else sanitizers
-        status, seconds, problems = check_notebook(path, args.require_exercises, args.workdir,
-                                                   args.out, compare)
-        if sanitizers is not None and compare is None and not problems:
+
+    def report(path: Path, status: str, seconds: float, problems: list[str]) -> None:
+        nonlocal failed
+        if sanitizers is not None and path.name in args.no_compare and not problems:
             status += ", outputs not compared"
         print(f"{path.name:<{width}}  {seconds:>8.1f}  {status}", flush=True)
         for problem in problems:
-            print(f"    {problem}")
+            print(f"    {problem}", flush=True)
         failed |= bool(problems)
+
+    def arguments(path: Path) -> tuple:
+        compare = None if path.name in args.no_compare else sanitizers
+        return path, args.require_exercises, args.workdir, args.out, compare
+
+    if args.jobs == 1:
+        for path in paths:
+            report(path, *check_notebook(*arguments(path)))
+    else:
+        # Fresh interpreters ("spawn"): nothing of this process's state is shared.
+        with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn")
+                                 ) as pool:
+            futures = {pool.submit(check_notebook, *arguments(path)): path for path in paths}
+            for future in as_completed(futures):
+                report(futures[future], *future.result())
     if failed:
         print(f"executed student notebooks in {args.out}/")
     return 1 if failed else 0

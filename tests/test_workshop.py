@@ -169,9 +169,11 @@ def test_make_workshop_reports_malformed_exercises(tmp_path, capsys):
 
 
 @pytest.mark.notebook
+@pytest.mark.parametrize("jobs", [1, 2])
 def test_student_notebooks_run_through_and_a_story_that_needs_the_exercise_fails(tmp_path,
-                                                                                 capsys):
-    """Executes two student notebooks in kernels: the fixture, and a copy whose story breaks."""
+                                                                                 capsys, jobs):
+    """Executes two student notebooks in kernels: the fixture, and a copy whose story breaks
+    (one after the other, or at the same time in two processes)."""
     broken = nbformat.read(FIXTURE, as_version=4)
     broken.cells.insert(6, new_code_cell("labels, _ = lloyd_step(points, points[:2])"))
     broken.cells.append(new_code_cell("print(1 / 0)"))
@@ -181,7 +183,7 @@ def test_student_notebooks_run_through_and_a_story_that_needs_the_exercise_fails
 
     status = check_workshop.main([str(FIXTURE), str(tmp_path / "broken.ipynb"),
                                   str(tmp_path / "plain.ipynb"), "--workdir", str(tmp_path),
-                                  "--out", str(tmp_path / "executed")])
+                                  "--out", str(tmp_path / "executed"), "--jobs", str(jobs)])
     report = capsys.readouterr().out
     assert status == 1, report
     lines = {line.split()[0]: line for line in report.splitlines() if ".ipynb" in line}
