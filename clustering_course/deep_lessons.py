@@ -4,7 +4,7 @@
 - :func:`plot_off_diagonal`: a confusion matrix whose colour shows the mistakes only;
 - :func:`uniform_distortion`: the k-means distortion share ``W/T`` of uniform data, the
   yardstick of notebook 04's rescaling argument;
-- :func:`check_loss_from_share` (notebook 04) and :func:`check_matched_agreement`
+- :func:`check_lloyd_from_partition` (notebook 04) and :func:`check_matched_agreement`
   (notebook 05): the exercises' checks, in the style of :mod:`clustering_course.exercises`.
 """
 
@@ -20,7 +20,7 @@ from clustering_course.exercises import ExerciseCheck
 from clustering_lib import KMeans
 
 __all__ = [
-    "check_loss_from_share",
+    "check_lloyd_from_partition",
     "check_matched_agreement",
     "deskew",
     "plot_off_diagonal",
@@ -125,74 +125,123 @@ def uniform_distortion(dims: Any, ks: Any, n_points: int = 4000, seed: int = 0) 
     return out
 
 
-def _equal_clusters(k: int, per_cluster: int, seed: int) -> tuple[float, float]:
-    """``W/T`` and ``2 sqrt(W/B)`` of ``k`` equal clusters of Gaussian 3-D points, from the
-    post's definitions (centroids the cluster means)."""
-    rng = np.random.default_rng(seed)
-    centres = rng.normal(scale=2.0, size=(k, 3))
-    points = np.repeat(centres, per_cluster, axis=0) + rng.normal(size=(k * per_cluster, 3))
-    labels = np.repeat(np.arange(k), per_cluster)
+def _partition_share(points: np.ndarray, labels: np.ndarray, k: int,
+                     total: float) -> tuple[float, np.ndarray]:
+    """``W/T`` of a partition measured to its own means, and those means (no empty cluster)."""
+    counts = np.bincount(labels, minlength=k)
+    if np.any(counts == 0):
+        raise RuntimeError("a check case emptied a cluster; choose another case.")
     means = np.stack([points[labels == j].mean(axis=0) for j in range(k)])
-    squared = ((points[:, None, :] - means[None, :, :]) ** 2).sum(axis=2)
-    own = np.eye(k, dtype=bool)[labels]
-    within = squared[own].mean()
-    between = squared[~own].reshape(len(points), -1).sum(axis=1).mean()
-    return within / points.var(axis=0).sum(), 2 * np.sqrt(within / between)
+    return float(((points - means[labels]) ** 2).sum(axis=1).mean() / total), means
 
 
-def check_loss_from_share(loss_from_share: Callable[[Any, int], Any]) -> None:
-    """Check ``loss_from_share(share, k)``: notebook 04's loss at its best scale, ``2 sqrt(W/B)``,
-    for ``k`` clusters of equal size that leave the share ``share = W/T`` of the variance
-    within them.
+def _nearest(points: np.ndarray, means: np.ndarray) -> np.ndarray:
+    return ((points[:, None, :] - means[None, :, :]) ** 2).sum(axis=2).argmin(axis=1)
 
-    With ``B = 2kT - (k+1)W`` the answer is ``2 sqrt(r / (2k - (k+1) r))`` for ``r = W/T``.
-    The last case measures ``W``, ``B`` and ``T`` on ten equal clusters of points, from the
-    loss's definitions, where the identity is exact.
+
+def _lloyd_paths(points: np.ndarray, labels: np.ndarray, n_steps: int) -> dict[str, Any]:
+    """The right answer of ``lloyd_from_partition`` and the typical wrong ones, for diagnosis."""
+    points = np.asarray(points, dtype=np.float64)
+    k = int(labels.max()) + 1
+    total = float(points.var(axis=0).sum())
+    path = [np.asarray(labels)]
+    shares, e_step, unsquared, means = [], [], [], None
+    for step in range(n_steps + 1):
+        share, new_means = _partition_share(points, path[-1], k, total)
+        shares.append(share)
+        unsquared.append(np.sqrt(((points - new_means[path[-1]]) ** 2).sum(axis=1)).mean()
+                         / total)
+        if step > 0:  # the distances to the means the points were just assigned to
+            e_step.append(((points - means[path[-1]]) ** 2).sum(axis=1).mean() / total)
+        means = new_means
+        if step < n_steps:
+            path.append(_nearest(points, means))
+    shares = np.array(shares)
+    first_means = _partition_share(points, path[0], k, total)[1]
+    fixed = _nearest(points, first_means)
+    fixed_share = ((points - first_means[fixed]) ** 2).sum(axis=1).mean() / total
+    n = len(points)
+    return {
+        "shares": shares, "labels": path[-1], "before_last": path[-2] if n_steps else None,
+        "e_step": np.concatenate([shares[:1], e_step]),
+        "fixed_means": np.concatenate([shares[:1], np.full(n_steps, fixed_share)]),
+        "uncentred": shares * total / (points ** 2).sum(axis=1).mean(),
+        "flattened": shares * total / points.var(),
+        "mean_variance": shares * points.shape[1],
+        "summed": shares * n, "unsquared": np.array(unsquared),
+    }
+
+
+def check_lloyd_from_partition(
+        lloyd_from_partition: Callable[[np.ndarray, np.ndarray, int], Any]) -> None:
+    """Check ``lloyd_from_partition(embedding, labels, n_steps) -> (shares, labels)``: Lloyd's
+    algorithm started from a partition (the means of its clusters), with the share ``W/T`` of
+    the partition given and after each of ``n_steps`` steps, and the labels after the last step.
+
+    ``W`` is the mean squared distance of the points to the mean of their own cluster, ``T``
+    the variance of the points (the sum of the coordinates' variances). No cluster empties in
+    these cases. Typical slips are named: the first share left out, ``W`` measured to the means
+    the points were just assigned to (before the means move), means never recomputed, ``T``
+    not centred or not summed over the coordinates, ``W`` summed instead of averaged or of
+    distances not squared, the labels of the step before the last.
     """
-    measured_share, measured_loss = _equal_clusters(10, 60, seed=4)
-    cases = [("a line cut into ten segments: share 0.01, k = 10", 0.01, 10),
-             ("a uniform cube: share 0.226, k = 10", 0.226, 10),
-             ("share 0.1, k = 3", 0.1, 3),
-             ("the shares [0.05, 0.3, 0.6] in one array, k = 4", np.array([0.05, 0.3, 0.6]), 4),
-             (f"ten equal clusters of 60 points, W, B and T measured (share "
-              f"{measured_share:.4f}), k = 10", measured_share, 10)]
-    check = ExerciseCheck(loss_from_share, "loss_from_share", len(cases))
-    for label, share, k in cases:
+    rng = np.random.default_rng(3)
+    line = np.array([[0.0, 0.0], [1, 0], [2, 0], [9, 0], [10, 0], [11, 0], [4, 0]]) + [5.0, 3.0]
+    blobs = rng.normal(scale=0.8, size=(300, 3)) + np.repeat(
+        [[0.0, 0, 0], [3, 0, 0], [0, 3, 0]], 100, axis=0) + 4.0
+    blob_labels = np.repeat([0, 1, 2], 100)
+    redrawn = np.where(rng.random(300) < 0.3, rng.integers(0, 3, 300), blob_labels)
+    stretched = rng.normal(size=(400, 3)) * [3.0, 0.6, 0.3] + [1.0, -2.0, 0.5]
+    cases = [
+        ("seven points on a line, one on the wrong side of two clusters, 2 steps",
+         line, np.array([0, 0, 0, 1, 1, 1, 1]), 2),
+        ("the same, no step at all: the share of the partition given", line,
+         np.array([0, 0, 0, 1, 1, 1, 1]), 0),
+        ("three blobs in 3-D, 30% of the labels redrawn, 5 steps", blobs, redrawn, 5),
+        ("a stretched cloud, ten clusters at random, 8 steps", stretched,
+         np.random.default_rng(0).integers(0, 10, 400), 8),
+    ]
+    check = ExerciseCheck(lloyd_from_partition, "lloyd_from_partition", len(cases))
+    for label, points, labels, n_steps in cases:
         check.start(label)
-        r = np.asarray(share, dtype=np.float64)
-        got = check.array(check.call(share, k), "the loss", r.shape)
-        expected = 2 * np.sqrt(r / (2 * k - (k + 1) * r))
-        if label.startswith("ten equal"):
-            expected = np.asarray(measured_loss)
-        if np.allclose(got, expected, rtol=1e-6):
-            continue
-        slips = [
-            (np.sqrt(r / (2 * k - (k + 1) * r)),
-             "at the best scale the two terms of the loss are equal: the loss is twice one of "
-             "them, 2 sqrt(W/B)."),
-            (2 * r / (2 * k - (k + 1) * r),
-             "this is 2 W/B: the loss at the best scale is 2 sqrt(W/B)."),
-            (2 * np.sqrt((2 * k - (k + 1) * r) / r),
-             "this is 2 sqrt(B/W): within over between, not the other way round."),
-            (2 * np.sqrt(r / (2 * k)),
-             "this drops the W term of B = 2kT - (k+1)W; for a large share it is not small."),
-            (2 * np.sqrt(r / (2 * k - (k - 1) * r)),
-             "B = 2kT - (k+1)W: leaving each point's own cluster out of B takes one W, and "
-             "the spread of the centroids, k(T - W) for equal sizes, takes k more."),
-            (2 * np.sqrt(r / (k - r)),
-             "expanding around the overall mean m leaves the spread of the centroids, the sum "
-             "over j of |c_j - m|^2, which is k(T - W) for equal sizes."),
-            (2 * np.sqrt(r / (20 - 11 * r)),
-             "the number of clusters is the argument k, not always 10."),
-        ]
-        hint = ("write W = share * T and B = 2kT - (k+1)W: T cancels in W/B; the loss at the "
-                "best scale is 2 sqrt(W/B).")
-        for wrong, diagnosis in slips:
-            if (np.allclose(got, wrong, rtol=1e-6)
-                    and not np.allclose(wrong, expected, rtol=1e-6)):
-                hint = diagnosis
-                break
-        check.fail("the loss differs.", expected=expected, got=got, hint=hint)
+        expected = _lloyd_paths(points, labels, n_steps)
+        result = check.call(points.copy(), labels.copy(), n_steps)
+        check.pair(result, "shares, labels")
+        got = check.array(result[0], "shares", (n_steps + 1,), shape_hint=(
+            "n_steps + 1 shares: first the W/T of the partition you were given, then one "
+            "after each step."))
+        if not np.allclose(got, expected["shares"], rtol=1e-4, atol=1e-7):
+            slips = [
+                ("e_step", "after the points move to their nearest mean, the means move too: "
+                           "measure W/T of the new partition with its own means."),
+                ("fixed_means", "compute the means again after every step: here the points "
+                                "are always assigned to the means of the partition given."),
+                ("uncentred", "T is the variance, around the points' mean: this cloud is not "
+                              "centred on the origin."),
+                ("flattened", "T sums the variances of the coordinates "
+                              "(embedding.var(axis=0).sum()), not the variance of all entries."),
+                ("mean_variance", "T sums the variances of the coordinates; their mean is d "
+                                  "times smaller."),
+                ("summed", "W is a mean over the points, like T, not a sum."),
+                ("unsquared", "W is a mean of squared distances, as in T."),
+            ]
+            hint = ("the share after step t is W/T of the partition after t steps, each point "
+                    "measured to the mean of its own cluster.")
+            for key, diagnosis in slips:
+                wrong = expected[key]
+                if (np.allclose(got, wrong, rtol=1e-4, atol=1e-7)
+                        and not np.allclose(wrong, expected["shares"], rtol=1e-4, atol=1e-7)):
+                    hint = diagnosis
+                    break
+            check.fail("the shares differ.", expected=expected["shares"], got=got, hint=hint)
+        moved = np.asarray(result[1])
+        if moved.shape != labels.shape or not np.array_equal(moved, expected["labels"]):
+            hint = "the labels are the partition after the last step, one per point."
+            before = expected["before_last"]
+            if (before is not None and moved.shape == labels.shape
+                    and np.array_equal(moved, before)):
+                hint = "these are the labels of the step before the last: assign once more."
+            check.fail("the labels differ.", expected=expected["labels"], got=moved, hint=hint)
     check.done()
 
 

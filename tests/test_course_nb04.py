@@ -10,7 +10,7 @@ import pytest  # noqa: E402
 from scipy.optimize import linear_sum_assignment  # noqa: E402
 
 from clustering_course.deep_lessons import (  # noqa: E402
-    check_loss_from_share,
+    check_lloyd_from_partition,
     check_matched_agreement,
     deskew,
     plot_off_diagonal,
@@ -19,8 +19,29 @@ from clustering_course.deep_lessons import (  # noqa: E402
 from clustering_course.exercises import ExerciseFailed  # noqa: E402
 
 
-def _loss_from_share(share, k):
-    return 2 * np.sqrt(share / (2 * k - (k + 1) * share))
+def _lloyd_from_partition(embedding, labels, n_steps, slip=None):
+    points = np.asarray(embedding, dtype=np.float64)
+    k = labels.max() + 1
+    total = {"uncentred": (points ** 2).sum(axis=1).mean(), "flattened": points.var(),
+             "mean variance": points.var(axis=0).mean()}.get(slip, points.var(axis=0).sum())
+    first = np.stack([points[labels == j].mean(axis=0) for j in range(k)])
+    shares, before, previous = [], labels, None
+    for step in range(n_steps + 1):
+        means = first if slip == "fixed means" else np.stack(
+            [points[labels == j].mean(axis=0) for j in range(k)])
+        squared = ((points - means[labels]) ** 2).sum(axis=1)
+        if slip == "e-step" and step > 0:
+            squared = ((points - previous[labels]) ** 2).sum(axis=1)
+        within = {"summed": squared.sum(), "unsquared": np.sqrt(squared).mean()}.get(
+            slip, squared.mean())
+        shares.append(within / total)
+        previous = means
+        if step < n_steps:
+            before = labels
+            labels = ((points[:, None, :] - means[None]) ** 2).sum(axis=2).argmin(axis=1)
+    if slip == "no start":
+        shares = shares[1:]
+    return np.array(shares), before if slip == "labels before" else labels
 
 
 def _matched_agreement(a, b):
@@ -30,32 +51,43 @@ def _matched_agreement(a, b):
     return table[rows, cols].sum() / len(a)
 
 
-def test_loss_from_share_check_accepts_the_solution(capsys):
-    check_loss_from_share(_loss_from_share)
-    assert "all 5 cases pass" in capsys.readouterr().out
+def test_lloyd_from_partition_check_accepts_the_solution(capsys):
+    check_lloyd_from_partition(_lloyd_from_partition)
+    assert "all 4 cases pass" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("wrong, hint", [
-    (lambda r, k: np.sqrt(r / (2 * k - (k + 1) * r)), "twice one of them"),
-    (lambda r, k: 2 * r / (2 * k - (k + 1) * r), "this is 2 W/B"),
-    (lambda r, k: 2 * np.sqrt((2 * k - (k + 1) * r) / r), "not the other way round"),
-    (lambda r, k: 2 * np.sqrt(r / (2 * k)), "drops the W term"),
-    (lambda r, k: 2 * np.sqrt(r / (2 * k - (k - 1) * r)), "k more"),
-    (lambda r, k: 2 * np.sqrt(r / (k - r)), "spread of the centroids"),
-    (lambda r, k: 2 * np.sqrt(r / (20 - 11 * r)), "not always 10"),
-    (lambda r, k: 2 * np.sqrt(r / (2 * k - (k + 1) * r)) + 0.01, "T cancels"),
+def test_lloyd_from_partition_check_accepts_float32_tensors(capsys):
+    import tensorflow as tf
+
+    def in_float32(embedding, labels, n_steps):
+        shares, moved = _lloyd_from_partition(embedding.astype(np.float32), labels, n_steps)
+        return tf.constant(shares, tf.float32), moved
+
+    check_lloyd_from_partition(in_float32)
+    assert "all 4 cases pass" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("slip, hint", [
+    ("uncentred", "not centred on the origin"),
+    ("flattened", "not the variance of all entries"),
+    ("mean variance", "d times smaller"),
+    ("fixed means", "compute the means again"),
+    ("e-step", "the means move too"),
+    ("summed", "not a sum"),
+    ("unsquared", "squared distances"),
+    ("no start", "n_steps \\+ 1 shares"),
+    ("labels before", "the step before the last"),
 ])
-def test_loss_from_share_check_diagnoses_typical_mistakes(wrong, hint):
+def test_lloyd_from_partition_check_diagnoses_typical_mistakes(slip, hint):
     with pytest.raises(ExerciseFailed, match=hint):
-        check_loss_from_share(wrong)
+        check_lloyd_from_partition(
+            lambda embedding, labels, n_steps: _lloyd_from_partition(embedding, labels,
+                                                                     n_steps, slip))
 
 
-def test_loss_from_share_check_names_a_scalar_only_function():
-    def scalar_only(share, k):
-        return 2 * float(share / (2 * k - (k + 1) * share)) ** 0.5
-
-    with pytest.raises(ExerciseFailed, match="one array"):
-        check_loss_from_share(scalar_only)
+def test_lloyd_from_partition_check_asks_for_two_results():
+    with pytest.raises(ExerciseFailed, match="return shares, labels"):
+        check_lloyd_from_partition(lambda e, labels, n: _lloyd_from_partition(e, labels, n)[0])
 
 
 def test_matched_agreement_check_accepts_the_solution(capsys):
@@ -104,9 +136,9 @@ def test_matched_agreement_check_diagnoses_typical_mistakes(wrong, message):
         check_matched_agreement(wrong)
 
 
-@pytest.mark.parametrize("check", [check_matched_agreement, check_loss_from_share])
+@pytest.mark.parametrize("check", [check_matched_agreement, check_lloyd_from_partition])
 def test_stub_error_passes_through(check):
-    def stub(a, b):
+    def stub(*args):
         raise NotImplementedError("Your turn")
 
     with pytest.raises(NotImplementedError):
