@@ -78,25 +78,25 @@ def bench_image(name: str, seeds: int, repeats: int, iterations: int) -> dict[st
 
     # Same initial centres, same iterations, tol=0: the full-pixel k-means problem.
     pixels = image.reshape(-1, 3).astype(np.float32) / 255
-    colours, counts = np.unique(pixels, axis=0, return_counts=True)
-    centres, _ = kmeans_plusplus(pixels, N_COLORS, random_state=0)
+    colors, counts = np.unique(pixels, axis=0, return_counts=True)
+    centers, _ = kmeans_plusplus(pixels, N_COLORS, random_state=0)
     short = max(1, iterations // 4)
 
     def fixed(estimator_class):
-        return lambda n: estimator_class(N_COLORS, init=centres, n_init=1, max_iter=n, tol=0.0)
+        return lambda n: estimator_class(N_COLORS, init=centers, n_init=1, max_iter=n, tol=0.0)
 
     for n in (short, iterations):  # compile the XLA loops outside the timings
-        cl.KMeans(N_COLORS, init=centres, n_init=1, max_iter=n).fit(colours, sample_weight=counts)
-        cl.KMeans(N_COLORS, init=centres, n_init=1, max_iter=n).fit(pixels)
+        cl.KMeans(N_COLORS, init=centers, n_init=1, max_iter=n).fit(colors, sample_weight=counts)
+        cl.KMeans(N_COLORS, init=centers, n_init=1, max_iter=n).fit(pixels)
     per_sk, _, _ = per_iteration_seconds(fixed(SklearnKMeans), lambda e: e.fit(pixels),
                                          repeats, short, iterations)
     per_all, _, _ = per_iteration_seconds(fixed(cl.KMeans), lambda e: e.fit(pixels),
                                           repeats, short, iterations)
     per_unique, _, _ = per_iteration_seconds(
-        fixed(cl.KMeans), lambda e: e.fit(colours, sample_weight=counts),
+        fixed(cl.KMeans), lambda e: e.fit(colors, sample_weight=counts),
         repeats, short, iterations,
     )
-    row["distinct colours"] = len(colours)
+    row["distinct colours"] = len(colors)
     row["Lloyd iteration, sklearn all pixels: ms"] = per_sk * 1e3
     row["Lloyd iteration, ours all pixels / sklearn"] = per_all / per_sk
     row["Lloyd iteration, ours distinct colours / sklearn"] = per_unique / per_sk

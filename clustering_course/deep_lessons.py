@@ -100,8 +100,8 @@ def plot_off_diagonal(table: Any, *, ax=None, title: str | None = None,
     image = ax.imshow(off, cmap="Reds", vmin=0, vmax=max(np.nanmax(off), 1.0))
     top = np.nanmax(off)
     for (i, j), count in np.ndenumerate(table):
-        colour = "0.5" if i == j else ("white" if count > 0.6 * top else "black")
-        ax.text(j, i, str(count), ha="center", va="center", fontsize=7, color=colour)
+        color = "0.5" if i == j else ("white" if count > 0.6 * top else "black")
+        ax.text(j, i, str(count), ha="center", va="center", fontsize=7, color=color)
     ax.set(xticks=range(table.shape[1]), yticks=range(table.shape[0]), xlabel=xlabel,
            ylabel=ylabel, title=title)
     ax.figure.colorbar(image, ax=ax, label="digits in the wrong cluster")

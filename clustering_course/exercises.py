@@ -175,14 +175,14 @@ _EMPTY_CLUSTER_HINT = ("a centre that no point is nearest to has no mean (0/0 = 
                        "it keeps its previous position.")
 
 
-def _centres_differ(expected: np.ndarray, got: np.ndarray, rtol: float) -> bool:
+def _centers_differ(expected: np.ndarray, got: np.ndarray, rtol: float) -> bool:
     atol = 1e-6 * (1.0 + float(np.abs(expected).max()))
     return not np.allclose(got, expected, rtol=rtol, atol=atol)
 
 
-def _compare_centres(check: ExerciseCheck, expected: np.ndarray, got: np.ndarray, what: str,
+def _compare_centers(check: ExerciseCheck, expected: np.ndarray, got: np.ndarray, what: str,
                      counts: np.ndarray, hint: str, rtol: float = 1e-5) -> None:
-    if not _centres_differ(expected, got, rtol):
+    if not _centers_differ(expected, got, rtol):
         return
     atol = 1e-6 * (1.0 + float(np.abs(expected).max()))
     row = _first_difference(expected, got, rtol, atol)
@@ -210,7 +210,7 @@ def _mean_of_batch_means(batches: list[np.ndarray], centers: np.ndarray) -> np.n
                     np.nansum(stacked, axis=0) / np.maximum(present.sum(axis=0), 1), centers)
 
 
-def _online_centres(batches: list[np.ndarray],
+def _online_centers(batches: list[np.ndarray],
                     centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The online mistake: the centres move after every batch (the running mean of the points
     seen so far), and the next batch is assigned to the moved centres."""
@@ -279,7 +279,7 @@ def check_streamed_centers(streamed_centers: Callable[[Iterable[np.ndarray], np.
         result = check.call(_Stream(batches), start.copy())
         check.pair(result, "new_centers, counts")
         got_counts = check.array(result[1], "counts", counts.shape)
-        online_centres, online_counts = _online_centres(batches, start)
+        online_centers, online_counts = _online_centers(batches, start)
         online = (len(batches) > 1 and not np.array_equal(online_counts, counts)
                   and np.array_equal(got_counts, online_counts))
         if not np.array_equal(got_counts, counts):
@@ -292,13 +292,13 @@ def check_streamed_centers(streamed_centers: Callable[[Iterable[np.ndarray], np.
                           nan_hint=_EMPTY_CLUSTER_HINT)
         hint = ("new_centers = (sum of the points of each cluster) / (their number), over all "
                 "batches.")
-        if len(batches) > 1 and _centres_differ(expected, got, 1e-5):
+        if len(batches) > 1 and _centers_differ(expected, got, 1e-5):
             mean_of_means = _mean_of_batch_means(batches, start)
             if np.allclose(got, mean_of_means, atol=1e-6):
                 hint = ("this is the average of the batches' means, which weighs a batch of 1 "
                         "point like a batch of 400: accumulate sums and counts over the "
                         "batches and divide once at the end.")
-            elif np.allclose(got, online_centres, atol=1e-6):
+            elif np.allclose(got, online_centers, atol=1e-6):
                 hint = _ONLINE_HINT
-        _compare_centres(check, expected, got, "new_centers", counts, hint, rtol=1e-5)
+        _compare_centers(check, expected, got, "new_centers", counts, hint, rtol=1e-5)
     check.done()

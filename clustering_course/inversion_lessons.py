@@ -1,6 +1,6 @@
 """Checks for the exercises of notebook 07 (inverting the k-means transform).
 
-- :func:`check_recover_centres`: the centres, from a few leaked records and their distances
+- :func:`check_recover_centers`: the centres, from a few leaked records and their distances
   (or ``ValueError`` when the leaked records cannot determine them).
 - :func:`check_mirror_candidates`: both points that fit d distances in d dimensions.
 - :func:`recover_records`: the reference answer of the attack (centres from the leaked records,
@@ -16,7 +16,7 @@ import numpy as np
 
 from clustering_course.exercises import ExerciseCheck, ExerciseFailed
 
-__all__ = ["ExerciseFailed", "check_mirror_candidates", "check_recover_centres", "recover_records"]
+__all__ = ["ExerciseFailed", "check_mirror_candidates", "check_recover_centers", "recover_records"]
 
 
 def _trilaterate(anchors: np.ndarray, distances: np.ndarray) -> np.ndarray:
@@ -30,7 +30,7 @@ def _trilaterate(anchors: np.ndarray, distances: np.ndarray) -> np.ndarray:
     return (origin[:, None] + solution).T
 
 
-def _uncentred(anchors: np.ndarray, distances: np.ndarray) -> np.ndarray:
+def _uncenterd(anchors: np.ndarray, distances: np.ndarray) -> np.ndarray:
     """Section 1's system as written: subtract equation 0, no change of origin."""
     squared = np.square(distances).reshape(len(anchors), -1)
     lhs = 2 * (anchors[0] - anchors[1:])
@@ -39,7 +39,7 @@ def _uncentred(anchors: np.ndarray, distances: np.ndarray) -> np.ndarray:
     return np.linalg.lstsq(lhs, rhs, rcond=None)[0].T
 
 
-_CENTRE_HINT = ("far from the origin, the right-hand side of section 1's system is a small "
+_CENTER_HINT = ("far from the origin, the right-hand side of section 1's system is a small "
                 "difference of huge numbers and cancels: move the origin to the mean of the "
                 "known points first, solve, and add the mean back (section 4).")
 
@@ -53,7 +53,7 @@ def _determined(points: np.ndarray) -> bool:
                 == points.shape[1])
 
 
-def _recover_centres(points: np.ndarray, distances: np.ndarray) -> np.ndarray:
+def _recover_centers(points: np.ndarray, distances: np.ndarray) -> np.ndarray:
     """The reference answer: refuse when the centres are not determined, else trilaterate."""
     if not _determined(points):
         raise ValueError("the leaked points do not span R^d affinely")
@@ -67,9 +67,9 @@ def recover_records(leaked_points: np.ndarray, leaked_distances: np.ndarray,
     The centres come from the m leaked records and their rows of distances (``ValueError`` when
     the leaked records do not span R^d affinely), then every record from the centres.
     """
-    centres = _recover_centres(np.asarray(leaked_points, dtype=float),
+    centers = _recover_centers(np.asarray(leaked_points, dtype=float),
                                np.asarray(leaked_distances, dtype=float))
-    return _trilaterate(centres, np.asarray(published, dtype=float).T)
+    return _trilaterate(centers, np.asarray(published, dtype=float).T)
 
 
 _UNDETERMINED_HINT = (
@@ -80,8 +80,8 @@ _UNDETERMINED_HINT = (
     "(np.linalg.matrix_rank) and raise ValueError when it is below d.")
 
 
-def check_recover_centres(recover_centres: Callable[[np.ndarray, np.ndarray], Any]) -> None:
-    """Check ``recover_centres(points, distances) -> centres``.
+def check_recover_centers(recover_centers: Callable[[np.ndarray, np.ndarray], Any]) -> None:
+    """Check ``recover_centers(points, distances) -> centers``.
 
     ``points`` (m, d) are records whose original features leaked, ``distances`` (m, k) their
     published distances to the k unknown centres; the result is the (k, d) array of centres.
@@ -107,13 +107,13 @@ def check_recover_centres(recover_centres: Callable[[np.ndarray, np.ndarray], An
         ("3-D: 6 leaked points, all in one plane, 4 centres: the centres are not determined",
          in_a_plane, rng.normal(size=(4, 3)) * 2),
     ]
-    check = ExerciseCheck(recover_centres, "recover_centres", len(cases))
-    for label, points, centres in cases:
+    check = ExerciseCheck(recover_centers, "recover_centers", len(cases))
+    for label, points, centers in cases:
         check.start(label)
-        distances = np.linalg.norm(points[:, None, :] - centres[None, :, :], axis=2)
+        distances = np.linalg.norm(points[:, None, :] - centers[None, :, :], axis=2)
         if not _determined(points):
             try:
-                recover_centres(points.copy(), distances.copy())
+                recover_centers(points.copy(), distances.copy())
             except ValueError:  # the right answer: these points cannot pin the centres down
                 continue
             except (NotImplementedError, ExerciseFailed):
@@ -126,43 +126,43 @@ def check_recover_centres(recover_centres: Callable[[np.ndarray, np.ndarray], An
                        f"{points.shape[1]} dimensions, but your function returned centres.",
                        hint=_UNDETERMINED_HINT)
         result = check.call(points.copy(), distances.copy())
-        got = check.array(result, "centres", centres.shape,
+        got = check.array(result, "centres", centers.shape,
                           shape_hint=f"one row per centre: distances has shape "
                                      f"{distances.shape} (points x centres), so the result "
-                                     f"has shape {centres.shape} (centres x features).")
+                                     f"has shape {centers.shape} (centres x features).")
         # the spread of the centres, not their distance from the origin, sets the scale
-        scale = 1.0 + float(np.abs(centres - centres.mean(axis=0)).max())
-        if np.allclose(got, centres, rtol=0.0, atol=1e-6 * scale):
+        scale = 1.0 + float(np.abs(centers - centers.mean(axis=0)).max())
+        if np.allclose(got, centers, rtol=0.0, atol=1e-6 * scale):
             continue
         hint = ("each centre is a point whose distances to the leaked points you know: "
                 "section 2's problem with the roles of points and centres swapped (the leaked "
                 "points play the centres), one least-squares solve per centre or one for all.")
         unsquared = _trilaterate(points, np.sqrt(distances))
-        if got.shape[0] == got.shape[1] and np.allclose(got.T, centres, atol=1e-6 * scale):
+        if got.shape[0] == got.shape[1] and np.allclose(got.T, centers, atol=1e-6 * scale):
             hint = "your result is transposed: one row per centre, one column per feature."
-        elif np.allclose(got, _uncentred(points, distances), atol=1e-6 * scale):
-            hint = "your solution loses its accuracy: " + _CENTRE_HINT
+        elif np.allclose(got, _uncenterd(points, distances), atol=1e-6 * scale):
+            hint = "your solution loses its accuracy: " + _CENTER_HINT
         elif np.allclose(got, unsquared, atol=1e-6 * scale):
             hint = "the sphere equations hold for squared distances; square them first."
-        row = int(np.argmax(np.abs(got - centres).max(axis=1)))
+        row = int(np.argmax(np.abs(got - centers).max(axis=1)))
         check.fail(f"centre {row} is not at the given distances from the leaked points.",
-                   expected=centres[row], got=got[row], hint=hint)
+                   expected=centers[row], got=got[row], hint=hint)
     check.done()
 
 
-def _candidates(centres: np.ndarray, distances: np.ndarray) -> np.ndarray:
-    normal = np.linalg.svd(centres[1:] - centres[0])[2][-1]
-    p = _trilaterate(centres, distances)[0]
+def _candidates(centers: np.ndarray, distances: np.ndarray) -> np.ndarray:
+    normal = np.linalg.svd(centers[1:] - centers[0])[2][-1]
+    p = _trilaterate(centers, distances)[0]
     # d centres span a hyperplane: the centred matrix has rank d - 1 only in exact arithmetic.
     # Far from the origin centring leaves a singular value of rounding size that lstsq's default
     # cutoff (relative to the largest one) keeps, and p flies off along the normal: project back.
-    p = p - ((p - centres.mean(axis=0)) @ normal) * normal
-    rho = np.sqrt(max(distances[0] ** 2 - np.sum((p - centres[0]) ** 2), 0.0))
+    p = p - ((p - centers.mean(axis=0)) @ normal) * normal
+    rho = np.sqrt(max(distances[0] ** 2 - np.sum((p - centers[0]) ** 2), 0.0))
     return np.array([p + rho * normal, p - rho * normal])
 
 
 def check_mirror_candidates(mirror_candidates: Callable[[np.ndarray, np.ndarray], Any]) -> None:
-    """Check ``mirror_candidates(centres, distances) -> (2, d)`` for d centres in d dimensions.
+    """Check ``mirror_candidates(centers, distances) -> (2, d)`` for d centres in d dimensions.
 
     The two rows are the two points at the given distances from the d centres (in any order).
     """
@@ -173,17 +173,17 @@ def check_mirror_candidates(mirror_candidates: Callable[[np.ndarray, np.ndarray]
     for label, d, shift in [("the plane, 2 centres", 2, 0.0), ("3-D, 3 centres", 3, 0.0),
                             ("6-D, 6 centres", 6, 0.0), (near_100, 4, 100.0),
                             ("3-D, near (2e6, 2e6, 2e6), spread 2", 3, 2e6)]:
-        centres = rng.normal(size=(d, d)) * 2 + shift
-        cases.append((label, centres, rng.normal(size=d) * 2 + shift))
+        centers = rng.normal(size=(d, d)) * 2 + shift
+        cases.append((label, centers, rng.normal(size=d) * 2 + shift))
     check = ExerciseCheck(mirror_candidates, "mirror_candidates", len(cases))
-    for label, centres, point in cases:
+    for label, centers, point in cases:
         check.start(label)
-        distances = np.linalg.norm(centres - point, axis=1)
-        expected = _candidates(centres, distances)
-        result = check.call(centres.copy(), distances.copy())
+        distances = np.linalg.norm(centers - point, axis=1)
+        expected = _candidates(centers, distances)
+        result = check.call(centers.copy(), distances.copy())
         got = check.array(result, "the candidates", expected.shape,
                           shape_hint="return both points, stacked: shape (2, d).")
-        scale = 1e-6 * (1.0 + float(np.abs(centres - centres.mean(axis=0)).max()))
+        scale = 1e-6 * (1.0 + float(np.abs(centers - centers.mean(axis=0)).max()))
         same = (np.allclose(got, expected, atol=scale)
                 or np.allclose(got[::-1], expected, atol=scale))
         if same:
@@ -192,9 +192,9 @@ def check_mirror_candidates(mirror_candidates: Callable[[np.ndarray, np.ndarray]
         rho = np.linalg.norm(expected[0] - middle)
         hint = ("both candidates lie on the line through p (the projection on the centres' "
                 "hull) orthogonal to the hull, at the distance rho of section 1 on either side.")
-        uncentred = _uncentred(centres, distances)[0]
+        uncenterd = _uncenterd(centers, distances)[0]
         if not np.allclose(got.mean(axis=0), middle, atol=scale) and np.allclose(
-                got.mean(axis=0), uncentred, atol=scale):
+                got.mean(axis=0), uncenterd, atol=scale):
             hint = ("your p is the minimum-norm solution of section 1's system as written: with "
                     "d centres it has a whole line of solutions, and lstsq returns the one "
                     "nearest the origin, not the one in the centres' hull. Move the origin to the "

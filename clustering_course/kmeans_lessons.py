@@ -128,15 +128,15 @@ def seeding_probabilities(X: Any, n_clusters: int, rule: str = "D²") -> dict[tu
     return probabilities
 
 
-def _rows_to_indices(X: np.ndarray, centres: np.ndarray) -> np.ndarray | None:
+def _rows_to_indices(X: np.ndarray, centers: np.ndarray) -> np.ndarray | None:
     """Index in X of every centre, or None if some centre is not a row of X."""
-    matches = np.all(np.isclose(centres[:, None, :], X[None, :, :], rtol=0, atol=1e-12), axis=2)
+    matches = np.all(np.isclose(centers[:, None, :], X[None, :, :], rtol=0, atol=1e-12), axis=2)
     if not matches.any(axis=1).all():
         return None
     return matches.argmax(axis=1)
 
 
-def _centres(cases: ExerciseCheck, result: Any, X: np.ndarray, n_clusters: int) -> np.ndarray:
+def _centers(cases: ExerciseCheck, result: Any, X: np.ndarray, n_clusters: int) -> np.ndarray:
     """The returned centres as rows of X (their indices), or a failure saying what is wrong."""
     try:
         array = np.asarray(result, dtype=np.float64)
@@ -165,7 +165,7 @@ def _centres(cases: ExerciseCheck, result: Any, X: np.ndarray, n_clusters: int) 
 
 def check_kmeans_plusplus_init(kmeans_plusplus_init: Callable[..., Any],
                                n_draws: int = 4000) -> None:
-    """Check ``kmeans_plusplus_init(X, n_clusters, rng) -> centres`` (k-means++ seeding).
+    """Check ``kmeans_plusplus_init(X, n_clusters, rng) -> centers`` (k-means++ seeding).
 
     The centres are rows of X: the first drawn uniformly, each next one with probability
     proportional to D², its squared distance to the nearest centre chosen so far, all draws
@@ -180,7 +180,7 @@ def check_kmeans_plusplus_init(kmeans_plusplus_init: Callable[..., Any],
     cases.start("40 points in 3-D, 4 centres")
     given = cloud.copy()
     first = cases.call(given, 4, np.random.default_rng(7))
-    _centres(cases, first, cloud, 4)
+    _centers(cases, first, cloud, 4)
     if not np.array_equal(given, cloud):
         cases.fail("your function changed X in place.",
                    hint="compute distances into new arrays; leave X as it is.")
@@ -194,18 +194,18 @@ def check_kmeans_plusplus_init(kmeans_plusplus_init: Callable[..., Any],
                         "rng.choice), not from np.random or a new generator.")
 
     cases.start("one centre")
-    _centres(cases, cases.call(cloud.copy(), 1, np.random.default_rng(0)), cloud, 1)
+    _centers(cases, cases.call(cloud.copy(), 1, np.random.default_rng(0)), cloud, 1)
 
     cases.start("as many centres as points")
     few = cloud[:6]
-    _centres(cases, cases.call(few.copy(), 6, np.random.default_rng(1)), few, 6)
+    _centers(cases, cases.call(few.copy(), 6, np.random.default_rng(1)), few, 6)
 
     cases.start(f"{n_draws} draws of 3 centres among 5 points on a line")
     line = np.array([[0.0, 0.0], [2.0, 0.0], [3.0, 0.0], [9.0, 0.0], [10.0, 0.0]])
     draws = np.random.default_rng(11)
     counts: dict[tuple, int] = {}
     for _ in range(n_draws):
-        order = tuple(_centres(cases, cases.call(line.copy(), 3, draws), line, 3).tolist())
+        order = tuple(_centers(cases, cases.call(line.copy(), 3, draws), line, 3).tolist())
         counts[order] = counts.get(order, 0) + 1
     first_share = np.bincount([order[0] for order, c in counts.items() for _ in range(c)],
                               minlength=len(line)) / n_draws

@@ -86,14 +86,14 @@ def plot_span_and_cone(part_points: np.ndarray, span_points: np.ndarray, cone_po
     ax = axes[1]
     ax.set(xlim=(-0.05, 1.3), ylim=(-0.05, 1.3), xlabel="feature 0", ylabel="feature 1",
            title="2-D toy: the span is the whole plane")
-    for index, ((label, mask), colour) in enumerate(zip(regions.items(), ["C2", "C1", "C4"],
+    for index, ((label, mask), color) in enumerate(zip(regions.items(), ["C2", "C1", "C4"],
                                                         strict=True)):
-        ax.scatter(*toy_X[mask].T, s=14, color=colour, label=label)
+        ax.scatter(*toy_X[mask].T, s=14, color=color, label=label)
         if index == 0:
             continue  # inside the cone: these points are their own projections
         for start, end in zip(toy_X[mask], toy_cone[mask], strict=True):
             ax.annotate("", xy=end, xytext=start,
-                        arrowprops={"arrowstyle": "->", "color": colour, "lw": 0.8})
+                        arrowprops={"arrowstyle": "->", "color": color, "lw": 0.8})
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=8)
     return fig
 

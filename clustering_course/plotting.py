@@ -23,11 +23,11 @@ __all__ = [
     "plot_kmeans_steps",
     "plot_centroid_images",
     "plot_confusion_matrix",
-    "plot_colour_cloud",
+    "plot_color_cloud",
     "plot_palette",
     "plot_silhouette_diagram",
     "plot_cluster_regions",
-    "plot_colour_planes",
+    "plot_color_planes",
     "plot_images",
 ]
 
@@ -88,9 +88,9 @@ def plot_clusters(
         layer = ax.scatter(*coordinates, s=point_size, color="0.6")
     else:
         labels = np.asarray(labels)
-        n_colours = max(int(labels.max()) + 1, 10) if labels.size else 10
+        n_colors = max(int(labels.max()) + 1, 10) if labels.size else 10
         layer = ax.scatter(*coordinates, c=labels, s=point_size, cmap=cmap,
-                           vmin=0, vmax=n_colours - 1, alpha=0.8)
+                           vmin=0, vmax=n_colors - 1, alpha=0.8)
     handles, names = layer.legend_elements() if labels is not None else ([], [])
     if centers is not None:
         centers = np.asarray(centers)
@@ -268,11 +268,11 @@ def plot_confusion_matrix(
     return ax
 
 
-def _as_unit_rgb(colours: Any) -> np.ndarray:
-    colours = np.asarray(colours)
-    if colours.ndim != 2 or colours.shape[1] != 3:
-        raise ValueError(f"colours must have shape (n, 3), got {colours.shape}.")
-    return colours / 255.0 if colours.dtype == np.uint8 else colours.astype(np.float64)
+def _as_unit_rgb(colors: Any) -> np.ndarray:
+    colors = np.asarray(colors)
+    if colors.ndim != 2 or colors.shape[1] != 3:
+        raise ValueError(f"colours must have shape (n, 3), got {colors.shape}.")
+    return colors / 255.0 if colors.dtype == np.uint8 else colors.astype(np.float64)
 
 
 def _sample_pixels(image: Any, n_points: int, random_state: int) -> np.ndarray:
@@ -285,7 +285,7 @@ def _sample_pixels(image: Any, n_points: int, random_state: int) -> np.ndarray:
     return pixels[rng.choice(len(pixels), size=min(n_points, len(pixels)), replace=False)]
 
 
-def plot_colour_cloud(
+def plot_color_cloud(
     image: Any,
     *,
     n_points: int = 3000,
@@ -339,16 +339,16 @@ def plot_palette(
     -------
     matplotlib Axes
     """
-    colours = _as_unit_rgb(palette)
-    colours = colours[np.argsort(colours @ np.array([0.299, 0.587, 0.114]), kind="stable")]
-    n_rows = int(np.ceil(len(colours) / n_columns))
+    colors = _as_unit_rgb(palette)
+    colors = colors[np.argsort(colors @ np.array([0.299, 0.587, 0.114]), kind="stable")]
+    n_rows = int(np.ceil(len(colors) / n_columns))
     grid = np.ones((n_rows * n_columns, 3))
-    grid[: len(colours)] = colours
+    grid[: len(colors)] = colors
     ax = _axes(ax, figsize=(0.4 * n_columns, 0.4 * n_rows + 0.6))
     ax.imshow(grid.reshape(n_rows, n_columns, 3), interpolation="nearest")
     ax.set_xticks([])
     ax.set_yticks([])
-    ax.set_title(title or f"palette: {len(colours)} colours, dark to light")
+    ax.set_title(title or f"palette: {len(colors)} colours, dark to light")
     return ax
 
 
@@ -388,12 +388,12 @@ def plot_silhouette_diagram(
         raise ValueError("labels must contain at least 2 clusters for a silhouette diagram.")
     values = silhouette_samples(X, labels, metric=metric)
     ax = _axes(ax, figsize=(5, 4.5))
-    colours = plt.get_cmap(cmap)
+    colors = plt.get_cmap(cmap)
     bottom, middles = 0, []
     for index, cluster in enumerate(clusters):
         band = np.sort(values[labels == cluster])
         ax.fill_betweenx(np.arange(bottom, bottom + len(band)), 0, band,
-                         color=colours(index % colours.N), alpha=0.8)
+                         color=colors(index % colors.N), alpha=0.8)
         middles.append(bottom + len(band) / 2)
         bottom += len(band) + 10
     mean = float(values.mean())
@@ -471,10 +471,10 @@ def plot_cluster_regions(
     regions = regions.reshape(grid_size, grid_size)
     top_label = int(regions.max()) if labels is None else max(int(regions.max()),
                                                                int(np.max(labels)))
-    n_colours = max(top_label + 1, 10)
+    n_colors = max(top_label + 1, 10)
     ax = _axes(ax)
     ax.imshow(regions, origin="lower", extent=(low[0], high[0], low[1], high[1]), cmap=cmap,
-              vmin=0, vmax=n_colours - 1, alpha=0.25, interpolation="nearest", aspect="auto")
+              vmin=0, vmax=n_colors - 1, alpha=0.25, interpolation="nearest", aspect="auto")
     if regions.min() != regions.max():
         ax.contour(xs, ys, regions, levels=np.arange(regions.max()) + 0.5, colors="0.3",
                    linewidths=0.8)
@@ -576,7 +576,7 @@ def plot_images(
     return fig
 
 
-def plot_colour_planes(
+def plot_color_planes(
     image: Any,
     *,
     axes: Sequence[Axes] | None = None,
@@ -587,7 +587,7 @@ def plot_colour_planes(
     """Scatter a random sample of pixels, in their own colours, on two faces of the RGB cube.
 
     The first panel plots green against red, the second blue against red, both from 0 to 1:
-    two flat views of the 3-D cloud that :func:`plot_colour_cloud` draws.
+    two flat views of the 3-D cloud that :func:`plot_color_cloud` draws.
 
     Parameters
     ----------

@@ -126,17 +126,17 @@ def floyd_steinberg(image: Any, palette: Any, *, weights: dict | None = None, cl
     """
     weights = FLOYD_STEINBERG if weights is None else weights
     work = np.asarray(image, dtype=np.float64).copy()
-    colours = np.asarray(palette, dtype=np.float64)
+    colors = np.asarray(palette, dtype=np.float64)
     height, width, _ = work.shape
     chosen = np.empty((height, width), dtype=np.intp)
     for y in range(height):
         for x in range(width):
             value = np.clip(work[y, x], 0, 255) if clip else work[y, x]
-            index = int(np.argmin(((colours - value) ** 2).sum(axis=1)))
+            index = int(np.argmin(((colors - value) ** 2).sum(axis=1)))
             chosen[y, x] = index
             if not diffuse:
                 continue
-            error = sign * (value - colours[index])
+            error = sign * (value - colors[index])
             for (dy, dx), weight in weights.items():
                 if 0 <= y + dy < height and 0 <= x + dx < width:
                     if store == "float":
@@ -305,9 +305,9 @@ def check_dither(dither: Callable[[np.ndarray, np.ndarray], Any]) -> None:
         if not (np.array_equal(given_image, image) and np.array_equal(given_palette, palette)):
             check.fail("your function changed the image or the palette it was given.",
                        hint="work on a float copy: image.astype(float).")
-        allowed = {tuple(colour) for colour in palette}
-        foreign = [tuple(int(v) for v in colour) for colour in result.reshape(-1, 3)
-                   if tuple(colour) not in allowed]
+        allowed = {tuple(color) for color in palette}
+        foreign = [tuple(int(v) for v in color) for color in result.reshape(-1, 3)
+                   if tuple(color) not in allowed]
         if foreign:
             check.fail(f"{len(foreign)} pixel(s) are not palette colours, e.g. {foreign[0]}.",
                        hint="each pixel takes one of the palette's colours; the errors change "

@@ -2,7 +2,7 @@
 
 - :func:`check_macqueen`: MacQueen's sequential k-means, one point at a time.
 - :func:`check_choose_half_life`: pick a decay half-life by test-then-train error.
-- :func:`check_complete_centres`: fill the unknown (NaN) coordinates of starting centres.
+- :func:`check_complete_centers`: fill the unknown (NaN) coordinates of starting centres.
 
 :func:`streaming_update` is the reference for the chunk update written out in the notebook.
 """
@@ -19,17 +19,17 @@ from clustering_course.exercises import ExerciseCheck, ExerciseFailed, show_valu
 __all__ = [
     "ExerciseFailed",
     "check_choose_half_life",
-    "check_complete_centres",
+    "check_complete_centers",
     "check_macqueen",
     "streaming_update",
 ]
 
 
-def _nearest(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
-    return np.argmin(((points[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2), axis=1)
+def _nearest(points: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    return np.argmin(((points[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2), axis=1)
 
 
-def streaming_update(centres: np.ndarray, counts: np.ndarray, chunk: np.ndarray,
+def streaming_update(centers: np.ndarray, counts: np.ndarray, chunk: np.ndarray,
                      decay: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """One chunk of streaming k-means: counts fade by ``decay``, then the chunk is absorbed.
 
@@ -39,25 +39,25 @@ def streaming_update(centres: np.ndarray, counts: np.ndarray, chunk: np.ndarray,
     without reassignment).
     """
     chunk = np.asarray(chunk, dtype=np.float64)
-    labels = _nearest(chunk, np.asarray(centres, dtype=np.float64))
-    centres = np.array(centres, dtype=np.float64)
+    labels = _nearest(chunk, np.asarray(centers, dtype=np.float64))
+    centers = np.array(centers, dtype=np.float64)
     counts = np.asarray(counts, dtype=np.float64) * decay
-    for c in range(len(centres)):
+    for c in range(len(centers)):
         members = chunk[labels == c]
         if len(members):
             counts[c] += len(members)
-            centres[c] += len(members) / counts[c] * (members.mean(axis=0) - centres[c])
-    return centres, counts
+            centers[c] += len(members) / counts[c] * (members.mean(axis=0) - centers[c])
+    return centers, counts
 
 
 def _macqueen(X: np.ndarray, init: np.ndarray, prior: float = 0.0):
-    centres = np.array(init, dtype=np.float64)
-    counts = np.full(len(centres), prior)
+    centers = np.array(init, dtype=np.float64)
+    counts = np.full(len(centers), prior)
     for x in X:
-        c = int(np.argmin(((centres - x) ** 2).sum(axis=1)))
+        c = int(np.argmin(((centers - x) ** 2).sum(axis=1)))
         counts[c] += 1
-        centres[c] += (x - centres[c]) / counts[c]
-    return centres, counts - prior
+        centers[c] += (x - centers[c]) / counts[c]
+    return centers, counts - prior
 
 
 def _call_watching_streaming_update(check: ExerciseCheck, function: Callable[..., Any],
@@ -87,7 +87,7 @@ def _call_watching_streaming_update(check: ExerciseCheck, function: Callable[...
 
 
 def check_macqueen(macqueen: Callable[[np.ndarray, np.ndarray], Any]) -> None:
-    """Check ``macqueen(X, init) -> (centres, counts)``: one pass, one point at a time.
+    """Check ``macqueen(X, init) -> (centers, counts)``: one pass, one point at a time.
 
     Point ``x`` goes to the centre nearest to it *now*; that centre's count grows by one and
     it moves ``1 / count`` of the way to ``x``. The starting centres count as no points. The
@@ -111,16 +111,16 @@ def check_macqueen(macqueen: Callable[[np.ndarray, np.ndarray], Any]) -> None:
     check = ExerciseCheck(macqueen, "macqueen", len(cases))
     for label, X, init in cases:
         check.start(label)
-        expected_centres, expected_counts = _macqueen(X.astype(np.float64), init)
+        expected_centers, expected_counts = _macqueen(X.astype(np.float64), init)
         given_X, given_init = X.copy(), init.copy()
         result, decays = _call_watching_streaming_update(check, macqueen, given_X, given_init)
         check.pair(result, "centres, counts")
         if not (np.array_equal(given_X, X) and np.array_equal(given_init, init)):
             check.fail("your function changed X or init in place.",
                        hint="work on a copy: np.array(init, dtype=float).")
-        centres = check.array(result[0], "centres", expected_centres.shape)
+        centers = check.array(result[0], "centres", expected_centers.shape)
         counts = check.array(result[1], "counts", expected_counts.shape)
-        if np.allclose(centres, expected_centres, rtol=1e-9, atol=1e-9) and np.array_equal(
+        if np.allclose(centers, expected_centers, rtol=1e-9, atol=1e-9) and np.array_equal(
                 counts, expected_counts):
             if decays:
                 check.fail("right numbers, but your function calls streaming_update.",
@@ -130,21 +130,21 @@ def check_macqueen(macqueen: Callable[[np.ndarray, np.ndarray], Any]) -> None:
             continue
         hint = ("take the points one at a time, in order; only the nearest centre moves, by "
                 "1/count of the way, after its count has grown by one.")
-        batch_centres, batch_counts = streaming_update(init, np.zeros(len(init)), X)
-        prior_centres, _ = _macqueen(X.astype(np.float64), init, prior=1.0)
-        if np.allclose(centres, batch_centres, atol=1e-9):
+        batch_centers, batch_counts = streaming_update(init, np.zeros(len(init)), X)
+        prior_centers, _ = _macqueen(X.astype(np.float64), init, prior=1.0)
+        if np.allclose(centers, batch_centers, atol=1e-9):
             hint = ("this is the whole-chunk update: every point was assigned with the starting "
                     "centres. MacQueen assigns each point with the centres as the points before "
                     "it have moved them.")
-        elif np.allclose(centres, prior_centres, atol=1e-9):
+        elif np.allclose(centers, prior_centers, atol=1e-9):
             hint = ("your centres move 1/(count + 1) of the way: the starting centres count as "
                     "no points, so a centre's first point moves it all the way there.")
-        elif np.allclose(centres, np.asarray(init, dtype=float)):
+        elif np.allclose(centers, np.asarray(init, dtype=float)):
             hint = "no centre moved: update the centre after counting the point."
-        if not np.allclose(centres, expected_centres, rtol=1e-9, atol=1e-9):
-            row = int(np.argmax(np.abs(centres - expected_centres).max(axis=1)))
-            check.fail(f"centre {row} differs.", expected=expected_centres[row],
-                       got=centres[row], hint=hint)
+        if not np.allclose(centers, expected_centers, rtol=1e-9, atol=1e-9):
+            row = int(np.argmax(np.abs(centers - expected_centers).max(axis=1)))
+            check.fail(f"centre {row} differs.", expected=expected_centers[row],
+                       got=centers[row], hint=hint)
         check.fail("the counts differ.", expected=expected_counts, got=counts,
                    hint="each point adds one to the count of the centre it joins.")
     check.done()
@@ -166,24 +166,24 @@ def _prequential_totals(chunks: Sequence[np.ndarray], init: np.ndarray,
     totals = []
     for half_life in half_lives:
         decay = decay_of(half_life)
-        centres, counts = np.array(init, dtype=np.float64), np.zeros(len(init))
+        centers, counts = np.array(init, dtype=np.float64), np.zeros(len(init))
         total = 0.0
         for step, chunk in enumerate(chunks):
             if after:
-                centres, counts = streaming_update(centres, counts, chunk, decay)
+                centers, counts = streaming_update(centers, counts, chunk, decay)
             if step > 0:
-                squared = ((chunk[:, None, :] - centres[None]) ** 2).sum(axis=2)
+                squared = ((chunk[:, None, :] - centers[None]) ** 2).sum(axis=2)
                 total += squared.min(axis=1).mean()
             if not after:
-                centres, counts = streaming_update(centres, counts, chunk, decay)
+                centers, counts = streaming_update(centers, counts, chunk, decay)
         totals.append(total)
     return np.array(totals)
 
 
 def _drifting(rng: np.random.Generator, n_steps: int, speed: float) -> list[np.ndarray]:
     angles = speed * np.arange(n_steps)[:, None] + 2 * np.pi * np.arange(3) / 3
-    centres = 4.0 * np.stack([np.cos(angles), np.sin(angles)], axis=-1)
-    return [centres[step][np.arange(60) % 3] + rng.normal(0, 0.5, (60, 2))
+    centers = 4.0 * np.stack([np.cos(angles), np.sin(angles)], axis=-1)
+    return [centers[step][np.arange(60) % 3] + rng.normal(0, 0.5, (60, 2))
             for step in range(n_steps)]
 
 
@@ -291,7 +291,7 @@ def check_choose_half_life(choose_half_life: Callable[..., Any]) -> None:
     check.done()
 
 
-def _complete_centres(X: np.ndarray, init: np.ndarray, rule: str = "own") -> np.ndarray:
+def _complete_centers(X: np.ndarray, init: np.ndarray, rule: str = "own") -> np.ndarray:
     """Fill the NaN entries of ``init`` from the points nearest each centre.
 
     ``rule="own"`` is ``clustering_lib.KMeans``'s completion: a point goes to the centre with
@@ -323,7 +323,7 @@ def _complete_centres(X: np.ndarray, init: np.ndarray, rule: str = "own") -> np.
 
 
 def _complete_cases() -> list[tuple[str, np.ndarray, np.ndarray]]:
-    """Cases for :func:`check_complete_centres`: (label, X, init), every centre with points."""
+    """Cases for :func:`check_complete_centers`: (label, X, init), every centre with points."""
     rng = np.random.default_rng(7)
     nan = np.nan
     cases = [("3 centres in 2-D, the second coordinate unknown (the question's setting)",
@@ -342,31 +342,31 @@ def _complete_cases() -> list[tuple[str, np.ndarray, np.ndarray]]:
                   [5.0, 7.0]])
     cases.append(("a centre that knows one coordinate and a centre that knows both", X,
                   np.array([[0.0, nan], [4.0, 6.0]])))
-    centres = rng.uniform(-6, 6, (4, 5))
-    X = np.repeat(centres, 40, axis=0) + rng.normal(0, 1.0, (160, 5))
-    init = centres + rng.normal(0, 0.3, centres.shape)
+    centers = rng.uniform(-6, 6, (4, 5))
+    X = np.repeat(centers, 40, axis=0) + rng.normal(0, 1.0, (160, 5))
+    init = centers + rng.normal(0, 0.3, centers.shape)
     init[0, [1, 3]] = init[1, 0] = init[2, [0, 2, 4]] = nan  # the last row is known in full
     cases.append(("4 centres in 5-D with 0, 1, 2 or 3 unknown coordinates", X, init))
-    centres = rng.uniform(-5, 5, (6, 7))
-    X = np.repeat(centres, 30, axis=0) + rng.normal(0, 1.0, (180, 7))
-    init = centres.copy()
+    centers = rng.uniform(-5, 5, (6, 7))
+    X = np.repeat(centers, 30, axis=0) + rng.normal(0, 1.0, (180, 7))
+    init = centers.copy()
     rows = np.arange(6)
     init[rows, rows] = init[rows, (rows + 2) % 7] = nan
     cases.append(("6 centres in 7-D, two unknown coordinates a row", X, init))
     for label, X, init in cases:
-        assert np.isfinite(_complete_centres(X, init)).all(), label
+        assert np.isfinite(_complete_centers(X, init)).all(), label
     return cases
 
 
-def check_complete_centres(complete_centres: Callable[[np.ndarray, np.ndarray], Any]) -> None:
-    """Check ``complete_centres(X, init) -> centres``: NaN entries of ``init`` filled.
+def check_complete_centers(complete_centers: Callable[[np.ndarray, np.ndarray], Any]) -> None:
+    """Check ``complete_centers(X, init) -> centers``: NaN entries of ``init`` filled.
 
     A point goes to the centre with the smallest sum of squared differences over that centre's
     known coordinates; an unknown coordinate becomes the mean of that coordinate over the
     centre's points; known entries stay (``clustering_lib.KMeans``'s completion).
     """
     cases = _complete_cases()
-    check = ExerciseCheck(complete_centres, "complete_centres", len(cases))
+    check = ExerciseCheck(complete_centers, "complete_centers", len(cases))
     slips = {
         "common": "you compared the centres only on the coordinates known in every row; each "
                   "centre is compared on its own known coordinates.",
@@ -382,7 +382,7 @@ def check_complete_centres(complete_centres: Callable[[np.ndarray, np.ndarray], 
     }
     for label, X, init in cases:
         check.start(label)
-        expected = _complete_centres(X, init)
+        expected = _complete_centers(X, init)
         given_X, given_init = X.copy(), init.copy()
         got = check.call(given_X, given_init)
         if not (np.array_equal(given_X, X) and np.array_equal(given_init, init, equal_nan=True)):
@@ -395,7 +395,7 @@ def check_complete_centres(complete_centres: Callable[[np.ndarray, np.ndarray], 
         if as_array is not None and as_array.shape == init.shape:
             for rule, slip in slips.items():
                 if not np.allclose(as_array, expected, rtol=1e-9, atol=1e-9) and np.allclose(
-                        as_array, _complete_centres(X, init, rule), rtol=1e-9, atol=1e-9,
+                        as_array, _complete_centers(X, init, rule), rtol=1e-9, atol=1e-9,
                         equal_nan=True):
                     check.fail("the centres are completed differently.", hint=slip)
         got = check.array(got, "the completed centres", init.shape,

@@ -87,7 +87,7 @@ def make_drifting_blobs(
         The points of each step.
     labels : list of ndarray of shape (n_samples,), int64
         The blob of each point.
-    centres : ndarray of shape (n_steps, n_blobs, 2)
+    centers : ndarray of shape (n_steps, n_blobs, 2)
         The true centres at every step.
     """
     n_steps = _check_int(n_steps, "n_steps", 1)
@@ -99,18 +99,18 @@ def make_drifting_blobs(
     rng = np.random.default_rng(random_state)
 
     angles = np.linspace(0.0, turn, n_steps)[:, None] + 2 * np.pi * np.arange(n_blobs) / n_blobs
-    centres = radius * np.stack([np.cos(angles), np.sin(angles)], axis=-1)
+    centers = radius * np.stack([np.cos(angles), np.sin(angles)], axis=-1)
     balanced = np.arange(n_samples) % n_blobs
     chunks, labels = [], []
-    for step_centres in centres:
+    for step_centers in centers:
         blob = rng.permutation(balanced)
-        chunks.append(step_centres[blob] + rng.normal(0.0, cluster_std, size=(n_samples, 2)))
+        chunks.append(step_centers[blob] + rng.normal(0.0, cluster_std, size=(n_samples, 2)))
         labels.append(blob)
-    return chunks, labels, centres
+    return chunks, labels, centers
 
 
-def center_error(true_centers: Any, centres: Any) -> float:
-    """Mean distance from each true centre to the nearest of the estimated ``centres``.
+def center_error(true_centers: Any, centers: Any) -> float:
+    """Mean distance from each true centre to the nearest of the estimated ``centers``.
 
     Zero when every true centre has an estimate on it; it does not penalise extra or
     duplicate estimates (two estimates on one true centre leave another one uncovered,
@@ -119,14 +119,14 @@ def center_error(true_centers: Any, centres: Any) -> float:
     Parameters
     ----------
     true_centers : array-like of shape (n_true, n_features)
-    centres : array-like of shape (n_centres, n_features)
+    centers : array-like of shape (n_centers, n_features)
 
     Returns
     -------
     float
     """
     arrays = []
-    for name, value in [("true_centers", true_centers), ("centres", centres)]:
+    for name, value in [("true_centers", true_centers), ("centres", centers)]:
         array = np.asarray(value, dtype=np.float64)
         if array.ndim != 2 or array.shape[0] == 0:
             raise ValueError(
@@ -135,13 +135,13 @@ def center_error(true_centers: Any, centres: Any) -> float:
         if not np.all(np.isfinite(array)):
             raise ValueError(f"{name} contains NaN or infinite values.")
         arrays.append(array)
-    true_centers, centres = arrays
-    if true_centers.shape[1] != centres.shape[1]:
+    true_centers, centers = arrays
+    if true_centers.shape[1] != centers.shape[1]:
         raise ValueError(
             f"true_centers has {true_centers.shape[1]} features but centres has "
-            f"{centres.shape[1]}."
+            f"{centers.shape[1]}."
         )
-    gaps = np.linalg.norm(true_centers[:, None, :] - centres[None, :, :], axis=2)
+    gaps = np.linalg.norm(true_centers[:, None, :] - centers[None, :, :], axis=2)
     return float(gaps.min(axis=1).mean())
 
 

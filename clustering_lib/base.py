@@ -557,7 +557,7 @@ class BaseKMeans(ValidatedParameters, ClassNamePrefixFeaturesOutMixin, Transform
         Returns
         -------
         score : float
-            ``-sum(w * squared distance to the nearest centre)`` (cosine distance with
+            ``-sum(w * squared distance to the nearest center)`` (cosine distance with
             ``metric='cosine'``); higher is better.
         """
         total = 0.0

@@ -455,7 +455,7 @@ class KMeans(BaseKMeans):
         # its data too): distances do not change, and the expanded distance formula loses
         # less precision. Spherical k-means works on the unit sphere itself, and sparse
         # data is never centred.
-        x_mean = X.mean(axis=0) if source.centred and not spherical else None
+        x_mean = X.mean(axis=0) if source.centerd and not spherical else None
 
         seeding_cache: dict = {}  # lives for this fit only, with X unchanged
 

@@ -81,8 +81,8 @@ def _pairwise_distances(points: tf.Tensor, metric: str) -> tf.Tensor:
     and the expanded formula loses less precision to cancellation.
     """
     if metric == "euclidean":
-        centred = points - tf.reduce_mean(points, axis=0)
-        distances = _euclidean(centred, centred)
+        centerd = points - tf.reduce_mean(points, axis=0)
+        distances = _euclidean(centerd, centerd)
     else:
         distances = _cosine(points, points)
     return tf.linalg.set_diag(distances, tf.zeros_like(distances[:, 0]))

@@ -64,24 +64,24 @@ def _check_image(image: Any) -> np.ndarray:
     return image
 
 
-def _nearest_palette_colour(pixels: np.ndarray, palette: np.ndarray) -> np.ndarray:
+def _nearest_palette_color(pixels: np.ndarray, palette: np.ndarray) -> np.ndarray:
     """Index of the nearest palette colour for every pixel (both in [0, 1])."""
     return core.nearest_centers(pixels, palette)[0].numpy()
 
 
-def _unique_colours(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _unique_colors(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Distinct colours of an (n, 3) pixel array, the index of each pixel's colour, counts."""
     if pixels.dtype == np.uint8:
         # One integer per colour sorts far faster than rows.
         keys = (pixels[:, 0].astype(np.int32) << 16) | (pixels[:, 1].astype(np.int32) << 8)
         keys |= pixels[:, 2]
         unique_keys, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
-        colours = np.stack([unique_keys >> 16, (unique_keys >> 8) & 255, unique_keys & 255], 1)
-        return colours.astype(np.uint8), inverse.ravel(), counts
-    colours, inverse, counts = np.unique(
+        colors = np.stack([unique_keys >> 16, (unique_keys >> 8) & 255, unique_keys & 255], 1)
+        return colors.astype(np.uint8), inverse.ravel(), counts
+    colors, inverse, counts = np.unique(
         pixels, axis=0, return_inverse=True, return_counts=True
     )
-    return colours, inverse.ravel(), counts
+    return colors, inverse.ravel(), counts
 
 
 def _training_set(method, pixels, sample_size, n_colors, rng):
@@ -92,17 +92,17 @@ def _training_set(method, pixels, sample_size, n_colors, rng):
     """
     if method == "sample" and sample_size < len(pixels):
         chosen = pixels[rng.choice(len(pixels), size=sample_size, replace=False)]
-        if len(_unique_colours(chosen)[0]) >= n_colors:
+        if len(_unique_colors(chosen)[0]) >= n_colors:
             return chosen, None
         # Too few distinct colours drawn: fall back to all of them, weighted.
-    colours, _, counts = _unique_colours(pixels)
-    if n_colors > len(colours):
+    colors, _, counts = _unique_colors(pixels)
+    if n_colors > len(colors):
         raise ValueError(
             f"n_colors ({n_colors}) is more than the number of distinct colours in the "
-            f"image ({len(colours)})."
+            f"image ({len(colors)})."
         )
     if method == "unique" or method == "sample":
-        return colours, counts
+        return colors, counts
     return pixels, None
 
 
@@ -179,12 +179,12 @@ def quantize_colors(
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(points.astype(float_dtype) / scale, sample_weight=weights)
 
-    centres = np.clip(model.cluster_centers_, 0.0, 1.0)
+    centers = np.clip(model.cluster_centers_, 0.0, 1.0)
     if image.dtype == np.uint8:
-        palette = np.rint(centres * 255.0).astype(np.uint8)
+        palette = np.rint(centers * 255.0).astype(np.uint8)
     else:
-        palette = centres.astype(image.dtype)
-    labels = _nearest_palette_colour(pixels.astype(float_dtype) / scale,
+        palette = centers.astype(image.dtype)
+    labels = _nearest_palette_color(pixels.astype(float_dtype) / scale,
                                      palette.astype(float_dtype) / scale)
     return palette[labels].reshape(image.shape), palette
 
@@ -280,7 +280,7 @@ def apply_palette(image: Any, palette: Any) -> np.ndarray:
     palette = _check_palette(palette, image.dtype)
     scale = 255.0 if image.dtype == np.uint8 else 1.0
     float_dtype = np.float64 if image.dtype == np.float64 else np.float32
-    labels = _nearest_palette_colour(image.reshape(-1, 3).astype(float_dtype) / scale,
+    labels = _nearest_palette_color(image.reshape(-1, 3).astype(float_dtype) / scale,
                                      palette.astype(float_dtype) / scale)
     return palette[labels].reshape(image.shape)
 
@@ -334,12 +334,12 @@ def random_palette(image: Any, n_colors: int, *, random_state: Any = None) -> np
     image = _check_image(image)
     if isinstance(n_colors, bool) or not isinstance(n_colors, numbers.Integral):
         raise TypeError(f"n_colors must be an integer, got {n_colors!r}.")
-    colours, _, counts = _unique_colours(image.reshape(-1, 3))
-    if not 1 <= n_colors <= len(colours):
+    colors, _, counts = _unique_colors(image.reshape(-1, 3))
+    if not 1 <= n_colors <= len(colors):
         raise ValueError(
             f"n_colors must be from 1 to the number of distinct colours in the image "
-            f"({len(colours)}), got {n_colors}."
+            f"({len(colors)}), got {n_colors}."
         )
     rng = check_random_state(random_state)
-    chosen = rng.choice(len(colours), size=n_colors, replace=False, p=counts / counts.sum())
-    return colours[np.sort(chosen)]
+    chosen = rng.choice(len(colors), size=n_colors, replace=False, p=counts / counts.sum())
+    return colors[np.sort(chosen)]

@@ -124,10 +124,10 @@ def memory(folder: str, n_rows: str) -> None:
     path = os.path.join(folder, "points.f32")
     points = np.memmap(path, dtype=np.float32, mode="w+", shape=(n_rows, n_features))
     rng = np.random.default_rng(0)
-    centres = rng.normal(scale=5.0, size=(16, n_features)).astype(np.float32)
+    centers = rng.normal(scale=5.0, size=(16, n_features)).astype(np.float32)
     for start in range(0, n_rows, block):
         stop = min(start + block, n_rows)
-        rows = centres[rng.integers(0, 16, stop - start)]
+        rows = centers[rng.integers(0, 16, stop - start)]
         points[start:stop] = rows + rng.normal(size=(stop - start, n_features))
     points.flush()
     del points

@@ -73,7 +73,7 @@ def test_update_centroids_means_and_empty_cluster():
     assert np.all(np.isfinite(centroids.numpy()))
 
 
-def test_update_centroids_empty_cluster_keeps_previous_centre():
+def test_update_centroids_empty_cluster_keeps_previous_center():
     points = np.array([[0.0, 0.0], [2.0, 0.0]])
     previous = np.array([[5.0, 5.0], [7.0, 7.0]])
     centroids, _ = cl.update_centroids(points, [1, 1], 2, previous_centroids=previous)
@@ -93,11 +93,11 @@ def test_update_centroids_weighted_matches_numpy(blobs):
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
-def test_kmeans_plusplus_chooses_scikit_learns_centres(blobs, seed):
-    expected_centres, expected_indices = sklearn_kmeans_plusplus(blobs, 7, random_state=seed)
-    centres, indices = cl.kmeans_plusplus(blobs, 7, random_state=seed)
+def test_kmeans_plusplus_chooses_scikit_learns_centers(blobs, seed):
+    expected_centers, expected_indices = sklearn_kmeans_plusplus(blobs, 7, random_state=seed)
+    centers, indices = cl.kmeans_plusplus(blobs, 7, random_state=seed)
     np.testing.assert_array_equal(indices.numpy(), expected_indices)
-    np.testing.assert_allclose(centres.numpy(), expected_centres)
+    np.testing.assert_allclose(centers.numpy(), expected_centers)
 
 
 def test_kmeans_plusplus_with_weights_matches_scikit_learn(blobs):
@@ -115,16 +115,16 @@ def test_kmeans_plusplus_never_picks_zero_weight_points(blobs):
 
 
 def test_random_init_picks_distinct_rows(blobs):
-    centres, indices = cl.random_init(blobs, 10, random_state=0)
+    centers, indices = cl.random_init(blobs, 10, random_state=0)
     assert len(set(indices.numpy().tolist())) == 10
-    np.testing.assert_array_equal(centres.numpy(), blobs[indices.numpy()])
+    np.testing.assert_array_equal(centers.numpy(), blobs[indices.numpy()])
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("mode", "block_rows"), [("eager", None), ("eager", 96),
                                                   ("graph", 128), ("xla", None)])
 @pytest.mark.parametrize("n_features", [2, 6])
-def test_lloyd_matches_scikit_learn_from_same_centres(mode, block_rows, n_features):
+def test_lloyd_matches_scikit_learn_from_same_centers(mode, block_rows, n_features):
     X, _ = make_blobs(n_samples=500, centers=4, n_features=n_features, random_state=3)
     init = X[:6]
     reference = SklearnKMeans(6, init=init, n_init=1, tol=0.0).fit(X)

@@ -160,7 +160,7 @@ def test_projected_gradient_hint_points_without_solving():
     assert "largest curvature" in message and "1 / L" not in message
 
 
-def test_plot_image_grid_centres_the_title_over_the_images():
+def test_plot_image_grid_centers_the_title_over_the_images():
     import matplotlib
 
     matplotlib.use("Agg")

@@ -175,7 +175,7 @@ def _slanted_bar(alpha, shift=0.0):
     return image
 
 
-def test_deskew_straightens_a_slanted_bar_and_centres_it():
+def test_deskew_straightens_a_slanted_bar_and_centers_it():
     image = _slanted_bar(0.4, shift=3.0)
     assert _slant(image)[0] > 0.3
     straight = deskew(image)
@@ -185,7 +185,7 @@ def test_deskew_straightens_a_slanted_bar_and_centres_it():
     assert straight.sum() == pytest.approx(image.sum(), rel=0.05)
 
 
-def test_deskew_keeps_an_upright_centred_image_and_a_blank_one():
+def test_deskew_keeps_an_upright_centerd_image_and_a_blank_one():
     image = _slanted_bar(0.0)
     image[6:22, 13] = 1.0  # two columns: centred at 13.5
     np.testing.assert_allclose(deskew(image), image, atol=1e-12)

@@ -7,21 +7,21 @@ import pytest
 
 from clustering_course.inversion_lessons import (
     _candidates,
-    _recover_centres,
+    _recover_centers,
     _trilaterate,
-    _uncentred,
+    _uncenterd,
     check_mirror_candidates,
-    check_recover_centres,
+    check_recover_centers,
     recover_records,
 )
 from clustering_course.streaming_lessons import (
     ExerciseFailed,
     _complete_cases,
-    _complete_centres,
+    _complete_centers,
     _macqueen,
     _prequential_totals,
     check_choose_half_life,
-    check_complete_centres,
+    check_complete_centers,
     check_macqueen,
     streaming_update,
 )
@@ -30,17 +30,17 @@ from clustering_course.streaming_lessons import (
 def test_streaming_update_is_running_mean_without_decay():
     rng = np.random.default_rng(0)
     chunk = rng.normal(size=(50, 2))
-    centres, counts = streaming_update(np.array([[0.0, 0.0]]), np.zeros(1), chunk)
-    assert np.allclose(centres[0], chunk.mean(axis=0)) and counts[0] == 50
+    centers, counts = streaming_update(np.array([[0.0, 0.0]]), np.zeros(1), chunk)
+    assert np.allclose(centers[0], chunk.mean(axis=0)) and counts[0] == 50
     more = rng.normal(size=(30, 2)) + 1
-    centres, counts = streaming_update(centres, counts, more)
-    assert np.allclose(centres[0], np.vstack([chunk, more]).mean(axis=0))
+    centers, counts = streaming_update(centers, counts, more)
+    assert np.allclose(centers[0], np.vstack([chunk, more]).mean(axis=0))
 
 
 def test_streaming_update_decay_bounds_counts():
-    centres, counts = np.zeros((1, 1)), np.zeros(1)
+    centers, counts = np.zeros((1, 1)), np.zeros(1)
     for _ in range(200):
-        centres, counts = streaming_update(centres, counts, np.ones((10, 1)), decay=0.5)
+        centers, counts = streaming_update(centers, counts, np.ones((10, 1)), decay=0.5)
     assert np.isclose(counts[0], 20.0)
 
 
@@ -90,20 +90,20 @@ def _choose_by_totals(decay_of=lambda half_life: 0.5 ** (1 / half_life), pass_de
         totals = []
         for half_life in half_lives:
             decay = decay_of(half_life)
-            centres, counts = np.array(init, dtype=float), np.zeros(len(init))
+            centers, counts = np.array(init, dtype=float), np.zeros(len(init))
             total = 0.0
             for step, chunk in enumerate(chunks):
                 step_update = update or streaming_update  # the watched name, unless given
                 if after:
-                    centres, counts = step_update(centres, counts, chunk, decay)
+                    centers, counts = step_update(centers, counts, chunk, decay)
                 if step > 0:
-                    total += ((chunk[:, None] - centres[None]) ** 2).sum(axis=2).min(axis=1).mean()
+                    total += ((chunk[:, None] - centers[None]) ** 2).sum(axis=2).min(axis=1).mean()
                 if after:
                     continue
                 if pass_decay:
-                    centres, counts = step_update(centres, counts, chunk, decay)
+                    centers, counts = step_update(centers, counts, chunk, decay)
                 else:
-                    centres, counts = step_update(centres, counts, chunk)
+                    centers, counts = step_update(centers, counts, chunk)
             totals.append(total)
         return half_lives[int(np.argmin(totals))]
 
@@ -143,68 +143,68 @@ def test_choose_half_life_other_conversion_is_named():
         check_choose_half_life(_choose_by_totals(decay_of=lambda half_life: 1 / half_life))
 
 
-def test_recover_centres_reference_and_unsquared(capsys):
-    check_recover_centres(_recover_centres)
+def test_recover_centers_reference_and_unsquared(capsys):
+    check_recover_centers(_recover_centers)
     assert "all 7 cases pass" in capsys.readouterr().out
     with pytest.raises(ExerciseFailed, match="squared distances"):
-        check_recover_centres(lambda points, distances: _trilaterate(points, np.sqrt(distances)))
+        check_recover_centers(lambda points, distances: _trilaterate(points, np.sqrt(distances)))
 
 
-def test_recover_centres_through_invert_with_rank_check_passes(capsys):
+def test_recover_centers_through_invert_with_rank_check_passes(capsys):
     """The intended answer: section 2's invert with the roles swapped, after a rank check."""
 
-    def invert(centres, D):
-        middle = centres.mean(axis=0)
-        a = centres - middle
+    def invert(centers, D):
+        middle = centers.mean(axis=0)
+        a = centers - middle
         rhs = 0.5 * ((a**2).sum(axis=1) - (a**2).sum(axis=1).mean() - D**2
                      + (D**2).mean(axis=1, keepdims=True))
         return middle + np.linalg.lstsq(a, rhs.T, rcond=None)[0].T
 
-    def recover_centres(points, distances):
+    def recover_centers(points, distances):
         if np.linalg.matrix_rank(points - points.mean(axis=0)) < points.shape[1]:
             raise ValueError("the leaked records do not determine the centres")
         return invert(points, distances.T)
 
-    check_recover_centres(recover_centres)
+    check_recover_centers(recover_centers)
     assert "all 7 cases pass" in capsys.readouterr().out
 
 
-def test_recover_centres_without_rank_check_is_diagnosed():
+def test_recover_centers_without_rank_check_is_diagnosed():
     with pytest.raises(ExerciseFailed, match="(?s)Case 6 of 7.*mirror image"):
-        check_recover_centres(_trilaterate)
+        check_recover_centers(_trilaterate)
 
 
-def test_recover_centres_uncentred_rank_check_is_diagnosed():
-    def uncentred_rank(points, distances):
+def test_recover_centers_uncenterd_rank_check_is_diagnosed():
+    def uncenterd_rank(points, distances):
         if np.linalg.matrix_rank(points) < points.shape[1]:
             raise ValueError("not determined")
         return _trilaterate(points, distances)
 
     with pytest.raises(ExerciseFailed, match="(?s)Case 6 of 7.*rank of the centred"):
-        check_recover_centres(uncentred_rank)
+        check_recover_centers(uncenterd_rank)
 
 
-def test_recover_centres_other_error_on_degenerate_case_is_reported():
+def test_recover_centers_other_error_on_degenerate_case_is_reported():
     def crashes(points, distances):
         if len(points) <= points.shape[1]:
             raise IndexError("boom")
-        return _recover_centres(points, distances)
+        return _recover_centers(points, distances)
 
     with pytest.raises(ExerciseFailed, match="(?s)raised IndexError.*raise ValueError"):
-        check_recover_centres(crashes)
+        check_recover_centers(crashes)
 
 
-def test_recover_centres_transposed_is_diagnosed():
+def test_recover_centers_transposed_is_diagnosed():
     with pytest.raises(ExerciseFailed, match="transposed"):
-        check_recover_centres(lambda points, distances: _trilaterate(points, distances).T)
+        check_recover_centers(lambda points, distances: _trilaterate(points, distances).T)
 
 
 def test_mirror_candidates_reference_and_squared_rho(capsys):
     check_mirror_candidates(_candidates)
     assert "all 5 cases pass" in capsys.readouterr().out
 
-    def squared_rho(centres, distances):
-        pair = _candidates(centres, distances)
+    def squared_rho(centers, distances):
+        pair = _candidates(centers, distances)
         middle = pair.mean(axis=0)
         rho = np.linalg.norm(pair[0] - middle)
         direction = (pair[0] - middle) / rho
@@ -214,35 +214,35 @@ def test_mirror_candidates_reference_and_squared_rho(capsys):
         check_mirror_candidates(squared_rho)
 
 
-def test_recover_centres_without_centring_is_diagnosed():
+def test_recover_centers_without_centring_is_diagnosed():
     with pytest.raises(ExerciseFailed, match="mean of the known points"):
-        check_recover_centres(_uncentred)
+        check_recover_centers(_uncenterd)
 
 
 def test_mirror_candidates_without_centring_is_diagnosed():
-    def uncentred(centres, distances):
-        p = _uncentred(centres, distances)[0]
-        normal = np.linalg.svd(centres[1:] - centres[0])[2][-1]
-        rho = np.sqrt(max(distances[0] ** 2 - np.sum((p - centres[0]) ** 2), 0.0))
+    def uncenterd(centers, distances):
+        p = _uncenterd(centers, distances)[0]
+        normal = np.linalg.svd(centers[1:] - centers[0])[2][-1]
+        rho = np.sqrt(max(distances[0] ** 2 - np.sum((p - centers[0]) ** 2), 0.0))
         return np.array([p + rho * normal, p - rho * normal])
 
     with pytest.raises(ExerciseFailed, match="minimum-norm"):
-        check_mirror_candidates(uncentred)
+        check_mirror_candidates(uncenterd)
 
 
 def test_macqueen_through_streaming_update_is_refused():
     def macqueen(X, init):
-        centres, counts = np.array(init, dtype=float), np.zeros(len(init))
+        centers, counts = np.array(init, dtype=float), np.zeros(len(init))
         for x in np.asarray(X, dtype=float):
-            centres, counts = streaming_update(centres, counts, x[None])
-        return centres, counts
+            centers, counts = streaming_update(centers, counts, x[None])
+        return centers, counts
 
     with pytest.raises(ExerciseFailed, match="calls streaming_update"):
         check_macqueen(macqueen)
 
 
-def test_complete_centres_reference_passes(capsys):
-    check_complete_centres(lambda X, init: _complete_centres(X, init))
+def test_complete_centers_reference_passes(capsys):
+    check_complete_centers(lambda X, init: _complete_centers(X, init))
     assert "all 5 cases pass" in capsys.readouterr().out
 
 
@@ -252,23 +252,23 @@ def test_complete_centres_reference_passes(capsys):
     ("average", "averaged the squared differences"),
     ("all points", "mean of all the points"),
 ])
-def test_complete_centres_slips_are_diagnosed(rule, message):
+def test_complete_centers_slips_are_diagnosed(rule, message):
     with pytest.raises(ExerciseFailed, match=message):
-        check_complete_centres(lambda X, init: _complete_centres(X, init, rule))
+        check_complete_centers(lambda X, init: _complete_centers(X, init, rule))
 
 
-def test_complete_centres_reference_is_the_library_completion():
+def test_complete_centers_reference_is_the_library_completion():
     import clustering_lib as cl
 
     for _, X, init in _complete_cases():
         library = cl.KMeans(len(init), init=init, max_iter=1).fit(X).init_centers_
-        assert np.allclose(library, _complete_centres(X, init), atol=1e-9)
+        assert np.allclose(library, _complete_centers(X, init), atol=1e-9)
 
 
 def test_recover_records_reference_attack():
     rng = np.random.default_rng(0)
-    records, centres = rng.normal(size=(40, 3)) + 1e3, rng.normal(size=(7, 3)) + 1e3
-    published = np.linalg.norm(records[:, None] - centres[None], axis=2)
+    records, centers = rng.normal(size=(40, 3)) + 1e3, rng.normal(size=(7, 3)) + 1e3
+    published = np.linalg.norm(records[:, None] - centers[None], axis=2)
     assert np.allclose(recover_records(records[:4], published[:4], published), records,
                        atol=1e-6)
     with pytest.raises(ValueError):

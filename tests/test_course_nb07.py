@@ -51,7 +51,7 @@ def test_word_families_validates():
 
 # --- 08 -------------------------------------------------------------------------------------
 
-def _spherical(X, centers, *, argmin=False, raw=False, unit_centres=True):
+def _spherical(X, centers, *, argmin=False, raw=False, unit_centers=True):
     unit = X / np.linalg.norm(X, axis=1, keepdims=True)
     sims = unit @ centers.T
     labels = sims.argmin(1) if argmin else sims.argmax(1)
@@ -59,7 +59,7 @@ def _spherical(X, centers, *, argmin=False, raw=False, unit_centres=True):
     for j in range(len(centers)):
         if np.any(labels == j):
             total = (X if raw else unit)[labels == j].mean(0)
-            new[j] = total / np.linalg.norm(total) if unit_centres else total
+            new[j] = total / np.linalg.norm(total) if unit_centers else total
     return labels, new
 
 
@@ -70,7 +70,7 @@ def test_spherical_step_accepts_reference():
 @pytest.mark.parametrize("kwargs, words", [
     ({"argmin": True}, "np.argmax, not np.argmin"),
     ({"raw": True}, "averages the raw rows"),
-    ({"unit_centres": False}, "scales every"),
+    ({"unit_centers": False}, "scales every"),
 ])
 def test_spherical_step_diagnoses(kwargs, words):
     _fails_with(tl.check_spherical_step, lambda X, c: _spherical(X, c, **kwargs), words)
@@ -267,10 +267,10 @@ def test_edit_distance_check_diagnoses():
 
 # --- 07: the optional exercise (mirror candidates) ------------------------------------------
 
-def _invert(centres, D):
+def _invert(centers, D):
     """Notebook 07's `invert` of section 2, as printed there."""
-    middle = centres.mean(axis=0)
-    a = centres - middle
+    middle = centers.mean(axis=0)
+    a = centers - middle
     rhs = 0.5 * ((a**2).sum(axis=1) - (a**2).sum(axis=1).mean() - D**2
                  + (D**2).mean(axis=1, keepdims=True))
     return middle + np.linalg.lstsq(a, rhs.T, rcond=None)[0].T
@@ -290,14 +290,14 @@ def test_mirror_reference_contains_the_true_point(d, shift):
     from clustering_course.inversion_lessons import _candidates
 
     rng = np.random.default_rng(d)
-    centres = rng.normal(size=(d, d)) * 2 + shift
+    centers = rng.normal(size=(d, d)) * 2 + shift
     point = rng.normal(size=d) * 2 + shift
-    pair = _candidates(centres, np.linalg.norm(centres - point, axis=1))
+    pair = _candidates(centers, np.linalg.norm(centers - point, axis=1))
     assert np.abs(pair - point).max(axis=1).min() < 1e-6 * (1 + 2 * abs(shift) ** 0.5)
     # both candidates are at the given distances
     for candidate in pair:
-        assert np.allclose(np.linalg.norm(centres - candidate, axis=1),
-                           np.linalg.norm(centres - point, axis=1), atol=1e-6)
+        assert np.allclose(np.linalg.norm(centers - candidate, axis=1),
+                           np.linalg.norm(centers - point, axis=1), atol=1e-6)
 
 
 def test_mirror_notebook_solution_passes_and_unprojected_invert_is_diagnosed():

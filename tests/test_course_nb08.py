@@ -22,11 +22,11 @@ def _chosen_and_distances(X, n_clusters, rng, block_rows):
     chosen = [int(rng.integers(n))]
     closest = np.full(n, np.inf)
     for _ in range(n_clusters - 1):
-        centre = np.asarray(X[chosen[-1]], np.float64)
+        center = np.asarray(X[chosen[-1]], np.float64)
         for start in range(0, n, block_rows):
             rows = np.asarray(X[start:start + block_rows], np.float64)
             block = closest[start:start + len(rows)]
-            np.minimum(block, np.sum((rows - centre) ** 2, axis=1), out=block)
+            np.minimum(block, np.sum((rows - center) ** 2, axis=1), out=block)
         chosen.append(int(rng.choice(n, p=closest / closest.sum())))
     return chosen, closest
 
@@ -43,10 +43,10 @@ def _with_rule(rule):
         chosen = [int(rng.integers(n))]
         closest = np.full(n, np.inf)
         for _ in range(n_clusters - 1):
-            centre = np.asarray(X[chosen[-1]], np.float64)
+            center = np.asarray(X[chosen[-1]], np.float64)
             for start in range(0, n, block_rows):
                 rows = np.asarray(X[start:start + block_rows], np.float64)
-                d2 = np.sum((rows - centre) ** 2, axis=1)
+                d2 = np.sum((rows - center) ** 2, axis=1)
                 block = closest[start:start + len(rows)]
                 if rule == "latest":
                     block[:] = d2
@@ -111,7 +111,7 @@ def test_loading_everything_is_refused():
 
 @pytest.mark.slow
 def test_extra_passes_are_counted():
-    def two_passes_per_centre(X, n_clusters, rng, block_rows):
+    def two_passes_per_center(X, n_clusters, rng, block_rows):
         for start in range(0, len(X), block_rows):
             X[start:start + block_rows]
         return _solution(X, n_clusters, rng, block_rows)
@@ -122,7 +122,7 @@ def test_extra_passes_are_counted():
                 X[start:start + block_rows]
         return _solution(X, n_clusters, rng, block_rows)
 
-    check_kmeans_plusplus_passes(two_passes_per_centre)  # k passes: allowed
+    check_kmeans_plusplus_passes(two_passes_per_center)  # k passes: allowed
     with pytest.raises(ExerciseFailed, match="passes over X"):
         check_kmeans_plusplus_passes(many)
 

@@ -111,8 +111,8 @@ def test_long_row_shares_its_cluster_with_short_rows():
     labels, _ = _spherical(X, centers)
     long_row = int(np.argmax(np.linalg.norm(X, axis=1)))
     assert np.sum(labels == labels[long_row]) >= 3
-    raw_centres = _spherical(X, centers, raw=True)[1]
-    assert np.abs(raw_centres - _spherical(X, centers)[1]).max() > 0.1
+    raw_centers = _spherical(X, centers, raw=True)[1]
+    assert np.abs(raw_centers - _spherical(X, centers)[1]).max() > 0.1
     similarities = (X / np.linalg.norm(X, axis=1, keepdims=True)) @ centers.T
     assert np.all(np.abs(similarities[:, 0] - similarities[:, 1]) > 0.1)
 

@@ -47,12 +47,12 @@ def test_weighted_digraph_validates():
         dl.make_weighted_digraph(within_weights=(5, 2))
 
 
-def test_double_centred_spectrum():
+def test_double_centerd_spectrum():
     star = np.array([[0, 1, 1, 1], [1, 0, 2, 2], [1, 2, 0, 2], [1, 2, 2, 0]], float)
-    assert np.allclose(dl.double_centred_spectrum(star**2), [2, 2, 0, -0.25], atol=1e-12)
+    assert np.allclose(dl.double_centerd_spectrum(star**2), [2, 2, 0, -0.25], atol=1e-12)
     points = np.random.default_rng(0).normal(size=(30, 4))
     D2 = ((points[:, None] - points[None]) ** 2).sum(-1)
-    spectrum = dl.double_centred_spectrum(D2)
+    spectrum = dl.double_centerd_spectrum(D2)
     assert spectrum.min() > -1e-9 * spectrum[0] and np.sum(spectrum > 1e-9 * spectrum[0]) == 4
 
 
@@ -107,7 +107,7 @@ def test_constant_shift_result_is_positive_semidefinite_with_costs_shifted():
     words, families = tl.make_word_families(random_state=1)
     D2 = tl.edit_distance_matrix(words) ** 2
     shifted = _shift(D2)
-    spectrum = dl.double_centred_spectrum(shifted)
+    spectrum = dl.double_centerd_spectrum(shifted)
     assert spectrum.min() > -1e-9 * spectrum[0] and spectrum.min() < 1e-9 * spectrum[0]
     c = shifted[0, 1] - D2[0, 1]
 

@@ -207,8 +207,8 @@ def test_embed_rejects_bad_inputs():
 def _square_blobs():
     """12 integer points, 4 around each blob centre at (+-1, +-1): every sum is exact."""
     offsets = np.array([[-1.0, -1.0], [-1.0, 1.0], [1.0, -1.0], [1.0, 1.0]])
-    centres = np.array([[0.0, 0.0], [20.0, 0.0], [0.0, 20.0]])
-    return np.vstack([c + offsets for c in centres]).astype(np.float32), centres
+    centers = np.array([[0.0, 0.0], [20.0, 0.0], [0.0, 20.0]])
+    return np.vstack([c + offsets for c in centers]).astype(np.float32), centers
 
 
 @pytest.mark.slow
@@ -217,7 +217,7 @@ def test_train_kmeans_embedding_history_matches_numpy_when_weights_are_frozen():
     # computes the same k-means terms of the raw points. The initial centroids are the
     # first 3 points of the shuffled batch (indices 9, 2, 7 for random_state=0), one
     # per blob, so Lloyd finds the blob centres.
-    x, centres = _square_blobs()
+    x, centers = _square_blobs()
     assert sorted(np.random.default_rng(0).permutation(12)[:3] // 4) == [0, 1, 2]
     model = _identity_model(use_bias=False)
     result = cl.train_kmeans_embedding(model, x, 3, epochs=6, batch_size=12, learning_rate=0.0,
@@ -225,7 +225,7 @@ def test_train_kmeans_embedding_history_matches_numpy_when_weights_are_frozen():
     # No epoch improves on the first, so training stops after 1 + patience epochs.
     assert result.best_epoch == 1
     assert all(len(values) == 3 for values in result.history.values())
-    distances = ((x[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
+    distances = ((x[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2)
     labels = np.repeat(np.arange(3), 4)
     own = distances[np.arange(12), labels]
     within = own.mean()  # 2
@@ -237,7 +237,7 @@ def test_train_kmeans_embedding_history_matches_numpy_when_weights_are_frozen():
         assert result.history["scale"][epoch] == pytest.approx(
             np.sqrt((x**2).sum(axis=1).mean()), rel=1e-6)
     order = np.argsort(result.centroids[:, 0] + 2 * result.centroids[:, 1])
-    np.testing.assert_allclose(result.centroids[order], centres, atol=1e-6)
+    np.testing.assert_allclose(result.centroids[order], centers, atol=1e-6)
     np.testing.assert_array_equal(model.get_weights()[0], np.eye(2))
 
 
@@ -787,9 +787,9 @@ def test_idec_keeps_a_high_accuracy_on_separable_blobs_from_a_pretrained_autoenc
     # Four blobs in 10-D, an autoencoder pretrained for a few epochs to 2-D codes, then
     # six epochs of IDEC (tol=0: no early stop): the clusters are found from start to end.
     rng = np.random.default_rng(12)
-    centres = rng.normal(0.0, 3.0, size=(4, 10))
+    centers = rng.normal(0.0, 3.0, size=(4, 10))
     truth = np.repeat(np.arange(4), 100)
-    x = (centres[truth] + rng.normal(0.0, 1.5, size=(400, 10))).astype(np.float32)
+    x = (centers[truth] + rng.normal(0.0, 1.5, size=(400, 10))).astype(np.float32)
     seed_everything(0)
     encoder, decoder, autoencoder = cl.dense_autoencoder(input_dim=10, code_dim=2,
                                                          hidden=(32,))

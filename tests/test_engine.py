@@ -298,7 +298,7 @@ def test_sparse_inertia_of_given_labels_matches_numpy():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", ["eager", "graph", "xla", "sparse"])
-def test_equal_centres_give_every_point_to_the_first_of_them(mode):
+def test_equal_centers_give_every_point_to_the_first_of_them(mode):
     # A matrix product may round two equal columns differently; the passes must not
     # split a cluster between equal centres (scikit-learn gives it to the first).
     rng = np.random.default_rng(0)

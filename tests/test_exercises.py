@@ -25,7 +25,7 @@ LIVE_CHECKS = [
     quantization_lessons.check_dither,
     nmf_lessons.check_cone_codes,
     streaming_lessons.check_macqueen,
-    inversion_lessons.check_recover_centres,
+    inversion_lessons.check_recover_centers,
     text_lessons.check_spherical_step,
     check_streamed_centers,
 ]
@@ -68,7 +68,7 @@ def test_an_error_inside_the_students_function_becomes_feedback():
     def broken(points, distances):
         return points.undefined_attribute
 
-    message = fails_with(inversion_lessons.check_recover_centres, broken,
+    message = fails_with(inversion_lessons.check_recover_centers, broken,
                          r"Case 1 of \d+ \(the plane: 3 leaked points, 2 centres\)",
                          "raised AttributeError", "undefined_attribute")
     assert message.splitlines()[-1] == "Fix your function and run this cell again."
@@ -78,7 +78,7 @@ def test_the_error_names_the_students_line_not_numpys():
     def singular(points, distances):
         return np.linalg.solve(np.zeros((len(points) - 1,) * 2), distances[1:])
 
-    fails_with(inversion_lessons.check_recover_centres, singular,
+    fails_with(inversion_lessons.check_recover_centers, singular,
                "raised LinAlgError: Singular matrix",
                r"line \d+: return np.linalg.solve\(np.zeros",
                r"points = an array of shape \(3, 2\) \(float64\), "
@@ -121,8 +121,8 @@ def test_streamed_centers_mean_of_batch_means():
     def mean_of_means(batches, centers):
         means, counts = [], np.zeros(len(centers), dtype=np.int64)
         for batch in batches:
-            batch_centres, batch_counts = streamed_centers([batch], centers)
-            means.append(np.where(batch_counts[:, None] > 0, batch_centres, np.nan))
+            batch_centers, batch_counts = streamed_centers([batch], centers)
+            means.append(np.where(batch_counts[:, None] > 0, batch_centers, np.nan))
             counts += batch_counts
         stacked = np.stack(means)
         return np.where(np.isnan(stacked).all(axis=0), centers, np.nanmean(stacked, axis=0)), \

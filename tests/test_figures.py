@@ -35,11 +35,11 @@ from clustering_course.reproducibility import FIGURE_STYLE, seed_everything, set
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def scatter_png(centre_x=0.0, cmap="viridis", with_curve=True):
+def scatter_png(center_x=0.0, cmap="viridis", with_curve=True):
     """A small figure with a marker, an image and a curve, each of which a test can change."""
     set_figure_style()
     fig, (left, right) = plt.subplots(1, 2, figsize=(5, 2.5))
-    left.scatter([centre_x, 1.0], [0.0, 1.0], marker="X", s=160, c="black")
+    left.scatter([center_x, 1.0], [0.0, 1.0], marker="X", s=160, c="black")
     left.set(xlim=(-2, 3), ylim=(-2, 3), title="centres")
     right.imshow(np.arange(20.0).reshape(4, 5), cmap=cmap)
     if with_curve:
@@ -58,8 +58,8 @@ def test_identical_figures_match_exactly():
 @pytest.mark.parametrize(
     ("change", "least_rms"),
     [
-        ({"centre_x": 0.02}, 1.0),  # the marker moves by less than a pixel
-        ({"centre_x": 0.05}, 1.0),  # about 2 pixels
+        ({"center_x": 0.02}, 1.0),  # the marker moves by less than a pixel
+        ({"center_x": 0.05}, 1.0),  # about 2 pixels
         ({"cmap": "magma"}, 10.0),
         ({"with_curve": False}, 2.0),
     ],
@@ -112,7 +112,7 @@ def test_opaque_rgba_compares_as_rgb():
 
 
 def test_comparison_images_show_the_difference(tmp_path):
-    expected, actual = scatter_png(), scatter_png(centre_x=0.5)
+    expected, actual = scatter_png(), scatter_png(center_x=0.5)
     paths = write_comparison_images(expected, actual, tmp_path / "out", "cell03-figure1")
     assert sorted(paths) == ["actual", "diff", "expected"]
     assert paths["expected"].read_bytes() == expected
@@ -154,7 +154,7 @@ def test_seed_everything_applies_the_figure_style_once_unless_told(monkeypatch):
 
 def test_notebook_figures_are_numbered_like_nbval_and_paired():
     png_a, png_b = base64.b64encode(scatter_png()).decode(), base64.b64encode(
-        scatter_png(centre_x=1.0)).decode()
+        scatter_png(center_x=1.0)).decode()
     v4 = nbformat.v4
     stored = v4.new_notebook(cells=[
         v4.new_markdown_cell("text"),
@@ -199,7 +199,7 @@ def test_nbval_compares_figures_rerun_on_one_core_passes_and_mutations_fail(tmp_
         assert png_chunk_types(base64.b64decode(figure.png)) == ["IHDR", "pHYs", "IDAT", "IEND"]
     nbformat.write(stored, tmp_path / "rerun.ipynb")
     mutated = nbformat.from_dict(stored)
-    _replace(mutated.cells[2], "centres, title", "centres + [0.05, 0.0], title")
+    _replace(mutated.cells[2], "centers, title", "centers + [0.05, 0.0], title")
     _replace(mutated.cells[3], 'cmap="viridis"', 'cmap="magma"')
     _replace(mutated.cells[4], 'ax.plot(range(1, 7), [model.inertia_] * 6, linestyle="--", '
                                'label="k-means++ fit")\n', "")

@@ -258,7 +258,7 @@ def _unit(X):
     return X / np.linalg.norm(X, axis=1, keepdims=True)
 
 
-def test_cosine_centres_are_unit_and_labels_maximise_similarity(directions):
+def test_cosine_centers_are_unit_and_labels_maximise_similarity(directions):
     model = KMeans(3, metric="cosine", random_state=0).fit(directions)
     np.testing.assert_allclose(np.linalg.norm(model.cluster_centers_, axis=1), 1.0, rtol=1e-6)
     similarity = _unit(directions) @ model.cluster_centers_.T
@@ -383,12 +383,12 @@ def test_copy_x_never_modifies_the_data(blobs, copy_x):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_transform_is_exact_at_a_centre_and_accurate_in_float32(digits, dtype):
+def test_transform_is_exact_at_a_center_and_accurate_in_float32(digits, dtype):
     X = (digits * 1000.0 + 5000.0).astype(dtype)  # large norms: the expansion cancels
     model = KMeans(10, random_state=0).fit(X)
-    at_centres = model.transform(model.cluster_centers_)
-    np.testing.assert_array_equal(np.diag(at_centres), 0.0)
-    assert at_centres.dtype == dtype
+    at_centers = model.transform(model.cluster_centers_)
+    np.testing.assert_array_equal(np.diag(at_centers), 0.0)
+    assert at_centers.dtype == dtype
     exact = np.sqrt(((X.astype(np.float64)[:, None, :]
                       - model.cluster_centers_.astype(np.float64)[None]) ** 2).sum(axis=2))
     np.testing.assert_allclose(model.transform(X), exact, rtol=1e-6 if dtype == np.float32

@@ -16,11 +16,11 @@ from clustering_lib.kmeans import DegenerateCentersWarning, InconsistentDistance
 
 @pytest.fixture(scope="module")
 def blobs7():
-    X, _, centres = make_blobs(
+    X, _, centers = make_blobs(
         n_samples=1500, n_features=7, centers=10, cluster_std=0.6, random_state=0,
         return_centers=True,
     )
-    return X, centres
+    return X, centers
 
 
 def _masked_labels(X, init):
@@ -52,7 +52,7 @@ def test_nan_completion_uses_sample_weight():
     np.testing.assert_allclose(model.init_centers_, [[0.0, 4.0], [10.0, 2.0]])
 
 
-def test_centres_knowing_different_coordinates_match_masked_distances():
+def test_centers_knowing_different_coordinates_match_masked_distances():
     rng = np.random.default_rng(3)
     X = rng.normal(size=(300, 3)) * [4.0, 1.0, 2.0] + [50.0, -3.0, 7.0]
     init = np.array(
@@ -68,20 +68,20 @@ def test_centres_knowing_different_coordinates_match_masked_distances():
 
 
 def test_seed_shape_seven_features_ten_clusters_six_known(blobs7):
-    X, centres = blobs7
-    init = centres.copy()
+    X, centers = blobs7
+    init = centers.copy()
     init[:, 6] = np.nan
     model = KMeans(10, init=init).fit(X)
     assert np.all(np.isfinite(model.cluster_centers_))
-    np.testing.assert_array_equal(model.init_centers_[:, :6], centres[:, :6])
+    np.testing.assert_array_equal(model.init_centers_[:, :6], centers[:, :6])
     # The blobs are separated in the 6 known coordinates, so the filled-in one is close.
-    np.testing.assert_allclose(model.init_centers_[:, 6], centres[:, 6], atol=0.3)
+    np.testing.assert_allclose(model.init_centers_[:, 6], centers[:, 6], atol=0.3)
     assert len(np.unique(model.labels_)) == 10
 
 
 def test_partial_init_keeps_float32_and_works_with_a_callable(blobs7):
-    X, centres = blobs7
-    init = centres.copy()
+    X, centers = blobs7
+    init = centers.copy()
     init[::2, 0] = np.nan
     model = KMeans(10, init=lambda data, k, random_state: init).fit(X.astype(np.float32))
     assert model.init_centers_.dtype == np.float32
@@ -90,8 +90,8 @@ def test_partial_init_keeps_float32_and_works_with_a_callable(blobs7):
 
 
 def test_partial_init_with_n_init_warns_and_runs_once(blobs7):
-    X, centres = blobs7
-    init = centres.copy()
+    X, centers = blobs7
+    init = centers.copy()
     init[:, 6] = np.nan
     with pytest.warns(RuntimeWarning, match="performing only one init"):
         KMeans(10, init=init, n_init=3).fit(X)
@@ -114,7 +114,7 @@ def test_bad_partial_init_raises(init, params, message):
         KMeans(3, init=np.array(init), **params).fit(X)
 
 
-def test_centre_whose_points_have_zero_weight_cannot_be_completed():
+def test_center_whose_points_have_zero_weight_cannot_be_completed():
     X = np.array([[0.0, 0.0], [0.0, 1.0], [10.0, 0.0], [10.0, 1.0]])
     init = np.array([[0.0, np.nan], [10.0, np.nan]])
     with pytest.raises(ValueError, match="centre 1 .*positive weight"):
@@ -134,9 +134,9 @@ def _assert_free_columns_are_cluster_means(model, X, fixed):
 
 
 def test_fixed_features_keep_given_init_columns_exactly(blobs7):
-    X, centres = blobs7
+    X, centers = blobs7
     X = X + 1000.3  # a large mean, so centring the data would round the fixed columns
-    init = centres + 1000.3 + np.random.default_rng(1).normal(0, 0.5, size=centres.shape)
+    init = centers + 1000.3 + np.random.default_rng(1).normal(0, 0.5, size=centers.shape)
     fixed = [1, 4]
     model = KMeans(10, init=init, fixed_features=fixed, tol=0.0).fit(X)
     assert model.n_iter_ < model.max_iter
@@ -224,19 +224,19 @@ def test_fixed_features_rejected_with_cosine():
 # --------------------------------------------------------------------------- #
 # inverse_transform
 # --------------------------------------------------------------------------- #
-def _affine_projection(X, centres):
+def _affine_projection(X, centers):
     """Orthogonal projection onto the centres' affine hull, by an orthonormal basis."""
-    directions = (centres[1:] - centres[0]).T
-    basis = np.linalg.svd(directions, full_matrices=False)[0] if len(centres) > 1 else None
+    directions = (centers[1:] - centers[0]).T
+    basis = np.linalg.svd(directions, full_matrices=False)[0] if len(centers) > 1 else None
     if basis is None:
-        return np.broadcast_to(centres[0], X.shape)
-    return centres[0] + (X - centres[0]) @ basis @ basis.T
+        return np.broadcast_to(centers[0], X.shape)
+    return centers[0] + (X - centers[0]) @ basis @ basis.T
 
 
 @pytest.mark.parametrize("n_features", [2, 5])
-@pytest.mark.parametrize("centres_per_feature", ["d+1", "2d"])
-def test_inverse_transform_recovers_points_exactly(n_features, centres_per_feature):
-    n_clusters = n_features + 1 if centres_per_feature == "d+1" else 2 * n_features
+@pytest.mark.parametrize("centers_per_feature", ["d+1", "2d"])
+def test_inverse_transform_recovers_points_exactly(n_features, centers_per_feature):
+    n_clusters = n_features + 1 if centers_per_feature == "d+1" else 2 * n_features
     rng = np.random.default_rng(n_features)
     X = rng.normal(size=(200, n_features)) * 3.0 + 1.0
     model = KMeans(n_clusters, random_state=0).fit(X)
@@ -248,7 +248,7 @@ def test_inverse_transform_recovers_points_exactly(n_features, centres_per_featu
 
 
 @pytest.mark.parametrize("n_clusters", [1, 2, 4])
-def test_inverse_transform_with_few_centres_projects_onto_their_hull(n_clusters):
+def test_inverse_transform_with_few_centers_projects_onto_their_hull(n_clusters):
     rng = np.random.default_rng(7)
     X = rng.normal(size=(120, 6))
     model = KMeans(n_clusters, random_state=0).fit(X)
@@ -283,7 +283,7 @@ def test_inverse_transform_accepts_tensors():
     np.testing.assert_allclose(recovered, X, rtol=1e-6, atol=1e-9)
 
 
-def test_inverse_transform_duplicate_centres_warn_and_project():
+def test_inverse_transform_duplicate_centers_warn_and_project():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(60, 3))
     model = KMeans(4, random_state=0).fit(X)

@@ -113,8 +113,8 @@ def test_predict_transform_score_match_dense_data(dtype):
     np.testing.assert_allclose(transformed, exact, rtol=1e-6, atol=1e-6)
     assert model.score(X) == pytest.approx(-model.inertia_, rel=1e-6)
     # A row equal to a centre is at distance exactly zero.
-    at_centres = model.transform(sp.csr_matrix(model.cluster_centers_))
-    np.testing.assert_array_equal(np.diag(at_centres), 0.0)
+    at_centers = model.transform(sp.csr_matrix(model.cluster_centers_))
+    np.testing.assert_array_equal(np.diag(at_centers), 0.0)
 
 
 def test_spherical_kmeans_on_tfidf_text():

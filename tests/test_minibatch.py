@@ -82,7 +82,7 @@ def test_partial_fit_on_mnist_is_within_ten_percent_of_kmeans():
 # --------------------------------------------------------------------------- #
 # The algorithm
 # --------------------------------------------------------------------------- #
-def test_each_centre_is_the_mean_of_all_points_it_received():
+def test_each_center_is_the_mean_of_all_points_it_received():
     rng = np.random.default_rng(0)
     init = np.array([[0.0, 0.0], [10.0, 10.0]])
     batches = [init[rng.integers(0, 2, size=n)] + rng.normal(0, 0.5, (n, 2)) for n in (7, 13)]
@@ -93,9 +93,9 @@ def test_each_centre_is_the_mean_of_all_points_it_received():
     points, weight = np.concatenate(batches), np.concatenate(weights)
     near_second = points[:, 0] > 5  # the two groups are far apart: no ambiguity
     assert 0 < near_second.sum() < len(points)
-    for centre, members in ((0, ~near_second), (1, near_second)):
+    for center, members in ((0, ~near_second), (1, near_second)):
         expected = np.average(points[members], axis=0, weights=weight[members])
-        np.testing.assert_allclose(mbk.cluster_centers_[centre], expected, rtol=1e-12)
+        np.testing.assert_allclose(mbk.cluster_centers_[center], expected, rtol=1e-12)
     np.testing.assert_array_equal(mbk.labels_, batches[1][:, 0] > 5)
     assert mbk.n_steps_ == 2
 
@@ -108,7 +108,7 @@ def _three_groups():
     return X, init
 
 
-def test_centre_far_from_the_data_is_reassigned():
+def test_center_far_from_the_data_is_reassigned():
     X, init = _three_groups()
     mbk = MiniBatchKMeans(3, init=init, batch_size=60, random_state=0).fit(X)
     far = mbk.cluster_centers_[2]
@@ -262,7 +262,7 @@ def test_array_only_methods_reject_datasets(blobs):
 # --------------------------------------------------------------------------- #
 # Using the fitted centres
 # --------------------------------------------------------------------------- #
-def test_predict_transform_score_agree_with_the_centres(blobs):
+def test_predict_transform_score_agree_with_the_centers(blobs):
     mbk = MiniBatchKMeans(6, batch_size=200, random_state=0)
     labels = mbk.fit_predict(blobs)
     centers = mbk.cluster_centers_
@@ -366,7 +366,7 @@ def test_partial_fit_needs_enough_samples_first_and_same_features_later(blobs):
         mbk.predict(np.ones((10, 3)))
 
 
-def test_partial_fit_after_fit_continues_from_the_fitted_centres(blobs):
+def test_partial_fit_after_fit_continues_from_the_fitted_centers(blobs):
     mbk = MiniBatchKMeans(6, batch_size=200, random_state=0).fit(blobs)
     before, n_steps = mbk.cluster_centers_.copy(), mbk.n_steps_
     with warnings.catch_warnings():
@@ -436,8 +436,8 @@ def test_step_reassigns_low_counts_to_batch_points(sparse_batch):
     result = step.update(data, tf.ones([10], tf.float64))
     assert result.n_reassigned == 2  # centres 1 and 3: counts 1 and 0 < 0.1 * 56
     moved = step.centers.numpy()
-    for centre in (1, 3):
-        assert np.min(np.abs(batch - moved[centre]).sum(axis=1)) == 0.0  # a batch point
+    for center in (1, 3):
+        assert np.min(np.abs(batch - moved[center]).sum(axis=1)) == 0.0  # a batch point
     assert not np.array_equal(moved[1], moved[3])  # distinct points
     np.testing.assert_array_equal(step.counts.numpy()[[1, 3]], [44.0, 44.0])  # min kept count
 
@@ -509,7 +509,7 @@ def test_verbose_2_draws_a_progress_bar_where_output_is_interactive(blobs, monke
     assert model.n_steps_ >= 1
 
 
-def test_partial_fit_refuses_centres_that_overflow_instead_of_storing_infinity():
+def test_partial_fit_refuses_centers_that_overflow_instead_of_storing_infinity():
     rng = np.random.default_rng(0)
     model = MiniBatchKMeans(2, random_state=0)
     model.partial_fit(rng.normal(size=(20, 2)).astype(np.float32))

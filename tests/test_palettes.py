@@ -32,7 +32,7 @@ def test_uniform_palette_bad_input(n_levels, dtype, error):
         cl.uniform_palette(n_levels, dtype=dtype)
 
 
-def test_apply_palette_picks_the_nearest_colour_by_brute_force(china_small):
+def test_apply_palette_picks_the_nearest_color_by_brute_force(china_small):
     palette = cl.uniform_palette(4)
     repainted = cl.apply_palette(china_small, palette)
     assert repainted.shape == china_small.shape and repainted.dtype == np.uint8
@@ -72,12 +72,12 @@ def test_apply_palette_float_palette_out_of_range():
         cl.apply_palette(np.zeros((2, 2, 3)), [[0.0, 0.0, 2.0]])
 
 
-def test_random_palette_draws_distinct_colours_of_the_image(china_small):
+def test_random_palette_draws_distinct_colors_of_the_image(china_small):
     palette = cl.random_palette(china_small, 20, random_state=0)
     assert palette.shape == (20, 3) and palette.dtype == np.uint8
     assert len(np.unique(palette, axis=0)) == 20
-    image_colours = set(map(tuple, china_small.reshape(-1, 3)))
-    assert set(map(tuple, palette)) <= image_colours
+    image_colors = set(map(tuple, china_small.reshape(-1, 3)))
+    assert set(map(tuple, palette)) <= image_colors
     np.testing.assert_array_equal(palette, cl.random_palette(china_small, 20, random_state=0))
 
 

@@ -12,12 +12,12 @@ from clustering_course.plotting import (
 from clustering_lib import assign, update_centroids
 
 
-def test_plot_clusters_draws_points_and_centres():
+def test_plot_clusters_draws_points_and_centers():
     points = np.array([[0.0, 0.0], [1.0, 1.0], [5.0, 5.0]])
     ax = plot_clusters(points, [0, 0, 1], [[0.5, 0.5], [5.0, 5.0]], title="t", xlabel="a")
-    point_layer, centre_layer = ax.collections
+    point_layer, center_layer = ax.collections
     np.testing.assert_array_equal(point_layer.get_offsets(), points)
-    np.testing.assert_array_equal(centre_layer.get_offsets(), [[0.5, 0.5], [5.0, 5.0]])
+    np.testing.assert_array_equal(center_layer.get_offsets(), [[0.5, 0.5], [5.0, 5.0]])
     assert ax.get_title() == "t" and ax.get_xlabel() == "a"
     assert ax.get_legend() is None
 
@@ -27,14 +27,14 @@ def test_plot_clusters_in_3d_with_a_legend_per_label():
     ax = plot_clusters(points, [0, 0, 2, 2], [[0.5, 0.5, 0.5], [5.5, 5.0, 5.0]],
                        zlabel="z", legend=True)
     assert ax.name == "3d" and ax.get_zlabel() == "z"
-    point_layer, centre_layer = ax.collections
+    point_layer, center_layer = ax.collections
     np.testing.assert_array_equal(point_layer._offsets3d[2], points[:, 2])
-    np.testing.assert_array_equal(centre_layer._offsets3d[0], [0.5, 5.5])
+    np.testing.assert_array_equal(center_layer._offsets3d[0], [0.5, 5.5])
     entries = [text.get_text() for text in ax.get_legend().get_texts()]
     assert entries == ["$\\mathdefault{0}$", "$\\mathdefault{2}$", "centres"]
 
 
-def test_plot_kmeans_steps_shows_the_lloyd_centres():
+def test_plot_kmeans_steps_shows_the_lloyd_centers():
     rng = np.random.default_rng(0)
     points = np.vstack([rng.normal(0, 0.3, (20, 2)), rng.normal(5, 0.3, (20, 2))])
     start = np.array([[0.0, 0.0], [0.5, 0.5]])
@@ -46,7 +46,7 @@ def test_plot_kmeans_steps_shows_the_lloyd_centres():
     np.testing.assert_allclose(shown, expected.numpy())
 
 
-def test_plot_centroid_images_one_panel_per_centre():
+def test_plot_centroid_images_one_panel_per_center():
     fig = plot_centroid_images(np.arange(7 * 64).reshape(7, 64), (8, 8), n_columns=4,
                                titles=[str(i) for i in range(7)])
     shown = [ax for ax in fig.axes if ax.images]
@@ -85,19 +85,19 @@ def test_bad_input_raises(call, message):
         call()
 
 
-def test_plot_colour_cloud_uses_pixel_colours():
-    from clustering_course.plotting import plot_colour_cloud
+def test_plot_color_cloud_uses_pixel_colors():
+    from clustering_course.plotting import plot_color_cloud
 
     image = np.zeros((10, 10, 3), dtype=np.uint8)
     image[..., 0] = 255  # all red
-    ax = plot_colour_cloud(image, n_points=20)
+    ax = plot_color_cloud(image, n_points=20)
     xs, ys, zs = ax.collections[0]._offsets3d  # the plotted coordinates
     assert len(xs) == 20
     np.testing.assert_allclose(np.c_[xs, ys, zs], np.tile([1.0, 0.0, 0.0], (20, 1)))
-    colours = ax.collections[0].get_facecolors()
-    np.testing.assert_allclose(colours[:, :3], np.tile([1.0, 0.0, 0.0], (len(colours), 1)))
+    colors = ax.collections[0].get_facecolors()
+    np.testing.assert_allclose(colors[:, :3], np.tile([1.0, 0.0, 0.0], (len(colors), 1)))
     with pytest.raises(ValueError, match="height, width, 3"):
-        plot_colour_cloud(np.zeros((4, 4)))
+        plot_color_cloud(np.zeros((4, 4)))
 
 
 def test_plot_palette_orders_dark_to_light():

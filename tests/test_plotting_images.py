@@ -23,7 +23,7 @@ from clustering_course.figures import compare_png, figure_to_png, write_comparis
 from clustering_course.plotting import (
     plot_centroid_images,
     plot_clusters,
-    plot_colour_cloud,
+    plot_color_cloud,
     plot_confusion_matrix,
     plot_kmeans_steps,
     plot_palette,
@@ -45,9 +45,9 @@ def figure_style():
 
 def blobs():
     rng = np.random.default_rng(0)
-    centres = np.array([[0.0, 0.0], [4.0, 1.0], [1.0, 4.0]])
-    points = np.repeat(centres, 20, axis=0) + rng.normal(0, 0.6, (60, 2))
-    return points, np.repeat([0, 1, 2], 20), centres
+    centers = np.array([[0.0, 0.0], [4.0, 1.0], [1.0, 4.0]])
+    points = np.repeat(centers, 20, axis=0) + rng.normal(0, 0.6, (60, 2))
+    return points, np.repeat([0, 1, 2], 20), centers
 
 
 def assert_matches_baseline(fig, name, failures_dir=FAILURES):
@@ -70,17 +70,17 @@ def assert_matches_baseline(fig, name, failures_dir=FAILURES):
 
 
 def test_plot_clusters_2d_with_legend():
-    points, labels, centres = blobs()
-    ax = plot_clusters(points, labels, centres, title="three blobs", legend=True)
+    points, labels, centers = blobs()
+    ax = plot_clusters(points, labels, centers, title="three blobs", legend=True)
     assert_matches_baseline(ax.figure, "plot_clusters_2d")
 
 
 def test_plot_clusters_3d_and_unlabelled():
-    points, labels, centres = blobs()
+    points, labels, centers = blobs()
     points3 = np.c_[points, points[:, 0] - points[:, 1]]
     fig = plt.figure(figsize=(9, 4))
     plot_clusters(points, ax=fig.add_subplot(1, 2, 1), title="no labels")
-    plot_clusters(points3, labels, np.c_[centres, centres[:, 0] - centres[:, 1]],
+    plot_clusters(points3, labels, np.c_[centers, centers[:, 0] - centers[:, 1]],
                   ax=fig.add_subplot(1, 2, 2, projection="3d"), title="3-D")
     assert_matches_baseline(fig, "plot_clusters_3d")
 
@@ -105,11 +105,11 @@ def test_plot_confusion_matrix():
     assert_matches_baseline(ax.figure, "plot_confusion_matrix")
 
 
-def test_plot_colour_cloud():
+def test_plot_color_cloud():
     y, x = np.mgrid[0:30, 0:40]
     image = np.stack([x * 6, y * 8, 255 - x * 6], axis=-1).astype(np.uint8)
-    ax = plot_colour_cloud(image, n_points=300, title="a gradient")
-    assert_matches_baseline(ax.figure, "plot_colour_cloud")
+    ax = plot_color_cloud(image, n_points=300, title="a gradient")
+    assert_matches_baseline(ax.figure, "plot_color_cloud")
 
 
 def test_plot_palette():
@@ -127,8 +127,8 @@ def test_plot_silhouette_diagram():
 def test_a_changed_figure_fails_with_the_images_written(tmp_path):
     if UPDATE:
         pytest.skip("regenerating baselines")
-    points, labels, centres = blobs()
-    ax = plot_clusters(points, labels, centres + [0.1, 0.0], title="three blobs", legend=True)
+    points, labels, centers = blobs()
+    ax = plot_clusters(points, labels, centers + [0.1, 0.0], title="three blobs", legend=True)
     with pytest.raises(pytest.fail.Exception, match="plot_clusters_2d: RMS difference"):
         assert_matches_baseline(ax.figure, "plot_clusters_2d", failures_dir=tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == [

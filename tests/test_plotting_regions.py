@@ -24,7 +24,7 @@ def test_regions_are_the_predicted_labels_on_a_grid_covering_the_points():
     np.testing.assert_array_equal(regions, np.tile(xs > 2.0, (50, 1)).astype(int))
     assert ax.get_xlabel() == "$x_1$"
     # points and centres drawn on top, colours on the same scale as the regions
-    point_layer, centre_layer = ax.collections[-2:]
+    point_layer, center_layer = ax.collections[-2:]
     np.testing.assert_array_equal(point_layer.get_offsets(), points)
     assert point_layer.get_clim() == ax.images[0].get_clim()
 
@@ -103,30 +103,30 @@ def test_plot_centroid_images_titles_do_not_collide(suptitle):
             ax.title.get_window_extent(renderer).y1 for ax in first_row)
 
 
-def test_plot_colour_planes_draws_red_against_green_and_blue():
-    from clustering_course.plotting import plot_colour_planes
+def test_plot_color_planes_draws_red_against_green_and_blue():
+    from clustering_course.plotting import plot_color_planes
 
     image = np.zeros((5, 4, 3), dtype=np.uint8)
     image[..., 0] = np.arange(20).reshape(5, 4) * 10
     image[..., 1] = 51
     image[..., 2] = 255
-    axes = plot_colour_planes(image, n_points=8, random_state=1)
+    axes = plot_color_planes(image, n_points=8, random_state=1)
     green, blue = (ax.collections[0].get_offsets() for ax in axes)
     assert len(green) == 8
     np.testing.assert_allclose(green[:, 1], 0.2)
     np.testing.assert_allclose(blue[:, 1], 1.0)
     np.testing.assert_array_equal(green[:, 0], blue[:, 0])  # the same pixels in both panels
     assert set(np.round(green[:, 0] * 255).astype(int)) <= set(range(0, 200, 10))
-    colours = axes[0].collections[0].get_facecolors()[:, :3]
-    np.testing.assert_allclose(colours[:, 0], green[:, 0])
+    colors = axes[0].collections[0].get_facecolors()[:, :3]
+    np.testing.assert_allclose(colors[:, 0], green[:, 0])
     assert [ax.get_ylabel() for ax in axes] == ["green", "blue"]
 
 
-def test_plot_colour_planes_bad_input():
-    from clustering_course.plotting import plot_colour_planes
+def test_plot_color_planes_bad_input():
+    from clustering_course.plotting import plot_color_planes
 
     with pytest.raises(ValueError, match=r"image must have shape \(height, width, 3\)"):
-        plot_colour_planes(np.zeros((4, 4)))
+        plot_color_planes(np.zeros((4, 4)))
     _, axes = plt.subplots(1, 3)
     with pytest.raises(ValueError, match="axes must be two Axes"):
-        plot_colour_planes(np.zeros((4, 4, 3)), axes=axes)
+        plot_color_planes(np.zeros((4, 4, 3)), axes=axes)

@@ -14,7 +14,7 @@ def china_small():
     return cl.load_sample_image("china")[::4, ::4]  # 107 x 160 pixels
 
 
-def _is_palette_colour(image, palette):
+def _is_palette_color(image, palette):
     pixels = image.reshape(-1, 1, 3)
     return np.all(np.any(np.all(pixels == palette[None, :, :], axis=2), axis=1))
 
@@ -25,7 +25,7 @@ def test_uint8_round_trip_and_palette_membership(china_small, method):
                                             random_state=0)
     assert quantized.shape == china_small.shape and quantized.dtype == np.uint8
     assert palette.shape == (8, 3) and palette.dtype == np.uint8
-    assert _is_palette_colour(quantized, palette)
+    assert _is_palette_color(quantized, palette)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -35,7 +35,7 @@ def test_float_round_trip_keeps_dtype_and_scale(china_small, dtype):
     assert quantized.dtype == dtype and palette.dtype == dtype
     assert quantized.shape == image.shape
     assert 0.0 <= palette.min() and palette.max() <= 1.0
-    assert _is_palette_colour(quantized, palette)
+    assert _is_palette_color(quantized, palette)
 
 
 def test_accepts_a_tensor(china_small):
@@ -43,7 +43,7 @@ def test_accepts_a_tensor(china_small):
     assert quantized.shape == china_small.shape
 
 
-def test_every_pixel_gets_its_nearest_palette_colour(china_small):
+def test_every_pixel_gets_its_nearest_palette_color(china_small):
     quantized, palette = cl.quantize_colors(china_small, 12, random_state=1)
     pixels = china_small.reshape(-1, 3).astype(np.float64)
     distances = ((pixels[:, None, :] - palette[None].astype(np.float64)) ** 2).sum(axis=2)
@@ -64,9 +64,9 @@ def test_unique_method_solves_the_all_pixel_problem(china_small):
     # k-means on distinct colours weighted by counts is k-means on every pixel. (tol=0:
     # the relative tolerance is scaled by the unweighted variance, which differs.)
     pixels = china_small.reshape(-1, 3).astype(np.float64) / 255
-    colours, counts = np.unique(pixels, axis=0, return_counts=True)
-    init = colours[:: len(colours) // 8][:8]
-    weighted = cl.KMeans(8, init=init, n_init=1, tol=0).fit(colours, sample_weight=counts)
+    colors, counts = np.unique(pixels, axis=0, return_counts=True)
+    init = colors[:: len(colors) // 8][:8]
+    weighted = cl.KMeans(8, init=init, n_init=1, tol=0).fit(colors, sample_weight=counts)
     everything = SklearnKMeans(8, init=init, n_init=1, tol=0).fit(pixels)
     np.testing.assert_allclose(weighted.cluster_centers_, everything.cluster_centers_,
                                rtol=1e-9)
@@ -81,16 +81,16 @@ def test_quality_close_to_scikit_learn_on_all_pixels(china_small):
     assert mse <= 1.05 * ref_mse
 
 
-def test_image_with_few_colours_is_reproduced_exactly():
+def test_image_with_few_colors_is_reproduced_exactly():
     rng = np.random.default_rng(0)
-    colours = np.array([[255, 0, 0], [0, 255, 0], [0, 0, 255]], dtype=np.uint8)
-    image = colours[rng.integers(0, 3, size=(30, 40))]
+    colors = np.array([[255, 0, 0], [0, 255, 0], [0, 0, 255]], dtype=np.uint8)
+    image = colors[rng.integers(0, 3, size=(30, 40))]
     quantized, palette = cl.quantize_colors(image, 3, sample_size=50, random_state=0)
     np.testing.assert_array_equal(quantized, image)
-    assert sorted(map(tuple, palette.tolist())) == sorted(map(tuple, colours.tolist()))
+    assert sorted(map(tuple, palette.tolist())) == sorted(map(tuple, colors.tolist()))
 
 
-def test_sample_with_too_few_distinct_colours_falls_back_to_all_colours():
+def test_sample_with_too_few_distinct_colors_falls_back_to_all_colors():
     # 1,000 pixels of one colour and one pixel each of two others: a small sample almost
     # surely misses them, yet three colours were asked for and exist.
     image = np.zeros((1, 1002, 3), dtype=np.uint8)
@@ -179,7 +179,7 @@ def test_many_palette_sizes_in_a_row_log_no_retracing_warning(china_small):
 def test_sklearn_reference_quantiser_conventions(china_small):
     quantized, palette = palettes.sklearn_quantize_colors(china_small, 5, random_state=0)
     assert quantized.dtype == np.uint8 and palette.shape == (5, 3)
-    assert _is_palette_colour(quantized, palette)
+    assert _is_palette_color(quantized, palette)
     floats = china_small.astype(np.float64) / 255
     quantized, palette = palettes.sklearn_quantize_colors(floats, 5, random_state=0)
     assert quantized.dtype == np.float64 and palette.max() <= 1.0

@@ -202,7 +202,7 @@ def test_weights_cosine_and_random_init_on_a_memmap(tmp_path):
 
 
 @pytest.mark.parametrize("weighted", [False, True])
-def test_kmeans_plusplus_on_a_memmap_picks_the_in_memory_centres(tmp_path, weighted):
+def test_kmeans_plusplus_on_a_memmap_picks_the_in_memory_centers(tmp_path, weighted):
     """Two passes per centre over the memmap, the engine's random numbers: the same
     rows as the in-memory k-means++, hence the same fit."""
     X = _blobs(n=2500, dtype=np.float32, seed=6)
@@ -333,7 +333,7 @@ def test_kmeans_parallel_in_memory_equals_streamed(tmp_path):
     assert streamed.n_passes_ == 1 + 4 + streamed.n_iter_ + 1
 
 
-def test_few_distinct_points_still_give_n_clusters_centres():
+def test_few_distinct_points_still_give_n_clusters_centers():
     X = np.repeat(np.array([[0.0, 0.0], [5.0, 5.0], [9.0, 0.0]]), 200, axis=0)
     with pytest.warns(ConvergenceWarning, match="distinct clusters"):
         model = cl.KMeans(5, init="k-means||", random_state=0).fit(_dataset(X, 64))

@@ -55,7 +55,7 @@ def _dataset(values=X, batch=5):
 def test_dense_input_is_an_array_source(make):
     source = as_source(make())
     assert type(source) is ArraySource and source.kind == "dense"
-    assert source.in_memory and source.random_access and source.centred
+    assert source.in_memory and source.random_access and source.centerd
     assert not source.streamed
     assert isinstance(source.rows(), ArrayRows)
 
@@ -68,7 +68,7 @@ def test_dense_input_is_an_array_source(make):
 def test_sparse_input_is_a_sparse_source(make):
     source = as_source(make())
     assert type(source) is SparseSource and source.kind == "sparse"
-    assert source.in_memory and source.random_access and not source.centred
+    assert source.in_memory and source.random_access and not source.centerd
     assert not source.streamed
 
 

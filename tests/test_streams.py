@@ -18,29 +18,29 @@ from clustering_course.streams import (
 # make_drifting_blobs
 # --------------------------------------------------------------------------- #
 def test_drifting_blobs_shapes_and_balanced_blobs():
-    chunks, labels, centres = make_drifting_blobs(n_steps=5, n_samples=10, n_blobs=3)
+    chunks, labels, centers = make_drifting_blobs(n_steps=5, n_samples=10, n_blobs=3)
     assert len(chunks) == len(labels) == 5
-    assert centres.shape == (5, 3, 2)
+    assert centers.shape == (5, 3, 2)
     for chunk, blob in zip(chunks, labels, strict=True):
         assert chunk.shape == (10, 2) and chunk.dtype == np.float64
         assert sorted(np.bincount(blob, minlength=3)) == [3, 3, 4]
 
 
-def test_drifting_blobs_centres_turn_at_constant_speed_on_the_circle():
-    _, _, centres = make_drifting_blobs(n_steps=7, n_blobs=4, radius=2.5, turn=np.pi / 2)
-    np.testing.assert_allclose(np.linalg.norm(centres, axis=2), 2.5)
-    angles = np.unwrap(np.arctan2(centres[..., 1], centres[..., 0]), axis=0)
+def test_drifting_blobs_centers_turn_at_constant_speed_on_the_circle():
+    _, _, centers = make_drifting_blobs(n_steps=7, n_blobs=4, radius=2.5, turn=np.pi / 2)
+    np.testing.assert_allclose(np.linalg.norm(centers, axis=2), 2.5)
+    angles = np.unwrap(np.arctan2(centers[..., 1], centers[..., 0]), axis=0)
     # start evenly spaced at 2 pi j / n_blobs, end turned by `turn`
     np.testing.assert_allclose(angles[0] % (2 * np.pi), 2 * np.pi * np.arange(4) / 4, atol=1e-12)
     np.testing.assert_allclose(angles[-1] - angles[0], np.pi / 2)
     np.testing.assert_allclose(np.diff(angles, axis=0), np.pi / 2 / 6)
 
 
-def test_drifting_blobs_points_scatter_around_their_own_centre():
-    chunks, labels, centres = make_drifting_blobs(n_steps=3, n_samples=3000, cluster_std=0.5,
+def test_drifting_blobs_points_scatter_around_their_own_center():
+    chunks, labels, centers = make_drifting_blobs(n_steps=3, n_samples=3000, cluster_std=0.5,
                                                   random_state=1)
-    for chunk, blob, step_centres in zip(chunks, labels, centres, strict=True):
-        offsets = chunk - step_centres[blob]
+    for chunk, blob, step_centers in zip(chunks, labels, centers, strict=True):
+        offsets = chunk - step_centers[blob]
         np.testing.assert_allclose(offsets.mean(axis=0), 0.0, atol=0.05)
         np.testing.assert_allclose(offsets.std(axis=0), 0.5, rtol=0.05)
 
@@ -56,9 +56,9 @@ def test_drifting_blobs_reproducible_and_seed_dependent():
 
 
 def test_drifting_blobs_single_step_and_zero_noise():
-    chunks, labels, centres = make_drifting_blobs(n_steps=1, n_samples=6, cluster_std=0.0)
-    np.testing.assert_array_equal(chunks[0], centres[0][labels[0]])
-    np.testing.assert_allclose(centres[0, 0], [4.0, 0.0])
+    chunks, labels, centers = make_drifting_blobs(n_steps=1, n_samples=6, cluster_std=0.0)
+    np.testing.assert_array_equal(chunks[0], centers[0][labels[0]])
+    np.testing.assert_allclose(centers[0, 0], [4.0, 0.0])
 
 
 @pytest.mark.parametrize(

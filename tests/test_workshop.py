@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import check_workshop  # noqa: E402
 import make_workshop  # noqa: E402
 
-LLOYD_STUB = ("Your turn: squared distances of shape (n_points, n_centres), argmin over the "
+LLOYD_STUB = ("Your turn: squared distances of shape (n_points, n_centers), argmin over the "
               "centres, then the mean of each cluster (np.bincount, np.add.at).")
 
 

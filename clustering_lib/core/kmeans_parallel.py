@@ -346,31 +346,31 @@ class _PassScorer:
         self.offset = data.offset_array.astype(np.float64)
         self.n_chosen = 0
 
-    def _centred(self, rows: np.ndarray) -> np.ndarray:
+    def _centerd(self, rows: np.ndarray) -> np.ndarray:
         """In float64 first, then centred, as the in-memory seeding measures."""
         return np.asarray(rows, np.float64) - self.offset
 
-    def _distances_to(self, centres: np.ndarray, label: str):
-        """One pass: ``(start, squared distances of the block's rows to centres)``."""
-        centre_norms = np.einsum("ij,ij->i", centres, centres)
+    def _distances_to(self, centers: np.ndarray, label: str):
+        """One pass: ``(start, squared distances of the block's rows to centers)``."""
+        center_norms = np.einsum("ij,ij->i", centers, centers)
         for start, rows, _ in self.data.host_blocks(label):
-            rows = self._centred(rows)
+            rows = self._centerd(rows)
             norms = np.einsum("ij,ij->i", rows, rows)[:, None]
             # einsum, not a BLAS product: a few centres are too few for BLAS's threads,
             # which cost more waiting for each other than they save on a busy machine.
-            cross = np.einsum("ij,kj->ik", rows, centres)
-            yield start, np.maximum(norms - 2.0 * cross + centre_norms, 0.0)
+            cross = np.einsum("ij,kj->ik", rows, centers)
+            yield start, np.maximum(norms - 2.0 * cross + center_norms, 0.0)
 
     def start(self, first: int) -> tuple[np.ndarray, float]:
         closest = np.empty(len(self.weights64))
-        for start, distances in self._distances_to(self._centred(self.points[[first]]),
+        for start, distances in self._distances_to(self._centerd(self.points[[first]]),
                                                    "k-means++ centre 0"):
             closest[start:start + len(distances)] = distances[:, 0]
         self.n_chosen = 1
         return closest, float(closest @ self.weights64)
 
     def score(self, candidates: np.ndarray, closest: np.ndarray):
-        candidate_rows = self._centred(self.points[candidates])
+        candidate_rows = self._centerd(self.points[candidates])
         potentials = np.zeros(len(candidates))
         label = f"k-means++ centre {self.n_chosen}"
         for start, distances in self._distances_to(candidate_rows, f"{label}, candidates"):

@@ -332,7 +332,7 @@ class ReplicatedStep(MiniBatchStep):
         norms = np.einsum("ij,ij->i", centers, centers)
         sums, inertia = runner.run_pass(
             "assign", BlockPlan("graph", chunk, n_clusters), tf.as_dtype(centers.dtype),
-            n_features, KernelOptions(centred=False, weighted=True, inertia=True),
+            n_features, KernelOptions(centerd=False, weighted=True, inertia=True),
             [runner.split(0, points, weights, chunk)],
             (tf.zeros([n_features], centers.dtype), tf.constant(centers), tf.constant(norms)),
             lambda *_: None,

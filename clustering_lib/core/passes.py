@@ -66,12 +66,12 @@ def _nearest(points, point_norms, centers, center_norms, plan):
 class KernelOptions:
     """What a block kernel computes, beyond the labels (each variant compiles once).
 
-    ``centred``: subtract the offset from every chunk (data given uncentred);
+    ``centerd``: subtract the offset from every chunk (data given uncentred);
     ``weighted``: sample weights other than one (else rows count once, and padding
     rows are excluded by position); ``inertia``: also the float64 inertia.
     """
 
-    centred: bool = True
+    centerd: bool = True
     weighted: bool = True
     inertia: bool = True
 
@@ -122,7 +122,7 @@ def _assign_block(points, weights, n_valid, offset, centers, center_norms, plan,
     def body(start, state):
         labels_all, sums, inertia = state
         chunk = _slice(points, start, rows)
-        if options.centred:
+        if options.centerd:
             chunk = chunk - offset
         chunk_weights = _chunk_weights(weights, n_valid, start, rows, size, options)
         norms = tf.reduce_sum(tf.square(chunk), axis=1) if options.inertia else 0.0
@@ -160,7 +160,7 @@ def _final_block(points, weights, n_valid, offset, centers, center_norms, plan, 
     def body(start, state):
         labels_all, inertia = state
         chunk = _slice(points, start, rows)
-        if options.centred:
+        if options.centerd:
             chunk = chunk - offset
         labels, _ = _nearest(chunk, 0.0, centers, center_norms, plan)
         chunk_weights = _chunk_weights(weights, n_valid, start, rows, size, options)
@@ -183,7 +183,7 @@ def _label_block(points, n_valid, offset, centers, center_norms, plan, options):
     def body(start, state):
         labels_all, distances_all = state
         chunk = _slice(points, start, rows)
-        if options.centred:
+        if options.centerd:
             chunk = chunk - offset
         labels, _ = _nearest(chunk, 0.0, centers, center_norms, plan)
         distances = tf.reduce_sum(tf.square(chunk - tf.gather(centers, labels)), axis=1)
@@ -428,7 +428,7 @@ class DataPasses:
         self.offset = tf.constant(self.offset_array)
         weight_values = weights.numpy() if isinstance(weights, tf.Tensor) else weights
         self.options = KernelOptions(
-            centred=bool(np.any(self.offset_array != 0)),
+            centerd=bool(np.any(self.offset_array != 0)),
             weighted=not bool(np.all(np.asarray(weight_values) == 1)),
             inertia=False,
         )
@@ -439,17 +439,17 @@ class DataPasses:
             and points.nbytes <= execution.get_config().cached_blocks_max_bytes
         )
         if plan.mode == "eager":
-            centred = tf.convert_to_tensor(points, self.dtype) - self.offset
+            centerd = tf.convert_to_tensor(points, self.dtype) - self.offset
             weights = tf.convert_to_tensor(weights, self.dtype)
             ones = tf.ones([self.n_samples, 1], self.dtype)
             # [x, 1] . [-2 c, ||c||^2] = ||c||^2 - 2 x.c: the scores in one product.
-            self._augmented = tf.concat([centred, ones], axis=1)
+            self._augmented = tf.concat([centerd, ones], axis=1)
             self._weighted = tf.cast(
-                tf.concat([centred * weights[:, None], weights[:, None]], axis=1), tf.float64
+                tf.concat([centerd * weights[:, None], weights[:, None]], axis=1), tf.float64
             )
             self._weights64 = tf.cast(weights, tf.float64)
-            self._norms = tf.reduce_sum(tf.square(centred), axis=1)
-            self._centred = centred
+            self._norms = tf.reduce_sum(tf.square(centerd), axis=1)
+            self._centerd = centerd
 
     def assign(self, centers: np.ndarray, with_inertia: bool = False) -> AssignmentPass:
         """Labels, per-cluster float64 sums and (optionally) inertia under ``centers``."""
@@ -487,7 +487,7 @@ class DataPasses:
         """Labels under ``centers`` and the inertia from the differences (float64)."""
         if self.plan.mode == "eager":
             labels = self._assign_eager(centers, False).labels
-            residuals = self._centred - tf.gather(tf.constant(centers), labels)
+            residuals = self._centerd - tf.gather(tf.constant(centers), labels)
             distances = tf.cast(tf.reduce_sum(tf.square(residuals), axis=1), tf.float64)
             return labels, float(tf.tensordot(self._weights64, distances, 1))
         kernel = block_kernel("final", self.plan, self.dtype, self.n_features, self.options)
@@ -571,7 +571,7 @@ def label_pass(
 ) -> tuple[tf.Tensor, tf.Tensor]:
     """Nearest centre of every point and the squared distance to it (from differences)."""
     centers = np.asarray(centers)
-    options = KernelOptions(centred=offset is not None, weighted=False, inertia=False)
+    options = KernelOptions(centerd=offset is not None, weighted=False, inertia=False)
     kernel = block_kernel("label", plan, tf.as_dtype(centers.dtype), points.shape[1], options)
     padded, norms = padded_centers(centers, plan)
     offset = _offset(offset, padded)

@@ -81,7 +81,7 @@ class Source:
     #: Rows can be read by index.
     random_access: ClassVar[bool] = True
     #: The engine measures it centred on its mean (sparse data is never centred).
-    centred: ClassVar[bool] = True
+    centerd: ClassVar[bool] = True
 
     def __init__(self, data: Any, sample_weight: Any = None, strategy: Any = None,
                  name: str = "X") -> None:
@@ -146,7 +146,7 @@ class SparseSource(Source):
     """A sparse matrix in memory: any ``scipy.sparse`` format or a ``tf.SparseTensor``."""
 
     kind = "sparse"
-    centred = False
+    centerd = False
 
     def host_data(self) -> Any:
         """A ``tf.SparseTensor`` as a CSR matrix; a scipy.sparse matrix as given."""

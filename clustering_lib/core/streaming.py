@@ -477,7 +477,7 @@ class StreamedPasses:
     def options(self, inertia: bool) -> KernelOptions:
         """The kernel variant: centring only when the offset is not zero, weights only
         when some are given (otherwise the padding is told apart by position)."""
-        return KernelOptions(centred=bool(np.any(self.offset_array != 0)),
+        return KernelOptions(centerd=bool(np.any(self.offset_array != 0)),
                              weighted=self.source.weights is not None, inertia=inertia)
 
     def _run(self, name: str, centers: np.ndarray, visit: Callable, label: str,
