@@ -1,4 +1,4 @@
-"""Colour quantisation: clustering_lib.quantize_colors against scikit-learn's KMeans.
+"""Colour quantisation: clustering_lib.quantize.quantize_colors against scikit-learn's KMeans.
 
 For china.jpg and flower.jpg at 64 colours (float32 pixels in [0, 1], palettes rounded
 to 8-bit colours), in one run:
@@ -48,7 +48,7 @@ def timed_over_seeds(run, seeds: int) -> tuple[float, float]:
     for seed in range(seeds):
         seconds, (image, reference) = median_seconds(lambda s=seed: run(s), 1)
         times.append(seconds)
-        errors.append(cl.image_mse(reference, image))
+        errors.append(cl.quantize.image_mse(reference, image))
     return float(np.median(times)), float(np.mean(errors))
 
 
@@ -68,7 +68,7 @@ def bench_image(name: str, seeds: int, repeats: int, iterations: int) -> dict[st
         if size == DEFAULT_SAMPLE_SIZE:
             label += " (default)"
         t, err = timed_over_seeds(
-            lambda s, m=method, n=size: (cl.quantize_colors(
+            lambda s, m=method, n=size: (cl.quantize.quantize_colors(
                 image, N_COLORS, method=m, sample_size=max(n, N_COLORS), random_state=s
             )[0], image),
             seeds,

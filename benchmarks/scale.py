@@ -1,7 +1,7 @@
 """k-means out of core: rows per second per pass and peak memory, from a memmap.
 
 For n = 1M, 5M and 20M rows (d = 16, k = 64, float32; 64 Gaussian blobs written to a
-temporary memory map by ``clustering_lib.make_blobs_memmap``, deleted at the end),
+temporary memory map by ``clustering_lib.datasets.make_blobs_memmap``, deleted at the end),
 each measurement in a fresh process
 (this script starts itself with ``--worker``):
 
@@ -180,7 +180,7 @@ def main() -> None:
         for n_rows in (int(size) for size in args.sizes.split(",")):
             path = Path(folder) / f"points-{n_rows}.f32"
             # 64 overlapping blobs: Lloyd runs every iteration asked for.
-            cl.make_blobs_memmap(path, n_rows, N_FEATURES, N_CLUSTERS, center_scale=1.5)
+            cl.datasets.make_blobs_memmap(path, n_rows, N_FEATURES, N_CLUSTERS, center_scale=1.5)
             data_mib = n_rows * N_FEATURES * 4 / 2**20
             for library in ("ours", "sklearn-kmeans", "sklearn-minibatch"):
                 if library != "ours" and 4 * data_mib > _available_mib():

@@ -29,7 +29,7 @@ from clustering_course.text_lessons import edit_distance_matrix, make_word_famil
 
 __all__ = [
     "check_constant_shift",
-    "double_centerd_spectrum",
+    "double_centered_spectrum",
     "make_weighted_digraph",
 ]
 
@@ -87,7 +87,7 @@ def make_weighted_digraph(
 # The spectrum of the double-centred matrix
 # --------------------------------------------------------------------------------------------
 
-def double_centerd_spectrum(D2: np.ndarray) -> np.ndarray:
+def double_centered_spectrum(D2: np.ndarray) -> np.ndarray:
     """Eigenvalues of ``-1/2 J D2 J`` (``J`` the centring matrix), largest first."""
     D2 = np.asarray(D2, dtype=np.float64)
     n = len(D2)
@@ -100,7 +100,7 @@ def double_centerd_spectrum(D2: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 def _reference_shift(D2: np.ndarray) -> tuple[np.ndarray, float]:
-    c = max(0.0, -2.0 * float(double_centerd_spectrum(D2).min()))
+    c = max(0.0, -2.0 * float(double_centered_spectrum(D2).min()))
     return D2 + c * (1.0 - np.eye(len(D2))), c
 
 
@@ -124,7 +124,7 @@ def _shift_cases() -> list[tuple[str, np.ndarray]]:
     ]
 
 
-def _wrongly_centerd_shifts(D2: np.ndarray) -> list[float]:
+def _wrongly_centered_shifts(D2: np.ndarray) -> list[float]:
     """The shifts read off a matrix centred on one side only, or not at all.
 
     ``eigvalsh`` (like ``eigh``) reads only one triangle of the matrix it is given, so on the
@@ -157,7 +157,7 @@ def check_constant_shift(constant_shift: Callable[[np.ndarray], Any]) -> None:
         off = ~np.eye(n, dtype=bool)
         added = (got - D2)[off]
         diagonal = np.diag(got)
-        spectrum_b = double_centerd_spectrum(D2)
+        spectrum_b = double_centered_spectrum(D2)
         if not np.allclose(added, added.mean(), rtol=1e-7, atol=1e-9 * scale):
             hint = ("add ONE constant c to every off-diagonal entry of D2 (the squared "
                     "dissimilarities), not a different amount to each, nor to the unsquared "
@@ -184,7 +184,7 @@ def check_constant_shift(constant_shift: Callable[[np.ndarray], Any]) -> None:
                 got_c, -2.0 * spectrum_b[0], rtol=1e-6):
             hint = "that uses B's largest eigenvalue; the smallest is the one to lift to 0."
         elif any(np.isclose(got_c, wrong, rtol=1e-6) and not np.isclose(wrong, c, rtol=1e-6)
-                 for wrong in _wrongly_centerd_shifts(D2)):
+                 for wrong in _wrongly_centered_shifts(D2)):
             hint = ("centre D2 on both sides, B = -1/2 J D2 J: D2, J D2 and D2 J have other "
                     "eigenvalues (and J D2, D2 J are not symmetric: eigvalsh reads only half "
                     "of each).")

@@ -30,7 +30,7 @@ def _trilaterate(anchors: np.ndarray, distances: np.ndarray) -> np.ndarray:
     return (origin[:, None] + solution).T
 
 
-def _uncenterd(anchors: np.ndarray, distances: np.ndarray) -> np.ndarray:
+def _uncentered(anchors: np.ndarray, distances: np.ndarray) -> np.ndarray:
     """Section 1's system as written: subtract equation 0, no change of origin."""
     squared = np.square(distances).reshape(len(anchors), -1)
     lhs = 2 * (anchors[0] - anchors[1:])
@@ -140,7 +140,7 @@ def check_recover_centers(recover_centers: Callable[[np.ndarray, np.ndarray], An
         unsquared = _trilaterate(points, np.sqrt(distances))
         if got.shape[0] == got.shape[1] and np.allclose(got.T, centers, atol=1e-6 * scale):
             hint = "your result is transposed: one row per centre, one column per feature."
-        elif np.allclose(got, _uncenterd(points, distances), atol=1e-6 * scale):
+        elif np.allclose(got, _uncentered(points, distances), atol=1e-6 * scale):
             hint = "your solution loses its accuracy: " + _CENTER_HINT
         elif np.allclose(got, unsquared, atol=1e-6 * scale):
             hint = "the sphere equations hold for squared distances; square them first."
@@ -192,9 +192,9 @@ def check_mirror_candidates(mirror_candidates: Callable[[np.ndarray, np.ndarray]
         rho = np.linalg.norm(expected[0] - middle)
         hint = ("both candidates lie on the line through p (the projection on the centres' "
                 "hull) orthogonal to the hull, at the distance rho of section 1 on either side.")
-        uncenterd = _uncenterd(centers, distances)[0]
+        uncentered = _uncentered(centers, distances)[0]
         if not np.allclose(got.mean(axis=0), middle, atol=scale) and np.allclose(
-                got.mean(axis=0), uncenterd, atol=scale):
+                got.mean(axis=0), uncentered, atol=scale):
             hint = ("your p is the minimum-norm solution of section 1's system as written: with "
                     "d centres it has a whole line of solutions, and lstsq returns the one "
                     "nearest the origin, not the one in the centres' hull. Move the origin to the "

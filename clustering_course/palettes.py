@@ -1,8 +1,9 @@
 """The palette experiments of the colour-compression notebook.
 
-:func:`clustering_lib.quantize_colors` is the library's quantiser; these functions compare it
-with scikit-learn's ``KMeans`` on every pixel and with palettes chosen without k-means
-(:func:`clustering_lib.random_palette`, :func:`clustering_lib.uniform_palette`).
+:func:`clustering_lib.quantize.quantize_colors` is the library's quantiser; these functions
+compare it with scikit-learn's ``KMeans`` on every pixel and with palettes chosen without
+k-means (:func:`clustering_lib.quantize.random_palette`,
+:func:`clustering_lib.quantize.uniform_palette`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 import numpy as np
 from sklearn.utils import check_random_state
 
-from clustering_lib import (
+from clustering_lib.quantize import (
     apply_palette,
     compressed_bits_per_pixel,
     image_mse,
@@ -40,7 +41,7 @@ def sklearn_quantize_colors(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The reference quantiser: scikit-learn's ``KMeans`` fitted on every pixel.
 
-    Same conventions as :func:`clustering_lib.quantize_colors` (input and output scale and
+    Same conventions as :func:`clustering_lib.quantize.quantize_colors` (input and output scale and
     dtype, palette rounded for uint8 images).
     """
     from sklearn.cluster import KMeans as SklearnKMeans
@@ -68,7 +69,7 @@ def quantization_sweep(
     n_colors_values : list of int
         Palette sizes to try.
     **quantize_kwargs
-        Passed on to :func:`clustering_lib.quantize_colors` (``method``, ``random_state``).
+        Passed on to :func:`clustering_lib.quantize.quantize_colors` (``method``, ``random_state``).
 
     Returns
     -------
@@ -98,7 +99,7 @@ def palette_baselines(
     """Error of the two palettes without k-means, to compare with :func:`quantization_sweep`.
 
     For each palette size ``k`` in ``n_colors_values``: ``n_draws`` palettes of
-    :func:`clustering_lib.random_palette` (drawn one after the other from ``random_state``)
+    :func:`clustering_lib.quantize.random_palette` (drawn one after the other from ``random_state``)
     and the median of their PSNRs. For each ``m`` in ``n_levels_values``: the uniform grid of
     ``m ** 3`` colours, its PSNR and how many of its colours the repainted image uses.
 

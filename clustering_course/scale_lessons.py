@@ -13,7 +13,7 @@ The in-memory task copies the rows into an array right after ``go``, before it i
 TensorFlow and fits: the copy is the first thing it needs memory for.
 
 TASK is one of :data:`TASKS`. PATH is a float32 file of N_ROWS x N_FEATURES values
-(``clustering_lib.make_blobs_memmap`` writes one).
+(``clustering_lib.datasets.make_blobs_memmap`` writes one).
 
 :func:`check_kmeans_plusplus_passes` checks the notebook's optional exercise: k-means++
 over data read block by block, one pass per centre.

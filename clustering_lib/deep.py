@@ -38,7 +38,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .kmeans import KMeans
+from ._kmeans import KMeans
 from .losses import (
     batch_kmeans,
     cluster_means,

@@ -17,8 +17,8 @@ import tensorflow as tf
 from sklearn.exceptions import ConvergenceWarning
 
 from . import core
-from .core.validation import check_random_state
-from .kmeans import KMeans
+from ._kmeans import KMeans
+from .core._validation import check_random_state
 
 __all__ = [
     "DEFAULT_SAMPLE_SIZE",

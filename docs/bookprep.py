@@ -11,8 +11,8 @@ Nothing here executes a notebook: the book shows the outputs stored in ``noteboo
   "Show a solution" toggle, and the outputs of the exercise cells are cleared. Stream outputs are
   merged as a terminal shows them (a progress bar redrawn with ``\\r`` leaves only its last state).
   Check cells (tag ``remove-cell``) and stderr are dropped by myst-nb itself (see ``conf.py``).
-* :func:`api_page`: the API page, one section per module of ``clustering_lib`` that defines a
-  public name (``clustering_lib.__all__``), rendered by autodoc and numpydoc.
+* :func:`api_page`: the API page, the top level's names (``clustering_lib.__all__``) and then
+  one section per public module, rendered by autodoc and numpydoc.
 
 The downloadable ``.ipynb`` of every page is the notebook itself, untouched.
 """
@@ -291,33 +291,44 @@ def _quiet_stderr():
 
 
 def api_page(package: str = "clustering_lib") -> str:
-    """The API page: one section per module defining a name in ``package.__all__``."""
+    """The API page: the names of ``package.__all__``, then one section per public module
+    (a module attribute of the package whose name has no leading underscore) with the names
+    of its ``__all__`` that the top level does not already hold."""
     with _quiet_stderr():
         module = importlib.import_module(package)
-    by_module: dict[str, list[tuple[str, str]]] = {}
-    for name in module.__all__:
-        obj = getattr(module, name)
-        if isinstance(obj, type(module)) or not callable(obj):
-            continue
-        home = getattr(obj, "__module__", None) or package
-        if not home.startswith(package):
-            continue
-        kind = "autoclass" if isinstance(obj, type) else "autofunction"
-        by_module.setdefault(home, []).append((kind, name))
+    namespaces = sorted(name for name, value in vars(module).items()
+                        if isinstance(value, type(module)) and not name.startswith("_")
+                        and value.__name__.startswith(package + "."))
+    sections = [(package, list(module.__all__))]
+    documented = {id(getattr(module, name)) for name in module.__all__}
+    for name in namespaces:
+        sub = getattr(module, name)
+        names = [n for n in getattr(sub, "__all__", []) if id(getattr(sub, n)) not in documented]
+        documented.update(id(getattr(sub, n)) for n in names)
+        sections.append((sub.__name__, names))
     lines = [
         f"# API reference: `{package}`",
         "",
-        "Generated from the docstrings (numpydoc). Every name is importable from the package "
-        f"itself, e.g. `{package}.KMeans`; the sections follow the module that defines it.",
+        "Generated from the docstrings (numpydoc). The top level holds what most users need; "
+        "each public module below is a namespace for one topic.",
         "",
     ]
-    for home in sorted(by_module):
-        doc = (importlib.import_module(home).__doc__ or "").strip()
+    for home, names in sections:
+        entries = []
+        owner = importlib.import_module(home)
+        for name in names:
+            obj = getattr(owner, name)
+            if isinstance(obj, type(module)) or not callable(obj):
+                continue
+            kind = "autoclass" if isinstance(obj, type) else "autofunction"
+            options = "\n   :members:" if kind == "autoclass" else ""
+            entries += [f"```{{eval-rst}}\n.. {kind}:: {home}.{name}{options}\n```", ""]
+        if not entries:
+            continue
+        doc = (owner.__doc__ or "").strip()
         summary = doc.split("\n\n")[0].strip()
         lines += [f"## `{home}`", ""]
         if summary:  # reStructuredText, like the docstrings
             lines += [f"```{{eval-rst}}\n.. currentmodule:: {home}\n\n{summary}\n```", ""]
-        for kind, name in by_module[home]:
-            options = "\n   :members:" if kind == "autoclass" else ""
-            lines += [f"```{{eval-rst}}\n.. {kind}:: {package}.{name}{options}\n```", ""]
+        lines += entries
     return "\n".join(lines)

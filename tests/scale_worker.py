@@ -29,10 +29,10 @@ def replicas(data_path: str, out_path: str) -> None:
     import numpy as np
 
     import clustering_lib as cl
-    from clustering_lib.core import execution
-    from clustering_lib.core.distributed import ReplicaRunner
-    from clustering_lib.core.kmeans_parallel import kmeans_parallel
-    from clustering_lib.core.streaming import ArrayRows, StreamedPasses, summarize
+    from clustering_lib.core import _execution as execution
+    from clustering_lib.core._distributed import ReplicaRunner
+    from clustering_lib.core._kmeans_parallel import kmeans_parallel
+    from clustering_lib.core._streaming import ArrayRows, StreamedPasses, summarize
 
     X = np.load(data_path)
     init = X[:8].copy()

@@ -9,7 +9,7 @@ from sklearn.cluster import kmeans_plusplus as sklearn_kmeans_plusplus
 from sklearn.datasets import make_blobs
 
 import clustering_lib as cl
-from clustering_lib.core import execution
+from clustering_lib.core import _execution as execution
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +43,7 @@ def test_assign_matches_scipy_cdist(dtype):
 def test_distances_are_clipped_at_zero():
     # Large, nearly equal coordinates: the expanded formula can round below zero.
     point = np.full((1, 50), 1e4, dtype=np.float32)
-    distances = cl.pairwise_squared_distances(point, point + 1e-3)
+    distances = cl.core.pairwise_squared_distances(point, point + 1e-3)
     assert float(distances[0, 0]) >= 0.0
 
 

@@ -185,7 +185,7 @@ def test_deskew_straightens_a_slanted_bar_and_centers_it():
     assert straight.sum() == pytest.approx(image.sum(), rel=0.05)
 
 
-def test_deskew_keeps_an_upright_centerd_image_and_a_blank_one():
+def test_deskew_keeps_an_upright_centered_image_and_a_blank_one():
     image = _slanted_bar(0.0)
     image[6:22, 13] = 1.0  # two columns: centred at 13.5
     np.testing.assert_allclose(deskew(image), image, atol=1e-12)

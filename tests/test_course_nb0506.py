@@ -9,7 +9,7 @@ from clustering_course.inversion_lessons import (
     _candidates,
     _recover_centers,
     _trilaterate,
-    _uncenterd,
+    _uncentered,
     check_mirror_candidates,
     check_recover_centers,
     recover_records,
@@ -174,14 +174,14 @@ def test_recover_centers_without_rank_check_is_diagnosed():
         check_recover_centers(_trilaterate)
 
 
-def test_recover_centers_uncenterd_rank_check_is_diagnosed():
-    def uncenterd_rank(points, distances):
+def test_recover_centers_uncentered_rank_check_is_diagnosed():
+    def uncentered_rank(points, distances):
         if np.linalg.matrix_rank(points) < points.shape[1]:
             raise ValueError("not determined")
         return _trilaterate(points, distances)
 
     with pytest.raises(ExerciseFailed, match="(?s)Case 6 of 7.*rank of the centred"):
-        check_recover_centers(uncenterd_rank)
+        check_recover_centers(uncentered_rank)
 
 
 def test_recover_centers_other_error_on_degenerate_case_is_reported():
@@ -214,20 +214,20 @@ def test_mirror_candidates_reference_and_squared_rho(capsys):
         check_mirror_candidates(squared_rho)
 
 
-def test_recover_centers_without_centring_is_diagnosed():
+def test_recover_centers_without_centering_is_diagnosed():
     with pytest.raises(ExerciseFailed, match="mean of the known points"):
-        check_recover_centers(_uncenterd)
+        check_recover_centers(_uncentered)
 
 
-def test_mirror_candidates_without_centring_is_diagnosed():
-    def uncenterd(centers, distances):
-        p = _uncenterd(centers, distances)[0]
+def test_mirror_candidates_without_centering_is_diagnosed():
+    def uncentered(centers, distances):
+        p = _uncentered(centers, distances)[0]
         normal = np.linalg.svd(centers[1:] - centers[0])[2][-1]
         rho = np.sqrt(max(distances[0] ** 2 - np.sum((p - centers[0]) ** 2), 0.0))
         return np.array([p + rho * normal, p - rho * normal])
 
     with pytest.raises(ExerciseFailed, match="minimum-norm"):
-        check_mirror_candidates(uncenterd)
+        check_mirror_candidates(uncentered)
 
 
 def test_macqueen_through_streaming_update_is_refused():

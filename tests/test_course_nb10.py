@@ -47,12 +47,12 @@ def test_weighted_digraph_validates():
         dl.make_weighted_digraph(within_weights=(5, 2))
 
 
-def test_double_centerd_spectrum():
+def test_double_centered_spectrum():
     star = np.array([[0, 1, 1, 1], [1, 0, 2, 2], [1, 2, 0, 2], [1, 2, 2, 0]], float)
-    assert np.allclose(dl.double_centerd_spectrum(star**2), [2, 2, 0, -0.25], atol=1e-12)
+    assert np.allclose(dl.double_centered_spectrum(star**2), [2, 2, 0, -0.25], atol=1e-12)
     points = np.random.default_rng(0).normal(size=(30, 4))
     D2 = ((points[:, None] - points[None]) ** 2).sum(-1)
-    spectrum = dl.double_centerd_spectrum(D2)
+    spectrum = dl.double_centered_spectrum(D2)
     assert spectrum.min() > -1e-9 * spectrum[0] and np.sum(spectrum > 1e-9 * spectrum[0]) == 4
 
 
@@ -82,16 +82,16 @@ def test_edit_distance_matrix_matches_the_pairwise_recurrence(words):
 
 # --- the constant shift ---------------------------------------------------------------------
 
-def _centring(n):
+def _centering(n):
     return np.eye(n) - np.ones((n, n)) / n
 
 
 def _shift(D2, factor=2.0, diagonal=False, of_d2=False, largest=False, sign=1.0, extra=0.0,
-           centring="both"):
+           centering="both"):
     n = len(D2)
-    J = _centring(n)
+    J = _centering(n)
     B = {"both": -0.5 * J @ D2 @ J, "left": -0.5 * J @ D2, "right": -0.5 * D2 @ J,
-         "none": -0.5 * D2}[centring]
+         "none": -0.5 * D2}[centering]
     eigenvalues = np.linalg.eigvalsh(D2 if of_d2 else B)
     value = eigenvalues.max() if largest else eigenvalues.min()
     c = sign * max(0.0, -factor * value) + extra
@@ -107,7 +107,7 @@ def test_constant_shift_result_is_positive_semidefinite_with_costs_shifted():
     words, families = tl.make_word_families(random_state=1)
     D2 = tl.edit_distance_matrix(words) ** 2
     shifted = _shift(D2)
-    spectrum = dl.double_centerd_spectrum(shifted)
+    spectrum = dl.double_centered_spectrum(shifted)
     assert spectrum.min() > -1e-9 * spectrum[0] and spectrum.min() < 1e-9 * spectrum[0]
     c = shifted[0, 1] - D2[0, 1]
 
@@ -127,9 +127,9 @@ def test_constant_shift_result_is_positive_semidefinite_with_costs_shifted():
     (lambda D2: _shift(D2, of_d2=True), "smallest eigenvalue of D2 itself"),
     (lambda D2: _shift(D2, factor=-2.0, largest=True), "B's largest eigenvalue"),
     (lambda D2: _shift(D2, extra=1.0), "larger than needed"),
-    (lambda D2: _shift(D2, centring="left"), "centre D2 on both sides"),
-    (lambda D2: _shift(D2, centring="right"), "centre D2 on both sides"),
-    (lambda D2: _shift(D2, centring="none"), "centre D2 on both sides"),
+    (lambda D2: _shift(D2, centering="left"), "centre D2 on both sides"),
+    (lambda D2: _shift(D2, centering="right"), "centre D2 on both sides"),
+    (lambda D2: _shift(D2, centering="none"), "centre D2 on both sides"),
     (lambda D2: (np.sqrt(D2) + 1.0 - np.eye(len(D2))) ** 2, "ONE constant"),
     (lambda D2: D2, "wrong constant"),
 ])

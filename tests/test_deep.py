@@ -53,12 +53,12 @@ def _assert_same_history(first, second):
 
 def test_small_cnn_output_shapes():
     images = np.random.default_rng(0).random((5, 28, 28, 1)).astype(np.float32)
-    assert cl.small_cnn()(images).shape == (5, 3)
-    assert cl.small_cnn(embedding_dim=10)(images).shape == (5, 10)
+    assert deep.small_cnn()(images).shape == (5, 3)
+    assert deep.small_cnn(embedding_dim=10)(images).shape == (5, 10)
 
 
 def test_small_cnn_layer_sequence_and_parameter_count():
-    model = cl.small_cnn()
+    model = deep.small_cnn()
     kinds = [type(layer).__name__ for layer in model.layers]
     assert kinds == ["Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Flatten", "Dense",
                      "Dense"]
@@ -76,27 +76,27 @@ def test_small_cnn_layer_sequence_and_parameter_count():
 
 def test_small_cnn_normalize_gives_unit_length_embeddings():
     images = np.random.default_rng(1).random((6, 28, 28, 1)).astype(np.float32)
-    model = cl.small_cnn(embedding_dim=4, normalize=True)
+    model = deep.small_cnn(embedding_dim=4, normalize=True)
     assert type(model.layers[-1]).__name__ == "UnitNormalization"
     np.testing.assert_allclose(np.linalg.norm(model(images).numpy(), axis=1), 1.0, rtol=1e-5)
 
 
 def test_small_cnn_custom_input_shape():
-    model = cl.small_cnn(embedding_dim=2, input_shape=(32, 32, 3))
+    model = deep.small_cnn(embedding_dim=2, input_shape=(32, 32, 3))
     assert model(np.zeros((2, 32, 32, 3), np.float32)).shape == (2, 2)
 
 
 @pytest.mark.parametrize("dim", [0, -1])
 def test_small_cnn_rejects_a_non_positive_embedding_dim(dim):
     with pytest.raises(ValueError, match="embedding_dim"):
-        cl.small_cnn(embedding_dim=dim)
+        deep.small_cnn(embedding_dim=dim)
 
 
 # --------------------------------------------------------------------------- autoencoder
 
 
 def test_dense_autoencoder_shapes_layers_and_composition():
-    encoder, decoder, autoencoder = cl.dense_autoencoder(input_dim=20, code_dim=2, hidden=(16, 8))
+    encoder, decoder, autoencoder = deep.dense_autoencoder(input_dim=20, code_dim=2, hidden=(16, 8))
     x = np.random.default_rng(0).normal(size=(7, 20)).astype(np.float32)
     codes = encoder(x)
     assert codes.shape == (7, 2)
@@ -110,13 +110,13 @@ def test_dense_autoencoder_shapes_layers_and_composition():
     assert [layer.units for layer in dense] == [8, 16, 20]
     assert [layer.activation.__name__ for layer in dense] == ["relu", "relu", "linear"]
     # The default is DEC's 784-500-500-2000-10 architecture (no forward pass needed).
-    default_encoder, _, _ = cl.dense_autoencoder()
+    default_encoder, _, _ = deep.dense_autoencoder()
     assert [layer.units for layer in default_encoder.layers
             if isinstance(layer, keras.layers.Dense)] == [500, 500, 2000, 10]
 
 
 def test_dense_autoencoder_shares_weights():
-    encoder, decoder, autoencoder = cl.dense_autoencoder(input_dim=20, code_dim=2, hidden=(16,))
+    encoder, decoder, autoencoder = deep.dense_autoencoder(input_dim=20, code_dim=2, hidden=(16,))
     shared = {id(v) for v in autoencoder.trainable_variables}
     assert shared == {id(v) for v in encoder.trainable_variables + decoder.trainable_variables}
     assert len(autoencoder.trainable_variables) == 8  # 2 + 2 Dense layers, kernel and bias
@@ -129,7 +129,7 @@ def test_dense_autoencoder_shares_weights():
 
 
 def test_dense_autoencoder_input_dropout_acts_only_in_training():
-    encoder, decoder, autoencoder = cl.dense_autoencoder(
+    encoder, decoder, autoencoder = deep.dense_autoencoder(
         input_dim=20, code_dim=2, hidden=(16,), input_dropout=0.5
     )
     x = np.random.default_rng(2).normal(size=(8, 20)).astype(np.float32)
@@ -146,12 +146,12 @@ def test_dense_autoencoder_input_dropout_acts_only_in_training():
 )
 def test_dense_autoencoder_rejects_bad_sizes(kwargs):
     with pytest.raises(ValueError):
-        cl.dense_autoencoder(**{"input_dim": 20, "code_dim": 2, "hidden": (16,), **kwargs})
+        deep.dense_autoencoder(**{"input_dim": 20, "code_dim": 2, "hidden": (16,), **kwargs})
 
 
 def test_cnn_autoencoder_encoder_is_the_small_cnn_and_decoder_rebuilds_the_input_shape():
-    encoder, decoder, autoencoder = cl.cnn_autoencoder(code_dim=3, decoder_hidden=(32,))
-    reference = cl.small_cnn(3)
+    encoder, decoder, autoencoder = deep.cnn_autoencoder(code_dim=3, decoder_hidden=(32,))
+    reference = deep.small_cnn(3)
     assert [type(layer).__name__ for layer in encoder.layers] == \
         [type(layer).__name__ for layer in reference.layers]
     assert encoder.count_params() == reference.count_params()
@@ -168,9 +168,9 @@ def test_cnn_autoencoder_encoder_is_the_small_cnn_and_decoder_rebuilds_the_input
 
 def test_cnn_autoencoder_rejects_bad_sizes():
     with pytest.raises(ValueError, match="embedding_dim"):
-        cl.cnn_autoencoder(code_dim=0)
+        deep.cnn_autoencoder(code_dim=0)
     with pytest.raises(ValueError, match="decoder_hidden"):
-        cl.cnn_autoencoder(decoder_hidden=(16, 0))
+        deep.cnn_autoencoder(decoder_hidden=(16, 0))
 
 
 # --------------------------------------------------------------------------- embed
@@ -183,7 +183,7 @@ def test_embed_in_batches_equals_one_call():
     x = np.random.default_rng(3).normal(size=(10, 3))  # float64: embed casts to float32
     expected = model(x.astype(np.float32)).numpy()
     for batch_size in (3, 10, 64):
-        result = cl.embed(model, x, batch_size=batch_size)
+        result = deep.embed(model, x, batch_size=batch_size)
         assert isinstance(result, np.ndarray) and result.shape == (10, 2)
         np.testing.assert_allclose(result, expected, rtol=1e-6, atol=1e-6)
 
@@ -191,14 +191,14 @@ def test_embed_in_batches_equals_one_call():
 def test_embed_rejects_bad_inputs():
     model = _identity_model()
     with pytest.raises(ValueError, match="inputs"):
-        cl.embed(model, np.zeros(4, np.float32))
+        deep.embed(model, np.zeros(4, np.float32))
     with pytest.raises(ValueError, match="inputs"):
-        cl.embed(model, np.array([[0.0, np.nan]]))
+        deep.embed(model, np.array([[0.0, np.nan]]))
     with pytest.raises(TypeError, match="inputs"):
-        cl.embed(model, np.array([["a", "b"]]))
+        deep.embed(model, np.array([["a", "b"]]))
     for bad_batch in (0, -1, 2.5, True):
         with pytest.raises(ValueError, match="batch_size"):
-            cl.embed(model, np.zeros((4, 2), np.float32), batch_size=bad_batch)
+            deep.embed(model, np.zeros((4, 2), np.float32), batch_size=bad_batch)
 
 
 # --------------------------------------------------------------------------- k-means loss
@@ -220,7 +220,7 @@ def test_train_kmeans_embedding_history_matches_numpy_when_weights_are_frozen():
     x, centers = _square_blobs()
     assert sorted(np.random.default_rng(0).permutation(12)[:3] // 4) == [0, 1, 2]
     model = _identity_model(use_bias=False)
-    result = cl.train_kmeans_embedding(model, x, 3, epochs=6, batch_size=12, learning_rate=0.0,
+    result = deep.train_kmeans_embedding(model, x, 3, epochs=6, batch_size=12, learning_rate=0.0,
                                        patience=2, verbose=False)
     # No epoch improves on the first, so training stops after 1 + patience epochs.
     assert result.best_epoch == 1
@@ -244,7 +244,7 @@ def test_train_kmeans_embedding_history_matches_numpy_when_weights_are_frozen():
 @pytest.mark.slow
 def test_train_kmeans_embedding_between_weight_enters_the_loss():
     x, _ = _square_blobs()
-    result = cl.train_kmeans_embedding(_identity_model(use_bias=False), x, 3, epochs=1,
+    result = deep.train_kmeans_embedding(_identity_model(use_bias=False), x, 3, epochs=1,
                                        batch_size=12, learning_rate=0.0, between_weight=4.0,
                                        verbose=False)
     history = result.history
@@ -258,9 +258,9 @@ def test_train_kmeans_embedding_history_and_centroids_are_finite():
     seed_everything(0)
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3)])
     initial = model.get_weights()
-    result = cl.train_kmeans_embedding(model, x, 3, epochs=3, batch_size=16, learning_rate=0.01,
+    result = deep.train_kmeans_embedding(model, x, 3, epochs=3, batch_size=16, learning_rate=0.01,
                                        patience=5, verbose=False)
-    assert isinstance(result, cl.KMeansEmbeddingResult)
+    assert isinstance(result, deep.KMeansEmbeddingResult)
     # Every trainable variable (kernel and bias) was updated.
     assert all(not np.allclose(a, b) for a, b in zip(initial, model.get_weights(), strict=True))
     assert set(result.history) == {"loss", "within", "between", "scale"}
@@ -282,7 +282,7 @@ def test_train_kmeans_embedding_stops_early_and_restores_the_best_weights():
         return {"epoch": len(snapshots)}
 
     epochs, patience = 20, 2
-    result = cl.train_kmeans_embedding(model, x, 3, epochs=epochs, batch_size=16,
+    result = deep.train_kmeans_embedding(model, x, 3, epochs=epochs, batch_size=16,
                                        learning_rate=0.01, patience=patience, monitor=monitor,
                                        verbose=False)
     losses = result.history["loss"]
@@ -305,12 +305,12 @@ def test_train_kmeans_embedding_appends_monitor_values():
     seen = []
 
     def monitor(model, centroids):
-        codes = cl.embed(model, x)
+        codes = deep.embed(model, x)
         nearest = ((codes[:, None, :] - centroids[None, :, :]) ** 2).sum(axis=2).argmin(axis=1)
         seen.append(centroids.shape)
         return {"accuracy": cl.cluster_accuracy(labels, nearest), "constant": np.float32(2.5)}
 
-    result = cl.train_kmeans_embedding(model, x, 3, epochs=2, batch_size=16, learning_rate=1e-4,
+    result = deep.train_kmeans_embedding(model, x, 3, epochs=2, batch_size=16, learning_rate=1e-4,
                                        patience=5, monitor=monitor, verbose=False)
     assert seen == [(3, 2), (3, 2)]
     assert result.history["constant"] == [2.5, 2.5]
@@ -323,7 +323,7 @@ def test_train_kmeans_embedding_appends_monitor_values():
 def test_train_kmeans_embedding_rejects_monitor_key_that_shadows_history():
     x, _ = _blobs(8, 0.3)
     with pytest.raises(ValueError, match="'loss'"):
-        cl.train_kmeans_embedding(_identity_model(), x, 3, epochs=1, batch_size=8,
+        deep.train_kmeans_embedding(_identity_model(), x, 3, epochs=1, batch_size=8,
                                   monitor=lambda model, centroids: {"loss": 0.0},
                                   verbose=False)
 
@@ -336,7 +336,7 @@ def test_train_kmeans_embedding_is_deterministic():
         seed_everything(0)
         model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(4, activation="tanh"),
                                   keras.layers.Dense(2)])
-        result = cl.train_kmeans_embedding(model, x, 3, epochs=3, batch_size=16,
+        result = deep.train_kmeans_embedding(model, x, 3, epochs=3, batch_size=16,
                                            learning_rate=0.01, random_state=5, verbose=False)
         return result, model.get_weights()
 
@@ -350,10 +350,10 @@ def test_train_kmeans_embedding_is_deterministic():
 @pytest.mark.slow
 def test_train_kmeans_embedding_is_quiet_by_default_and_verbose_prints_each_epoch(capsys):
     x, _ = _square_blobs()
-    cl.train_kmeans_embedding(_identity_model(), x, 3, epochs=2, batch_size=12,
+    deep.train_kmeans_embedding(_identity_model(), x, 3, epochs=2, batch_size=12,
                               learning_rate=1e-3, patience=5)
     assert capsys.readouterr().out == ""
-    cl.train_kmeans_embedding(_identity_model(), x, 3, epochs=2, batch_size=12,
+    deep.train_kmeans_embedding(_identity_model(), x, 3, epochs=2, batch_size=12,
                               learning_rate=1e-3, patience=5, verbose=True)
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 2 and lines[0].startswith("epoch   1/2  loss ")
@@ -378,14 +378,14 @@ def test_train_kmeans_embedding_rejects_bad_arguments(kwargs, error, match):
     x, _ = _square_blobs()
     arguments = {"images": x, "n_clusters": 3, "batch_size": 12, **kwargs}
     with pytest.raises(error, match=match):
-        cl.train_kmeans_embedding(_identity_model(), verbose=False, **arguments)
+        deep.train_kmeans_embedding(_identity_model(), verbose=False, **arguments)
 
 
 def test_train_kmeans_embedding_rejects_a_nan_among_finite_images():
     x, _ = _square_blobs()
     x[5, 1] = np.nan
     with pytest.raises(ValueError, match="images contains NaN"):
-        cl.train_kmeans_embedding(_identity_model(), x, 3, batch_size=12, verbose=False)
+        deep.train_kmeans_embedding(_identity_model(), x, 3, batch_size=12, verbose=False)
 
 
 # --------------------------------------------------------------------------- DEC / IDEC
@@ -406,9 +406,9 @@ def _numpy_kl_to_targets(q):
 def test_train_dec_recovers_separated_blobs_and_converges():
     x, truth = _blobs(20, 0.3)
     encoder = _identity_model()
-    result = cl.train_dec(encoder, x, 3, epochs=5, batch_size=20, update_interval=3, n_init=2,
+    result = deep.train_dec(encoder, x, 3, epochs=5, batch_size=20, update_interval=3, n_init=2,
                           verbose=False)
-    assert isinstance(result, cl.DECResult)
+    assert isinstance(result, deep.DECResult)
     reference = cl.KMeans(3, n_init=2, random_state=0).fit(x)  # the encoder starts as identity
     np.testing.assert_array_equal(result.initial_labels, reference.labels_)
     assert cl.cluster_accuracy(truth, result.initial_labels) == 1.0
@@ -428,7 +428,7 @@ def test_train_dec_first_epoch_kl_matches_numpy():
     # With a negligible learning rate the first epoch's mean KL is KL(p || q) of the
     # initial k-means centroids (the batches cover every sample once).
     x, _ = _blobs(20, 1.5, seed=4)
-    result = cl.train_dec(_identity_model(), x, 3, epochs=1, batch_size=20, update_interval=100,
+    result = deep.train_dec(_identity_model(), x, 3, epochs=1, batch_size=20, update_interval=100,
                           learning_rate=1e-9, n_init=2, verbose=False)
     centroids = cl.KMeans(3, n_init=2, random_state=0).fit(x).cluster_centers_
     expected = _numpy_kl_to_targets(_numpy_student_t(x.astype(np.float64), centroids))
@@ -441,7 +441,7 @@ def test_train_dec_moves_labels_and_keeps_the_initial_kmeans_labels():
     # On uniform points (no clusters) a large learning rate moves the boundaries: some
     # labels change, while initial_labels stay those of k-means on the initial codes.
     x = np.random.default_rng(0).uniform(-1, 1, size=(60, 2)).astype(np.float32)
-    result = cl.train_dec(_identity_model(), x, 3, epochs=4, batch_size=20, update_interval=3,
+    result = deep.train_dec(_identity_model(), x, 3, epochs=4, batch_size=20, update_interval=3,
                           tol=0.0, learning_rate=0.3, n_init=2, verbose=False)
     reference = cl.KMeans(3, n_init=2, random_state=0).fit(x)
     np.testing.assert_array_equal(result.initial_labels, reference.labels_)
@@ -456,7 +456,7 @@ def test_train_dec_moves_labels_and_keeps_the_initial_kmeans_labels():
 @pytest.mark.slow
 def test_train_dec_without_convergence_runs_every_epoch():
     x, _ = _blobs(20, 0.3)
-    result = cl.train_dec(_identity_model(), x, 3, epochs=2, batch_size=20, update_interval=2,
+    result = deep.train_dec(_identity_model(), x, 3, epochs=2, batch_size=20, update_interval=2,
                           tol=0.0, n_init=2, verbose=False)
     assert not result.converged
     assert all(len(values) == 2 for values in result.history.values())
@@ -466,9 +466,9 @@ def test_train_dec_without_convergence_runs_every_epoch():
 def test_idec_reconstruction_is_positive_and_matches_numpy():
     x, _ = _blobs(20, 0.5, seed=5)
     seed_everything(0)
-    encoder, decoder, autoencoder = cl.dense_autoencoder(input_dim=2, code_dim=2, hidden=(8,))
+    encoder, decoder, autoencoder = deep.dense_autoencoder(input_dim=2, code_dim=2, hidden=(8,))
     expected = float(np.mean((autoencoder(x).numpy() - x) ** 2))
-    result = cl.train_dec(encoder, x, 3, decoder=decoder, epochs=1, batch_size=20,
+    result = deep.train_dec(encoder, x, 3, decoder=decoder, epochs=1, batch_size=20,
                           update_interval=100, learning_rate=1e-9, n_init=2, verbose=False)
     reconstruction = result.history["reconstruction"]
     assert len(reconstruction) == 1 and np.isfinite(reconstruction[0])
@@ -481,12 +481,12 @@ def test_idec_reconstruction_is_positive_and_matches_numpy():
 def test_idec_trains_the_decoder_and_dec_does_not():
     x, _ = _blobs(20, 0.5, seed=6)
     seed_everything(0)
-    encoder, decoder, _ = cl.dense_autoencoder(input_dim=2, code_dim=2, hidden=(8,))
+    encoder, decoder, _ = deep.dense_autoencoder(input_dim=2, code_dim=2, hidden=(8,))
     before = decoder.get_weights()
-    cl.train_dec(encoder, x, 3, epochs=1, batch_size=20, n_init=2, verbose=False)
+    deep.train_dec(encoder, x, 3, epochs=1, batch_size=20, n_init=2, verbose=False)
     assert _weights_equal(decoder.get_weights(), before)
     encoder_before = encoder.get_weights()
-    cl.train_dec(encoder, x, 3, decoder=decoder, epochs=1, batch_size=20, n_init=2,
+    deep.train_dec(encoder, x, 3, decoder=decoder, epochs=1, batch_size=20, n_init=2,
                  verbose=False)
     assert not _weights_equal(decoder.get_weights(), before)
     assert not _weights_equal(encoder.get_weights(), encoder_before)
@@ -508,13 +508,13 @@ def test_train_dec_rejects_bad_arguments(kwargs, match):
     x, _ = _blobs(20)
     arguments = {"inputs": x, "n_clusters": 3, "batch_size": 20, **kwargs}
     with pytest.raises(ValueError, match=match):
-        cl.train_dec(_identity_model(), verbose=False, **arguments)
+        deep.train_dec(_identity_model(), verbose=False, **arguments)
 
 
 @pytest.mark.slow
 def test_results_are_numpy_arrays():
     x, _ = _blobs(10)
-    result = cl.train_dec(_identity_model(), x, 3, epochs=1, batch_size=10, n_init=1,
+    result = deep.train_dec(_identity_model(), x, 3, epochs=1, batch_size=10, n_init=1,
                           verbose=False)
     assert all(isinstance(a, np.ndarray) for a in
                (result.labels, result.initial_labels, result.centroids))
@@ -523,7 +523,7 @@ def test_results_are_numpy_arrays():
 
 def test_train_dec_starts_from_given_labels():
     x, truth = _blobs(20, 0.3)
-    result = cl.train_dec(_identity_model(), x, 3, initial_labels=truth, epochs=1,
+    result = deep.train_dec(_identity_model(), x, 3, initial_labels=truth, epochs=1,
                           batch_size=20, update_interval=100, learning_rate=1e-9,
                           verbose=False)
     np.testing.assert_array_equal(result.initial_labels, truth)
@@ -548,7 +548,7 @@ def test_train_dec_starts_from_given_labels():
 def test_train_dec_rejects_bad_initial_labels(labels, error, match):
     x, _ = _blobs(20)
     with pytest.raises(error, match=match):
-        cl.train_dec(_identity_model(), x, 3, initial_labels=labels, batch_size=20,
+        deep.train_dec(_identity_model(), x, 3, initial_labels=labels, batch_size=20,
                      verbose=False)
 
 
@@ -557,7 +557,7 @@ def test_train_dec_rejects_bad_initial_labels(labels, error, match):
 
 def _tiny_autoencoder(seed=0):
     seed_everything(seed)
-    return cl.dense_autoencoder(input_dim=2, code_dim=2, hidden=(8,))
+    return deep.dense_autoencoder(input_dim=2, code_dim=2, hidden=(8,))
 
 
 @pytest.mark.slow
@@ -570,9 +570,9 @@ def test_train_dcn_history_matches_numpy_with_frozen_weights():
     codes = encoder(x).numpy().astype(np.float64)
     reconstruction = float(np.mean((autoencoder(x).numpy() - x) ** 2))
     kmeans = cl.KMeans(3, n_init=3, random_state=0).fit(codes.astype(np.float32))
-    result = cl.train_dcn(encoder, decoder, x, 3, cluster_weight=0.5, epochs=2, batch_size=60,
+    result = deep.train_dcn(encoder, decoder, x, 3, cluster_weight=0.5, epochs=2, batch_size=60,
                           learning_rate=0.0, n_init=3, verbose=False)
-    assert isinstance(result, cl.DCNResult)
+    assert isinstance(result, deep.DCNResult)
     np.testing.assert_array_equal(result.initial_labels, kmeans.labels_)
     np.testing.assert_array_equal(result.labels, kmeans.labels_)
     np.testing.assert_allclose(result.centroids, kmeans.cluster_centers_, rtol=1e-5, atol=1e-6)
@@ -591,7 +591,7 @@ def test_train_dcn_centroids_follow_the_running_mean_of_assigned_codes():
     x, _ = _blobs(20, 0.3, seed=8)
     encoder, decoder, _ = _tiny_autoencoder(1)
     before = encoder.get_weights()
-    result = cl.train_dcn(encoder, decoder, x, 3, epochs=1, batch_size=30, learning_rate=0.0,
+    result = deep.train_dcn(encoder, decoder, x, 3, epochs=1, batch_size=30, learning_rate=0.0,
                           n_init=3, verbose=False)
     codes = encoder(x).numpy()
     expected = np.stack([codes[result.initial_labels == j].mean(axis=0) for j in range(3)])
@@ -605,7 +605,7 @@ def test_train_dcn_kmeans_term_tightens_clusters_and_zero_weight_is_the_plain_au
     results = {}
     for weight in (0.0, 5.0):
         encoder, decoder, _ = _tiny_autoencoder(2)
-        results[weight] = cl.train_dcn(encoder, decoder, x, 3, cluster_weight=weight,
+        results[weight] = deep.train_dcn(encoder, decoder, x, 3, cluster_weight=weight,
                                        epochs=30, batch_size=30, learning_rate=1e-2, n_init=3,
                                        verbose=False)
         assert not _weights_equal(decoder.get_weights(), _tiny_autoencoder(2)[1].get_weights())
@@ -626,7 +626,7 @@ def test_train_dcn_is_deterministic_and_quiet_unless_verbose(capsys):
 
     def run(verbose):
         encoder, decoder, _ = _tiny_autoencoder(3)
-        result = cl.train_dcn(encoder, decoder, x, 3, epochs=2, batch_size=20,
+        result = deep.train_dcn(encoder, decoder, x, 3, epochs=2, batch_size=20,
                               learning_rate=1e-2, n_init=2, random_state=4, verbose=verbose)
         return result, encoder.get_weights()
 
@@ -652,7 +652,7 @@ def test_train_dcn_rejects_bad_arguments(kwargs, match):
     encoder, decoder, _ = _tiny_autoencoder()
     arguments = {"inputs": x, "n_clusters": 3, "batch_size": 20, **kwargs}
     with pytest.raises(ValueError, match=match):
-        cl.train_dcn(encoder, decoder, verbose=False, **arguments)
+        deep.train_dcn(encoder, decoder, verbose=False, **arguments)
 
 
 # --------------------------------------------------------------------------- the Keras models
@@ -677,7 +677,7 @@ def _models(name):
     if name == "kmeans":
         network = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)])
         return deep.KMeansEmbeddingModel(network, 3), (x,), {"loss", "within", "between", "scale"}
-    encoder, decoder, _ = cl.dense_autoencoder(input_dim=2, code_dim=2, hidden=(8,))
+    encoder, decoder, _ = deep.dense_autoencoder(input_dim=2, code_dim=2, hidden=(8,))
     if name == "dcn":
         model = deep.DCNModel(encoder, decoder, 3, cluster_weight=1.0)
         model.start_from(x, n_init=2)
@@ -732,15 +732,15 @@ def test_each_model_traces_its_training_step_once_per_fit(name):
 @pytest.mark.slow
 def test_the_training_functions_log_the_models_metrics():
     x, truth = _blobs(16, 0.5)
-    result = cl.train_kmeans_embedding(_identity_model(), x, 3, epochs=1, batch_size=16)
+    result = deep.train_kmeans_embedding(_identity_model(), x, 3, epochs=1, batch_size=16)
     assert set(result.history) == {"loss", "within", "between", "scale"}
     encoder, decoder, _ = _tiny_autoencoder()
-    result = cl.train_dcn(encoder, decoder, x, 3, epochs=1, batch_size=16, n_init=2)
+    result = deep.train_dcn(encoder, decoder, x, 3, epochs=1, batch_size=16, n_init=2)
     assert set(result.history) == {"loss", "reconstruction", "kmeans"}
-    result = cl.train_dec(encoder, x, 3, epochs=1, batch_size=16, n_init=2)
+    result = deep.train_dec(encoder, x, 3, epochs=1, batch_size=16, n_init=2)
     assert set(result.history) == {"loss", "kl", "reconstruction", "changed"}
     assert result.initial_accuracy is None
-    result = cl.train_dec(encoder, x, 3, decoder=decoder, epochs=1, batch_size=16, n_init=2,
+    result = deep.train_dec(encoder, x, 3, decoder=decoder, epochs=1, batch_size=16, n_init=2,
                           true_labels=truth)
     assert set(result.history) == {"loss", "kl", "reconstruction", "changed", "accuracy"}
     np.testing.assert_allclose(result.history["loss"], np.add(
@@ -753,7 +753,7 @@ def test_train_dcn_passes_callbacks_to_fit():
     encoder, decoder, _ = _tiny_autoencoder(4)
     snapshots = _Snapshots()
     stopping = keras.callbacks.EarlyStopping("loss", patience=1, restore_best_weights=True)
-    result = cl.train_dcn(encoder, decoder, x, 3, epochs=25, batch_size=20, learning_rate=0.3,
+    result = deep.train_dcn(encoder, decoder, x, 3, epochs=25, batch_size=20, learning_rate=0.3,
                           n_init=2, callbacks=[snapshots, stopping])
     assert len(result.history["loss"]) < 25
     best = snapshots.named[int(np.argmin(result.history["loss"]))]
@@ -773,7 +773,7 @@ def test_train_dec_reports_the_starting_accuracy_of_the_student_t_partition():
     start[::4] = (start[::4] + 1) % 3
     centroids = np.stack([x[start == j].mean(axis=0) for j in range(3)]).astype(np.float64)
     first = _numpy_student_t(x.astype(np.float64), centroids).argmax(axis=1)
-    result = cl.train_dec(_identity_model(), x, 3, initial_labels=start, true_labels=truth,
+    result = deep.train_dec(_identity_model(), x, 3, initial_labels=start, true_labels=truth,
                           epochs=2, batch_size=20, update_interval=3, tol=0.0,
                           learning_rate=1e-9)
     assert cl.cluster_accuracy(truth, start) == pytest.approx(0.75)
@@ -791,11 +791,11 @@ def test_idec_keeps_a_high_accuracy_on_separable_blobs_from_a_pretrained_autoenc
     truth = np.repeat(np.arange(4), 100)
     x = (centers[truth] + rng.normal(0.0, 1.5, size=(400, 10))).astype(np.float32)
     seed_everything(0)
-    encoder, decoder, autoencoder = cl.dense_autoencoder(input_dim=10, code_dim=2,
+    encoder, decoder, autoencoder = deep.dense_autoencoder(input_dim=10, code_dim=2,
                                                          hidden=(32,))
     autoencoder.compile(keras.optimizers.Adam(1e-2), loss="mse")
     autoencoder.fit(x, x, batch_size=50, epochs=5, verbose=0)
-    result = cl.train_dec(encoder, x, 4, decoder=decoder, true_labels=truth, epochs=6,
+    result = deep.train_dec(encoder, x, 4, decoder=decoder, true_labels=truth, epochs=6,
                           batch_size=50, update_interval=8, tol=0.0, n_init=5)
     assert result.initial_accuracy >= 0.95  # 0.9975 here
     assert len(result.history["accuracy"]) == 6 and min(result.history["accuracy"]) >= 0.95
@@ -830,4 +830,4 @@ def test_a_loss_that_is_not_finite_raises():
     network = keras.Sequential([keras.Input((2,)), keras.layers.Dense(
         2, kernel_initializer=keras.initializers.Constant(1e38))])
     with pytest.raises(FloatingPointError, match="epoch 1"):
-        cl.train_kmeans_embedding(network, x * 1e3, 3, epochs=2, batch_size=8)
+        deep.train_kmeans_embedding(network, x * 1e3, 3, epochs=2, batch_size=8)

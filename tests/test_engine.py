@@ -18,9 +18,9 @@ from sklearn.datasets import load_digits, make_blobs
 
 import clustering_lib as cl
 from clustering_lib import core
-from clustering_lib.core import execution
-from clustering_lib.core.passes import DataPasses
-from clustering_lib.core.sparse import SparsePasses
+from clustering_lib.core import _execution as execution
+from clustering_lib.core._passes import DataPasses
+from clustering_lib.core._sparse import SparsePasses
 
 MODES = [("eager", None), ("eager", 64), ("graph", None), ("graph", 64), ("xla", 64)]
 

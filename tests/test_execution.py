@@ -5,7 +5,7 @@ import pytest
 from sklearn.datasets import load_digits, make_blobs
 
 import clustering_lib as cl
-from clustering_lib.core import execution
+from clustering_lib.core import _execution as execution
 
 
 def test_config_context_changes_settings_for_the_block_only():

@@ -10,8 +10,8 @@ from sklearn.datasets import load_digits, make_blobs
 from sklearn.exceptions import NotFittedError
 
 from clustering_lib import KMeans, core
-from clustering_lib.core import execution
-from clustering_lib.kmeans import DegenerateCentersWarning, InconsistentDistancesWarning
+from clustering_lib._kmeans import DegenerateCentersWarning, InconsistentDistancesWarning
+from clustering_lib.core import _execution as execution
 
 
 @pytest.fixture(scope="module")
@@ -331,5 +331,5 @@ def test_inverse_transform_needs_a_fitted_euclidean_model():
         KMeans(2).inverse_transform(np.ones((1, 2)))
     X = np.abs(np.random.default_rng(0).normal(size=(10, 3))) + 0.1
     model = KMeans(2, metric="cosine", random_state=0).fit(X)
-    with pytest.raises(ValueError, match="metric='euclidean' only"):
+    with pytest.raises(ValueError, match="inverse_transform is not supported with metric='cosine'"):
         model.inverse_transform(model.transform(X))

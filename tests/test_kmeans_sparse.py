@@ -10,9 +10,10 @@ from sklearn.cluster import kmeans_plusplus
 from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.metrics import adjusted_rand_score
 
-from clustering_lib import KMeans, MiniBatchKMeans, config_context, core, make_topic_documents
-from clustering_lib.core import execution
-from clustering_lib.core import sparse as sparse_engine
+from clustering_lib import KMeans, MiniBatchKMeans, config_context, core
+from clustering_lib.core import _execution as execution
+from clustering_lib.core import _sparse as sparse_engine
+from clustering_lib.datasets import make_topic_documents
 
 
 def _sparse_data(dtype=np.float64, n_samples=600, n_features=40, seed=0):

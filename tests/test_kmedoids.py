@@ -1,4 +1,4 @@
-"""clustering_lib.kmedoids.KMedoids: exact optima on tiny sets, hand-made cases, metrics,
+"""clustering_lib._kmedoids.KMedoids: exact optima on tiny sets, hand-made cases, metrics,
 bad input and scikit-learn's estimator checks."""
 
 import itertools
@@ -11,8 +11,9 @@ from scipy.spatial.distance import cdist
 from sklearn.datasets import make_blobs
 from sklearn.exceptions import NotFittedError
 
-from clustering_lib import InvalidParameterError, kmedoids
-from clustering_lib.kmedoids import KMedoids
+from clustering_lib import InvalidParameterError
+from clustering_lib import _kmedoids as kmedoids
+from clustering_lib._kmedoids import KMedoids
 
 # Seeds of the tiny problems below; n and k are drawn from each seed.
 TINY_SEEDS = range(12)

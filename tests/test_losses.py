@@ -48,13 +48,13 @@ def test_batch_kmeans_matches_scikit_learn_and_blocks_gradients():
     rng = np.random.default_rng(0)
     batch = np.vstack([rng.normal(c, 0.3, size=(40, 3)) for c in (0.0, 3.0, 6.0)])
     init = batch[[0, 40, 80]]
-    centroids, labels = cl.batch_kmeans(batch, init, n_steps=50)
+    centroids, labels = cl.losses.batch_kmeans(batch, init, n_steps=50)
     reference = SklearnKMeans(3, init=init, n_init=1, tol=0.0, max_iter=50).fit(batch)
     np.testing.assert_array_equal(labels.numpy(), reference.labels_)
     np.testing.assert_allclose(centroids.numpy(), reference.cluster_centers_, rtol=1e-5)
     variable = tf.Variable(batch.astype(np.float32))
     with tf.GradientTape() as tape:
-        centroids, _ = cl.batch_kmeans(variable, init.astype(np.float32))
+        centroids, _ = cl.losses.batch_kmeans(variable, init.astype(np.float32))
         total = tf.reduce_sum(centroids)
     assert tape.gradient(total, variable) is None
 
@@ -62,17 +62,17 @@ def test_batch_kmeans_matches_scikit_learn_and_blocks_gradients():
 def test_batch_kmeans_with_an_empty_cluster_gives_no_nan():
     batch = np.array([[0.0, 0.0], [0.1, 0.0], [5.0, 5.0], [5.1, 5.0]], np.float32)
     far_away = np.array([[0.0, 0.0], [5.0, 5.0], [100.0, 100.0]], np.float32)
-    centroids, labels = cl.batch_kmeans(batch, far_away, n_steps=5)
+    centroids, labels = cl.losses.batch_kmeans(batch, far_away, n_steps=5)
     assert np.all(np.isfinite(centroids.numpy()))
     loss = cl.kmeans_loss(batch, centroids, labels)
     assert np.isfinite(float(loss))
 
 
 def test_student_t_assignments_and_targets_hand_computed():
-    q = cl.student_t_assignments(np.array([[0.0], [3.0]]), np.array([[0.0], [1.0]]))
+    q = cl.losses.student_t_assignments(np.array([[0.0], [3.0]]), np.array([[0.0], [1.0]]))
     # alpha=1: kernel 1 / (1 + d^2); row 0: d^2 = 0, 1 -> 1, 1/2; row 1: 9, 4 -> 1/10, 1/5.
     np.testing.assert_allclose(q.numpy(), [[2 / 3, 1 / 3], [1 / 3, 2 / 3]], rtol=1e-6)
-    p = cl.target_distribution(q)
+    p = cl.losses.target_distribution(q)
     # f = (1, 1): p ∝ q^2 -> row 0: 4/9, 1/9 -> 0.8, 0.2.
     np.testing.assert_allclose(p.numpy(), [[0.8, 0.2], [0.2, 0.8]], rtol=1e-6)
     np.testing.assert_allclose(p.numpy().sum(axis=1), 1.0)
@@ -112,13 +112,13 @@ THREE_CENTROIDS = np.array([[0.0, 0.0], [5.0, 0.0], [0.0, 5.0]], np.float32)
 
 
 def test_kmeans_loss_terms_hand_computed_with_three_centroids():
-    within, between = cl.kmeans_loss_terms(THREE_EMBEDDINGS, THREE_CENTROIDS)
+    within, between = cl.losses.kmeans_loss_terms(THREE_EMBEDDINGS, THREE_CENTROIDS)
     assert float(within) == pytest.approx(0.5, rel=1e-6)
     assert float(between) == pytest.approx(56.0, rel=1e-6)
     # Explicit labels are used as given, even when they are not the nearest centroids:
     # (0,0) -> 2: own 25, others 25; (1,0) -> 1: own 16, others 27; (5,0) -> 1: own 0,
     # others 75; (0,4) -> 0: own 16, others 42. within = 57 / 4, between = 169 / 4.
-    within, between = cl.kmeans_loss_terms(
+    within, between = cl.losses.kmeans_loss_terms(
         THREE_EMBEDDINGS, THREE_CENTROIDS, labels=tf.constant([2, 1, 1, 0])
     )
     assert float(within) == pytest.approx(57.0 / 4.0, rel=1e-6)
@@ -132,7 +132,7 @@ def test_kmeans_loss_terms_match_a_numpy_reference():
     labels = rng.integers(0, 5, size=30)
     distances = ((embeddings[:, None, :] - centroids[None, :, :]) ** 2).sum(axis=2)
     own = distances[np.arange(30), labels]
-    within, between = cl.kmeans_loss_terms(embeddings, centroids, tf.constant(labels))
+    within, between = cl.losses.kmeans_loss_terms(embeddings, centroids, tf.constant(labels))
     assert float(within) == pytest.approx(own.mean(), rel=1e-10)  # float64 stays float64
     assert float(between) == pytest.approx((distances.sum(axis=1) - own).mean(), rel=1e-10)
 
@@ -238,9 +238,9 @@ def test_batch_kmeans_inside_a_compiled_function_equals_the_eager_call():
 
     @tf.function
     def compiled(points, centroids):
-        return cl.batch_kmeans(points, centroids, n_steps=50)
+        return cl.losses.batch_kmeans(points, centroids, n_steps=50)
 
-    eager_centroids, eager_labels = cl.batch_kmeans(batch, init, n_steps=50)
+    eager_centroids, eager_labels = cl.losses.batch_kmeans(batch, init, n_steps=50)
     graph_centroids, graph_labels = compiled(tf.constant(batch), tf.constant(init))
     np.testing.assert_array_equal(graph_labels.numpy(), eager_labels.numpy())
     np.testing.assert_allclose(graph_centroids.numpy(), eager_centroids.numpy(), rtol=1e-6)
@@ -255,7 +255,7 @@ def test_batch_kmeans_relocates_an_empty_cluster_like_scikit_learn():
     # first assignment and takes the point farthest from its centroid, (9, 0).
     batch = np.array([[0.0, 0.0], [0.2, 0.0], [5.0, 0.0], [5.2, 0.0], [9.0, 0.0]], np.float32)
     init = np.array([[0.0, 0.0], [5.0, 0.0], [100.0, 100.0]], np.float32)
-    centroids, labels = cl.batch_kmeans(batch, init, n_steps=10)
+    centroids, labels = cl.losses.batch_kmeans(batch, init, n_steps=10)
     reference = SklearnKMeans(3, init=init, n_init=1, tol=0.0, max_iter=10).fit(batch)
     np.testing.assert_array_equal(labels.numpy(), reference.labels_)
     np.testing.assert_allclose(centroids.numpy(), reference.cluster_centers_, atol=1e-6)
@@ -268,7 +268,7 @@ def test_batch_kmeans_stops_after_n_steps():
     # nearest of those, so 2 (distance 2 vs 7/3) joins the first cluster.
     batch = np.array([[0.0], [1.0], [2.0], [10.0]], np.float32)
     init = np.array([[0.0], [1.0]], np.float32)
-    centroids, labels = cl.batch_kmeans(batch, init, n_steps=1)
+    centroids, labels = cl.losses.batch_kmeans(batch, init, n_steps=1)
     np.testing.assert_allclose(centroids.numpy(), [[0.0], [13.0 / 3.0]])
     np.testing.assert_array_equal(labels.numpy(), [0, 0, 0, 1])
 
@@ -287,7 +287,7 @@ def test_batch_kmeans_stops_after_n_steps():
 )
 def test_batch_kmeans_rejects_bad_arguments(points, centroids, n_steps, error, match):
     with pytest.raises(error, match=match):
-        cl.batch_kmeans(points, centroids, n_steps=n_steps)
+        cl.losses.batch_kmeans(points, centroids, n_steps=n_steps)
 
 
 # --------------------------------------------------------------------------- cluster means
@@ -297,15 +297,15 @@ def test_cluster_means_match_numpy_and_keep_the_fallback_for_an_empty_cluster():
     points = np.array([[0.0, 0.0], [2.0, 2.0], [4.0, 0.0], [10.0, 10.0]])
     labels = np.array([0, 0, 0, 2])
     fallback = np.full((3, 2), -1.0)
-    means = cl.cluster_means(points, labels, 3, fallback).numpy()
+    means = cl.losses.cluster_means(points, labels, 3, fallback).numpy()
     np.testing.assert_allclose(means, [[2.0, 2.0 / 3.0], [-1.0, -1.0], [10.0, 10.0]])
-    np.testing.assert_allclose(cl.cluster_means(points, labels, 3).numpy()[1], [0.0, 0.0])
+    np.testing.assert_allclose(cl.losses.cluster_means(points, labels, 3).numpy()[1], [0.0, 0.0])
 
 
 def test_cluster_means_pass_the_gradient_one_over_the_count():
     points = tf.Variable([[1.0], [3.0], [7.0]])
     with tf.GradientTape() as tape:
-        total = tf.reduce_sum(cl.cluster_means(points, tf.constant([0, 0, 1]), 2))
+        total = tf.reduce_sum(cl.losses.cluster_means(points, tf.constant([0, 0, 1]), 2))
     np.testing.assert_allclose(tape.gradient(total, points).numpy(), [[0.5], [0.5], [1.0]])
 
 
@@ -314,42 +314,42 @@ def test_cluster_means_pass_the_gradient_one_over_the_count():
 
 @pytest.mark.parametrize("weight", [0.0, 2.0])
 def test_combine_kmeans_terms_equals_kmeans_loss(weight):
-    within, between = cl.kmeans_loss_terms(THREE_EMBEDDINGS, THREE_CENTROIDS)
-    combined = cl.combine_kmeans_terms(within, between, weight)
+    within, between = cl.losses.kmeans_loss_terms(THREE_EMBEDDINGS, THREE_CENTROIDS)
+    combined = cl.losses.combine_kmeans_terms(within, between, weight)
     assert float(combined) == pytest.approx(0.5 + weight / 56.0, rel=1e-6)
     assert float(combined) == pytest.approx(
         float(cl.kmeans_loss(THREE_EMBEDDINGS, THREE_CENTROIDS, between_weight=weight)))
-    as_tensor = cl.combine_kmeans_terms(within, between, tf.constant(weight))
+    as_tensor = cl.losses.combine_kmeans_terms(within, between, tf.constant(weight))
     assert float(as_tensor) == pytest.approx(float(combined))
 
 
 def test_combine_kmeans_terms_guards_a_zero_denominator_and_rejects_bad_weights():
-    assert np.isfinite(float(cl.combine_kmeans_terms(0.0, 0.0, 1.0)))
+    assert np.isfinite(float(cl.losses.combine_kmeans_terms(0.0, 0.0, 1.0)))
     for bad in (-1.0, float("nan"), True):
         with pytest.raises(ValueError, match="between_weight"):
-            cl.combine_kmeans_terms(1.0, 2.0, bad)
+            cl.losses.combine_kmeans_terms(1.0, 2.0, bad)
 
 
 def test_kl_divergence_matches_numpy_and_is_zero_for_equal_rows():
     rng = np.random.default_rng(4)
     q = rng.random((6, 3)) + 0.1
     q /= q.sum(axis=1, keepdims=True)
-    p = cl.target_distribution(q).numpy()
+    p = cl.losses.target_distribution(q).numpy()
     expected = (p * np.log(p / q)).sum(axis=1).mean()
-    assert float(cl.kl_divergence(p, q)) == pytest.approx(expected, rel=1e-10)
-    assert float(cl.kl_divergence(q, q)) == pytest.approx(0.0, abs=1e-12)
+    assert float(cl.losses.kl_divergence(p, q)) == pytest.approx(expected, rel=1e-10)
+    assert float(cl.losses.kl_divergence(q, q)) == pytest.approx(0.0, abs=1e-12)
     # A zero target contributes nothing, a zero assignment stays finite.
     onehot = np.array([[1.0, 0.0], [0.0, 1.0]])
-    assert np.isfinite(float(cl.kl_divergence(onehot, onehot[::-1])))
+    assert np.isfinite(float(cl.losses.kl_divergence(onehot, onehot[::-1])))
     with pytest.raises(ValueError, match="shape"):
-        cl.kl_divergence(np.ones((2, 3)) / 3, np.ones((2, 2)) / 2)
+        cl.losses.kl_divergence(np.ones((2, 3)) / 3, np.ones((2, 2)) / 2)
 
 
 def test_kl_divergence_gradient_flows_to_the_assignments_only():
     p = tf.Variable([[0.7, 0.3]])
     q = tf.Variable([[0.5, 0.5]])
     with tf.GradientTape(persistent=True) as tape:
-        kl = cl.kl_divergence(p, q)
+        kl = cl.losses.kl_divergence(p, q)
     assert tape.gradient(kl, p) is None
     np.testing.assert_allclose(tape.gradient(kl, q).numpy(), [[-1.4, -0.6]], rtol=1e-6)
 

@@ -11,9 +11,9 @@ from sklearn.datasets import make_blobs
 from sklearn.exceptions import NotFittedError
 
 from clustering_lib import KMeans, config_context, core
-from clustering_lib.core import sparse
+from clustering_lib._minibatch import MiniBatchKMeans, MiniBatchStep
+from clustering_lib.core import _sparse as sparse
 from clustering_lib.datasets import load_mnist
-from clustering_lib.minibatch import MiniBatchKMeans, MiniBatchStep
 
 MNIST_DIR = os.environ.get("MNIST_DIR", "")
 
@@ -175,8 +175,10 @@ def test_n_init_auto_follows_scikit_learn(blobs, monkeypatch):
         calls["k-means++"] += 1
         return real_plusplus(*args, **kwargs)
 
-    monkeypatch.setattr(core, "random_init_indices", counting_random)
-    monkeypatch.setattr(core, "kmeans_plusplus_indices", counting_plusplus)
+    from clustering_lib.core import _inits  # the initialisations the estimators look up
+
+    monkeypatch.setattr(_inits, "random_init_indices", counting_random)
+    monkeypatch.setattr(_inits, "kmeans_plusplus_indices", counting_plusplus)
     assert MiniBatchKMeans(6, init="random", max_iter=1, random_state=0).fit(blobs)._n_init == 3
     assert MiniBatchKMeans(6, max_iter=1, random_state=0).fit(blobs)._n_init == 1
     assert MiniBatchKMeans(6, n_init=4, max_iter=1, random_state=0).fit(blobs)._n_init == 4
@@ -335,7 +337,7 @@ def test_bad_data_raises(X, error, message):
         ({"n_init": "many"}, ValueError, "'n_init' parameter"),
         ({"compute_labels": "yes"}, TypeError, "'compute_labels' parameter"),
         ({"init": "kmeans"}, ValueError, r"'init' parameter of MiniBatchKMeans must be a str "
-         r"among \{'k-means\+\+', 'random'\}"),
+         r"among \{'k-means\+\+', 'k-means\|\|', 'random'\}"),
         ({"init": np.zeros((3, 2))}, ValueError, "shape of the initial centers"),
         ({"init": np.full((2, 2), np.nan)}, ValueError, "init contains NaN"),
         ({"init": np.ones((2, 3))}, ValueError,
@@ -500,9 +502,9 @@ def test_compute_labels_false_skips_the_labels(blobs):
 
 
 def test_verbose_2_draws_a_progress_bar_where_output_is_interactive(blobs, monkeypatch, capsys):
-    from clustering_lib import base
+    from clustering_lib import callbacks
 
-    monkeypatch.setattr(base, "is_interactive", lambda: True)
+    monkeypatch.setattr(callbacks, "is_interactive", lambda: True)
     model = MiniBatchKMeans(6, batch_size=100, random_state=0, verbose=2).fit(blobs)
     out = capsys.readouterr().out
     assert "inertia" in out and "step" in out

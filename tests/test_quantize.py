@@ -7,6 +7,7 @@ from sklearn.cluster import KMeans as SklearnKMeans
 
 import clustering_lib as cl
 from clustering_course import palettes
+from clustering_lib import quantize
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +22,7 @@ def _is_palette_color(image, palette):
 
 @pytest.mark.parametrize("method", ["sample", "unique", "all"])
 def test_uint8_round_trip_and_palette_membership(china_small, method):
-    quantized, palette = cl.quantize_colors(china_small, 8, method=method, sample_size=2000,
+    quantized, palette = quantize.quantize_colors(china_small, 8, method=method, sample_size=2000,
                                             random_state=0)
     assert quantized.shape == china_small.shape and quantized.dtype == np.uint8
     assert palette.shape == (8, 3) and palette.dtype == np.uint8
@@ -31,7 +32,7 @@ def test_uint8_round_trip_and_palette_membership(china_small, method):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_float_round_trip_keeps_dtype_and_scale(china_small, dtype):
     image = china_small.astype(dtype) / 255
-    quantized, palette = cl.quantize_colors(image, 6, random_state=0)
+    quantized, palette = quantize.quantize_colors(image, 6, random_state=0)
     assert quantized.dtype == dtype and palette.dtype == dtype
     assert quantized.shape == image.shape
     assert 0.0 <= palette.min() and palette.max() <= 1.0
@@ -39,12 +40,12 @@ def test_float_round_trip_keeps_dtype_and_scale(china_small, dtype):
 
 
 def test_accepts_a_tensor(china_small):
-    quantized, _ = cl.quantize_colors(tf.constant(china_small), 4, random_state=0)
+    quantized, _ = quantize.quantize_colors(tf.constant(china_small), 4, random_state=0)
     assert quantized.shape == china_small.shape
 
 
 def test_every_pixel_gets_its_nearest_palette_color(china_small):
-    quantized, palette = cl.quantize_colors(china_small, 12, random_state=1)
+    quantized, palette = quantize.quantize_colors(china_small, 12, random_state=1)
     pixels = china_small.reshape(-1, 3).astype(np.float64)
     distances = ((pixels[:, None, :] - palette[None].astype(np.float64)) ** 2).sum(axis=2)
     best = distances.min(axis=1)
@@ -53,8 +54,8 @@ def test_every_pixel_gets_its_nearest_palette_color(china_small):
 
 
 def test_same_random_state_same_result(china_small):
-    first = cl.quantize_colors(china_small, 16, random_state=3)
-    second = cl.quantize_colors(china_small, 16, random_state=3)
+    first = quantize.quantize_colors(china_small, 16, random_state=3)
+    second = quantize.quantize_colors(china_small, 16, random_state=3)
     np.testing.assert_array_equal(first[0], second[0])
     np.testing.assert_array_equal(first[1], second[1])
 
@@ -76,7 +77,7 @@ def test_unique_method_solves_the_all_pixel_problem(china_small):
 def test_quality_close_to_scikit_learn_on_all_pixels(china_small):
     ref_image, _ = palettes.sklearn_quantize_colors(china_small, 16, random_state=0)
     ref_mse = np.mean((ref_image.astype(float) - china_small) ** 2)
-    quantized, _ = cl.quantize_colors(china_small, 16, method="unique", random_state=0)
+    quantized, _ = quantize.quantize_colors(china_small, 16, method="unique", random_state=0)
     mse = np.mean((quantized.astype(float) - china_small) ** 2)
     assert mse <= 1.05 * ref_mse
 
@@ -85,7 +86,7 @@ def test_image_with_few_colors_is_reproduced_exactly():
     rng = np.random.default_rng(0)
     colors = np.array([[255, 0, 0], [0, 255, 0], [0, 0, 255]], dtype=np.uint8)
     image = colors[rng.integers(0, 3, size=(30, 40))]
-    quantized, palette = cl.quantize_colors(image, 3, sample_size=50, random_state=0)
+    quantized, palette = quantize.quantize_colors(image, 3, sample_size=50, random_state=0)
     np.testing.assert_array_equal(quantized, image)
     assert sorted(map(tuple, palette.tolist())) == sorted(map(tuple, colors.tolist()))
 
@@ -96,7 +97,7 @@ def test_sample_with_too_few_distinct_colors_falls_back_to_all_colors():
     image = np.zeros((1, 1002, 3), dtype=np.uint8)
     image[0, 1000] = [255, 255, 255]
     image[0, 1001] = [255, 0, 0]
-    quantized, palette = cl.quantize_colors(image, 3, sample_size=10, random_state=0)
+    quantized, palette = quantize.quantize_colors(image, 3, sample_size=10, random_state=0)
     np.testing.assert_array_equal(quantized, image)
     assert len(np.unique(palette, axis=0)) == 3
 
@@ -123,36 +124,36 @@ def test_sample_with_too_few_distinct_colors_falls_back_to_all_colors():
 def test_bad_input(image, kwargs, error, message):
     kwargs = {"n_colors": 1, **kwargs}
     with pytest.raises(error, match=message):
-        cl.quantize_colors(image, **kwargs)
+        quantize.quantize_colors(image, **kwargs)
 
 
 def test_mse_and_psnr_hand_made():
     reference = np.zeros((2, 2, 3), dtype=np.uint8)
     image = reference.copy()
     image[0, 0, 0] = 12  # one channel of one pixel off by 12: MSE = 144 / 12 = 12
-    assert cl.image_mse(reference, image) == pytest.approx(12.0)
-    assert cl.image_psnr(reference, image) == pytest.approx(10 * np.log10(255**2 / 12.0))
-    assert cl.image_psnr(reference, reference) == float("inf")
+    assert quantize.image_mse(reference, image) == pytest.approx(12.0)
+    assert quantize.image_psnr(reference, image) == pytest.approx(10 * np.log10(255**2 / 12.0))
+    assert quantize.image_psnr(reference, reference) == float("inf")
     floats = reference.astype(np.float32)
-    assert cl.image_psnr(floats, floats + 0.1) == pytest.approx(20.0, rel=1e-5)
+    assert quantize.image_psnr(floats, floats + 0.1) == pytest.approx(20.0, rel=1e-5)
     with pytest.raises(ValueError, match="shape"):
-        cl.image_mse(reference, np.zeros((2, 3, 3), dtype=np.uint8))
+        quantize.image_mse(reference, np.zeros((2, 3, 3), dtype=np.uint8))
 
 
 def test_compressed_bits_per_pixel():
     # 64 colours: 6-bit indices plus a 64 x 24-bit palette spread over the pixels.
-    assert cl.compressed_bits_per_pixel(1000, 64) == pytest.approx(6 + 64 * 24 / 1000)
-    assert cl.compressed_bits_per_pixel(10, 1) == pytest.approx(1 + 2.4)
-    assert cl.compressed_bits_per_pixel(100, 5) == pytest.approx(3 + 1.2)
+    assert quantize.compressed_bits_per_pixel(1000, 64) == pytest.approx(6 + 64 * 24 / 1000)
+    assert quantize.compressed_bits_per_pixel(10, 1) == pytest.approx(1 + 2.4)
+    assert quantize.compressed_bits_per_pixel(100, 5) == pytest.approx(3 + 1.2)
     with pytest.raises(ValueError, match="positive"):
-        cl.compressed_bits_per_pixel(0, 4)
+        quantize.compressed_bits_per_pixel(0, 4)
 
 
 def test_quantization_sweep_matches_single_calls(china_small):
     sweep = palettes.quantization_sweep(china_small, [2, 8], random_state=0)
     np.testing.assert_array_equal(sweep["n_colors"], [2, 8])
-    quantized, _ = cl.quantize_colors(china_small, 8, random_state=0)
-    assert sweep["mse"][1] == pytest.approx(cl.image_mse(china_small, quantized))
+    quantized, _ = quantize.quantize_colors(china_small, 8, random_state=0)
+    assert sweep["mse"][1] == pytest.approx(quantize.image_mse(china_small, quantized))
     assert sweep["psnr"][1] > sweep["psnr"][0]
     assert sweep["bits_per_pixel"][0] < sweep["bits_per_pixel"][1]
 
@@ -170,7 +171,7 @@ def test_many_palette_sizes_in_a_row_log_no_retracing_warning(china_small):
     logger.addHandler(handler)
     try:
         for n_colors in range(2, 10):
-            cl.quantize_colors(china_small, n_colors, random_state=0)
+            quantize.quantize_colors(china_small, n_colors, random_state=0)
     finally:
         logger.removeHandler(handler)
     assert not [r for r in records if "retracing" in r.getMessage()]

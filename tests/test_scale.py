@@ -25,18 +25,17 @@ from sklearn.exceptions import ConvergenceWarning
 
 import clustering_lib as cl
 from clustering_course.memory import PeakMemory
-from clustering_lib.core import execution
-from clustering_lib.core.kmeans_parallel import (
+from clustering_lib.callbacks import CenterCheckpoint, PassProgress
+from clustering_lib.core import _execution as execution
+from clustering_lib.core._kmeans_parallel import (
     kmeans_parallel,
     round_capacity,
     sample_rows,
     stateless_uniform,
 )
-from clustering_lib.core.streaming import (
+from clustering_lib.core._streaming import (
     ArrayRows,
-    CenterCheckpoint,
     DatasetRows,
-    PassProgress,
     StreamedPasses,
     summarize,
 )
@@ -356,11 +355,11 @@ def test_sample_rows_is_a_weighted_sample_of_distinct_rows():
 
 
 def test_make_blobs_memmap_writes_the_blobs_block_by_block(tmp_path):
-    X = cl.make_blobs_memmap(tmp_path / "blobs.f32", 1000, n_features=3, centers=4,
+    X = cl.datasets.make_blobs_memmap(tmp_path / "blobs.f32", 1000, n_features=3, centers=4,
                              center_scale=50.0, random_state=1, block_rows=128)
     assert isinstance(X, np.memmap) and X.shape == (1000, 3) and X.dtype == np.float32
     assert not X.flags.writeable
-    again = cl.make_blobs_memmap(tmp_path / "again.f32", 1000, n_features=3, centers=4,
+    again = cl.datasets.make_blobs_memmap(tmp_path / "again.f32", 1000, n_features=3, centers=4,
                                  center_scale=50.0, random_state=1, block_rows=128)
     np.testing.assert_array_equal(X, again)
     # Four well-separated blobs of unit spread: k-means finds them.

@@ -11,8 +11,8 @@ import scipy.sparse
 import tensorflow as tf
 
 import clustering_lib as cl
-from clustering_lib.core.passes import DataPasses
-from clustering_lib.core.sources import (
+from clustering_lib.core._passes import DataPasses
+from clustering_lib.core._sources import (
     ArraySource,
     DatasetSource,
     MemmapSource,
@@ -22,8 +22,8 @@ from clustering_lib.core.sources import (
     lloyd_passes,
     rows_as_array,
 )
-from clustering_lib.core.sparse import SparsePasses, SparseRows, as_sparse_rows
-from clustering_lib.core.streaming import ArrayRows, DatasetRows
+from clustering_lib.core._sparse import SparsePasses, SparseRows, as_sparse_rows
+from clustering_lib.core._streaming import ArrayRows, DatasetRows
 
 X = np.arange(24, dtype=np.float64).reshape(12, 2) % 7
 
@@ -55,7 +55,7 @@ def _dataset(values=X, batch=5):
 def test_dense_input_is_an_array_source(make):
     source = as_source(make())
     assert type(source) is ArraySource and source.kind == "dense"
-    assert source.in_memory and source.random_access and source.centerd
+    assert source.in_memory and source.random_access and source.centered
     assert not source.streamed
     assert isinstance(source.rows(), ArrayRows)
 
@@ -68,7 +68,7 @@ def test_dense_input_is_an_array_source(make):
 def test_sparse_input_is_a_sparse_source(make):
     source = as_source(make())
     assert type(source) is SparseSource and source.kind == "sparse"
-    assert source.in_memory and source.random_access and not source.centerd
+    assert source.in_memory and source.random_access and not source.centered
     assert not source.streamed
 
 

@@ -25,7 +25,7 @@ say what is wrong; those the estimators call (:func:`run_lloyd`,
 ...) take checked input and only compute.
 """
 
-from .assignment import (
+from ._assignment import (
     assign,
     center_distances,
     cluster_sums,
@@ -33,13 +33,12 @@ from .assignment import (
     pairwise_squared_distances,
     update_centroids,
 )
-from .execution import compile_counts, config_context, get_config
-from .kernels import cluster_means, unit_rows
-from .kmeans_parallel import sample_rows
-from .lloyd import IterationInfo, LloydResult, lloyd, run_lloyd
-from .seeding import kmeans_plusplus, kmeans_plusplus_indices, random_init, random_init_indices
-from .streaming import CenterCheckpoint
-from .validation import (
+from ._execution import compile_counts, config_context, get_config
+from ._kernels import cluster_means, unit_rows
+from ._kmeans_parallel import sample_rows
+from ._lloyd import IterationInfo, LloydResult, lloyd, run_lloyd
+from ._seeding import kmeans_plusplus, kmeans_plusplus_indices, random_init, random_init_indices
+from ._validation import (
     as_float_tensor,
     check_n_clusters,
     check_random_state,
@@ -49,7 +48,6 @@ from .validation import (
 )
 
 __all__ = [
-    "CenterCheckpoint",
     "IterationInfo",
     "LloydResult",
     "as_float_tensor",

@@ -25,8 +25,9 @@ from typing import Any, NamedTuple, Protocol
 import numpy as np
 import tensorflow as tf
 
-from . import execution, kernels
-from .execution import BlockPlan, count_trace
+from . import _execution as execution
+from . import _kernels as kernels
+from ._execution import BlockPlan, count_trace
 
 __all__ = [
     "AssignmentPass",
@@ -66,12 +67,12 @@ def _nearest(points, point_norms, centers, center_norms, plan):
 class KernelOptions:
     """What a block kernel computes, beyond the labels (each variant compiles once).
 
-    ``centerd``: subtract the offset from every chunk (data given uncentred);
+    ``centered``: subtract the offset from every chunk (data given uncentred);
     ``weighted``: sample weights other than one (else rows count once, and padding
     rows are excluded by position); ``inertia``: also the float64 inertia.
     """
 
-    centerd: bool = True
+    centered: bool = True
     weighted: bool = True
     inertia: bool = True
 
@@ -122,7 +123,7 @@ def _assign_block(points, weights, n_valid, offset, centers, center_norms, plan,
     def body(start, state):
         labels_all, sums, inertia = state
         chunk = _slice(points, start, rows)
-        if options.centerd:
+        if options.centered:
             chunk = chunk - offset
         chunk_weights = _chunk_weights(weights, n_valid, start, rows, size, options)
         norms = tf.reduce_sum(tf.square(chunk), axis=1) if options.inertia else 0.0
@@ -160,7 +161,7 @@ def _final_block(points, weights, n_valid, offset, centers, center_norms, plan, 
     def body(start, state):
         labels_all, inertia = state
         chunk = _slice(points, start, rows)
-        if options.centerd:
+        if options.centered:
             chunk = chunk - offset
         labels, _ = _nearest(chunk, 0.0, centers, center_norms, plan)
         chunk_weights = _chunk_weights(weights, n_valid, start, rows, size, options)
@@ -183,7 +184,7 @@ def _label_block(points, n_valid, offset, centers, center_norms, plan, options):
     def body(start, state):
         labels_all, distances_all = state
         chunk = _slice(points, start, rows)
-        if options.centerd:
+        if options.centered:
             chunk = chunk - offset
         labels, _ = _nearest(chunk, 0.0, centers, center_norms, plan)
         distances = tf.reduce_sum(tf.square(chunk - tf.gather(centers, labels)), axis=1)
@@ -428,7 +429,7 @@ class DataPasses:
         self.offset = tf.constant(self.offset_array)
         weight_values = weights.numpy() if isinstance(weights, tf.Tensor) else weights
         self.options = KernelOptions(
-            centerd=bool(np.any(self.offset_array != 0)),
+            centered=bool(np.any(self.offset_array != 0)),
             weighted=not bool(np.all(np.asarray(weight_values) == 1)),
             inertia=False,
         )
@@ -439,17 +440,17 @@ class DataPasses:
             and points.nbytes <= execution.get_config().cached_blocks_max_bytes
         )
         if plan.mode == "eager":
-            centerd = tf.convert_to_tensor(points, self.dtype) - self.offset
+            centered = tf.convert_to_tensor(points, self.dtype) - self.offset
             weights = tf.convert_to_tensor(weights, self.dtype)
             ones = tf.ones([self.n_samples, 1], self.dtype)
             # [x, 1] . [-2 c, ||c||^2] = ||c||^2 - 2 x.c: the scores in one product.
-            self._augmented = tf.concat([centerd, ones], axis=1)
+            self._augmented = tf.concat([centered, ones], axis=1)
             self._weighted = tf.cast(
-                tf.concat([centerd * weights[:, None], weights[:, None]], axis=1), tf.float64
+                tf.concat([centered * weights[:, None], weights[:, None]], axis=1), tf.float64
             )
             self._weights64 = tf.cast(weights, tf.float64)
-            self._norms = tf.reduce_sum(tf.square(centerd), axis=1)
-            self._centerd = centerd
+            self._norms = tf.reduce_sum(tf.square(centered), axis=1)
+            self._centered = centered
 
     def assign(self, centers: np.ndarray, with_inertia: bool = False) -> AssignmentPass:
         """Labels, per-cluster float64 sums and (optionally) inertia under ``centers``."""
@@ -487,7 +488,7 @@ class DataPasses:
         """Labels under ``centers`` and the inertia from the differences (float64)."""
         if self.plan.mode == "eager":
             labels = self._assign_eager(centers, False).labels
-            residuals = self._centerd - tf.gather(tf.constant(centers), labels)
+            residuals = self._centered - tf.gather(tf.constant(centers), labels)
             distances = tf.cast(tf.reduce_sum(tf.square(residuals), axis=1), tf.float64)
             return labels, float(tf.tensordot(self._weights64, distances, 1))
         kernel = block_kernel("final", self.plan, self.dtype, self.n_features, self.options)
@@ -571,7 +572,7 @@ def label_pass(
 ) -> tuple[tf.Tensor, tf.Tensor]:
     """Nearest centre of every point and the squared distance to it (from differences)."""
     centers = np.asarray(centers)
-    options = KernelOptions(centerd=offset is not None, weighted=False, inertia=False)
+    options = KernelOptions(centered=offset is not None, weighted=False, inertia=False)
     kernel = block_kernel("label", plan, tf.as_dtype(centers.dtype), points.shape[1], options)
     padded, norms = padded_centers(centers, plan)
     offset = _offset(offset, padded)

@@ -36,10 +36,10 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, check_non_negative, validate_data
 
-from .base import Interval, Options, ValidatedParameters
-from .core import execution
-from .core.sources import as_source
-from .core.validation import check_random_state
+from ._base import Interval, Options, ValidatedParameters
+from .core import _execution as execution
+from .core._sources import as_source
+from .core._validation import check_random_state
 
 __all__ = ["NMF"]
 

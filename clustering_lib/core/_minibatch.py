@@ -30,10 +30,11 @@ from typing import Any, NamedTuple
 import numpy as np
 import tensorflow as tf
 
-from . import kernels, sparse
-from .distributed import ReplicaRunner
-from .execution import BlockPlan, count_trace, kernel_cache
-from .passes import KernelOptions
+from . import _kernels as kernels
+from . import _sparse as sparse
+from ._distributed import ReplicaRunner
+from ._execution import BlockPlan, count_trace, kernel_cache
+from ._passes import KernelOptions
 
 __all__ = [
     "MiniBatchStep",
@@ -332,7 +333,7 @@ class ReplicatedStep(MiniBatchStep):
         norms = np.einsum("ij,ij->i", centers, centers)
         sums, inertia = runner.run_pass(
             "assign", BlockPlan("graph", chunk, n_clusters), tf.as_dtype(centers.dtype),
-            n_features, KernelOptions(centerd=False, weighted=True, inertia=True),
+            n_features, KernelOptions(centered=False, weighted=True, inertia=True),
             [runner.split(0, points, weights, chunk)],
             (tf.zeros([n_features], centers.dtype), tf.constant(centers), tf.constant(norms)),
             lambda *_: None,

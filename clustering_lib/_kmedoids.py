@@ -44,11 +44,12 @@ from sklearn.base import (
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import core
-from .base import Interval, Options, ValidatedParameters, validate_parameters
-from .core import execution, kernels
-from .core.seeding import plusplus_draws
-from .core.sources import as_source
-from .core.validation import check_random_state
+from ._base import Interval, Options, ValidatedParameters, validate_parameters
+from .core import _execution as execution
+from .core import _kernels as kernels
+from .core._seeding import plusplus_draws
+from .core._sources import as_source
+from .core._validation import check_random_state
 
 __all__ = ["KMedoids", "medoid_cost"]
 
@@ -81,8 +82,8 @@ def _pairwise_distances(points: tf.Tensor, metric: str) -> tf.Tensor:
     and the expanded formula loses less precision to cancellation.
     """
     if metric == "euclidean":
-        centerd = points - tf.reduce_mean(points, axis=0)
-        distances = _euclidean(centerd, centerd)
+        centered = points - tf.reduce_mean(points, axis=0)
+        distances = _euclidean(centered, centered)
     else:
         distances = _cosine(points, points)
     return tf.linalg.set_diag(distances, tf.zeros_like(distances[:, 0]))
@@ -438,7 +439,7 @@ class KMedoids(ValidatedParameters, ClassNamePrefixFeaturesOutMixin, Transformer
     Examples
     --------
     >>> import numpy as np
-    >>> from clustering_lib.kmedoids import KMedoids
+    >>> from clustering_lib import KMedoids
     >>> X = np.array([[1, 2], [1, 4], [1, 0], [4, 2], [4, 4], [4, 0]])
     >>> km = KMedoids(n_clusters=2, init="build").fit(X)
     >>> km.medoid_indices_.tolist(), km.labels_.tolist()

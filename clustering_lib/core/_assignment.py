@@ -17,9 +17,12 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from . import execution, kernels, passes, sparse
-from .sources import is_sparse_points
-from .validation import (
+from . import _execution as execution
+from . import _kernels as kernels
+from . import _passes as passes
+from . import _sparse as sparse
+from ._sources import is_sparse_points
+from ._validation import (
     as_float_tensor,
     check_n_clusters,
     check_same_features,

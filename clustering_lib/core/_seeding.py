@@ -19,9 +19,11 @@ from typing import Any, Protocol
 import numpy as np
 import tensorflow as tf
 
-from . import execution, kernels, sparse
-from .sources import is_sparse_points
-from .validation import (
+from . import _execution as execution
+from . import _kernels as kernels
+from . import _sparse as sparse
+from ._sources import is_sparse_points
+from ._validation import (
     as_float_tensor,
     check_n_clusters,
     check_random_state,

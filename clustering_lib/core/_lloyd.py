@@ -16,15 +16,16 @@ to each block as it is read (``offset``).
 from __future__ import annotations
 
 import numbers
-import sys
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
 import tensorflow as tf
 
-from . import passes, sources
-from .validation import (
+from ..callbacks import verbose_printer
+from . import _passes as passes
+from . import _sources as sources
+from ._validation import (
     as_float_tensor,
     check_n_clusters,
     check_same_features,
@@ -58,22 +59,6 @@ class IterationInfo(NamedTuple):
     n_changed: int
     converged: str | None
     centers: np.ndarray
-
-
-def _verbose_printer(tol: float) -> Callable[[IterationInfo], None]:
-    """scikit-learn's per-iteration lines, on ``sys.stdout``."""
-
-    def show(info: IterationInfo) -> None:
-        print(f"Iteration {info.iteration}, inertia {info.inertia}.", file=sys.stdout)
-        if info.converged == "strict":
-            print(f"Converged at iteration {info.iteration}: strict convergence.")
-        elif info.converged == "tol":
-            print(
-                f"Converged at iteration {info.iteration}: center shift "
-                f"{info.center_shift} within tolerance {tol}."
-            )
-
-    return show
 
 
 def _relocate_empty_clusters(data, centers, assignment, sums, totals):
@@ -212,7 +197,7 @@ def lloyd_on(
     offset = data.offset_array
     listeners = [callback] if callback is not None else []
     if verbose:
-        listeners.insert(0, _verbose_printer(tol))
+        listeners.insert(0, verbose_printer(tol))
 
     labels_old = None
     strict = False

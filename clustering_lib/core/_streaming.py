@@ -48,9 +48,6 @@ The dataset must yield the same rows in the same order on every pass (no
 from __future__ import annotations
 
 import dataclasses
-import os
-import sys
-import time
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
@@ -58,17 +55,16 @@ import numpy as np
 import scipy.sparse
 import tensorflow as tf
 
-from . import execution
-from .distributed import Group, ReplicaRunner
-from .passes import AssignmentPass, KernelOptions, padded_centers
-from .validation import unit_length_rows
+from ..callbacks import PassProgress
+from . import _execution as execution
+from ._distributed import Group, ReplicaRunner
+from ._passes import AssignmentPass, KernelOptions, padded_centers
+from ._validation import unit_length_rows
 
 __all__ = [
     "ArrayRows",
-    "CenterCheckpoint",
     "DataSummary",
     "DatasetRows",
-    "PassProgress",
     "StreamedPasses",
     "summarize",
 ]
@@ -307,98 +303,6 @@ def summarize(source, progress: PassProgress | None = None) -> DataSummary:
                        variance_sum / count, weight_total)
 
 
-class CenterCheckpoint:
-    """A Lloyd callback that saves the centres, so that an interrupted fit can resume.
-
-    After every ``every``-th iteration (and the last) the centres, the iteration
-    and its inertia are written to ``path`` (a ``.npz`` file), atomically: a new file
-    replaces the old one only once it is complete. To resume, start a new fit from
-    the saved centres: ``KMeans(k, init=CenterCheckpoint(path).load(), n_init=1)``.
-    Lloyd's next iterations depend on the centres only, so the resumed fit goes on
-    where the interrupted one stopped (it counts its iterations from zero).
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-    every : int, default=1
-    """
-
-    def __init__(self, path: str | os.PathLike, every: int = 1) -> None:
-        self.path = os.fspath(path)
-        self.every = int(every)
-
-    def __call__(self, info: Any) -> None:
-        if (info.iteration + 1) % self.every and not info.converged:
-            return
-        temporary = self.path + ".partial"
-        with open(temporary, "wb") as file:
-            np.savez(file, centers=info.centers, iteration=info.iteration,
-                     inertia=np.float64(info.inertia if info.inertia is not None else np.nan))
-        os.replace(temporary, self.path)
-
-    def load(self) -> np.ndarray:
-        """The last saved centres."""
-        with np.load(self.path) as saved:
-            return saved["centers"]
-
-    def iteration(self) -> int:
-        """The (0-based) iteration after which the centres were saved."""
-        with np.load(self.path) as saved:
-            return int(saved["iteration"])
-
-
-class PassProgress:
-    """A progress bar per pass over the data, on ``sys.stdout``.
-
-    While a pass runs, one line is redrawn in place (``\\r``) at most every
-    ``interval`` seconds; when it ends, the line is completed with the pass's time and
-    a newline, so each pass leaves one line. Enabled only where someone watches: a
-    terminal or a Jupyter kernel (``interactive()``), and only when asked for.
-    """
-
-    WIDTH = 20
-
-    def __init__(self, enabled: bool, interval: float = 0.25) -> None:
-        self.enabled = enabled
-        self.interval = interval
-        self.n_passes = 0
-        self._label = ""
-        self._total: int | None = None
-        self._done = 0
-        self._began = self._drawn = 0.0
-
-    @staticmethod
-    def interactive() -> bool:
-        """Whether ``sys.stdout`` is a terminal or a Jupyter kernel's output."""
-        return bool(getattr(sys.stdout, "isatty", lambda: False)()) or (
-            "ipykernel" in sys.modules and type(sys.stdout).__module__.startswith("ipykernel")
-        )
-
-    def start(self, label: str, total: int | None) -> None:
-        self.n_passes += 1
-        self._label, self._total, self._done = label, total, 0
-        self._began = self._drawn = time.perf_counter()
-
-    def advance(self, rows: int) -> None:
-        self._done += rows
-        if self.enabled and time.perf_counter() - self._drawn >= self.interval:
-            self._drawn = time.perf_counter()
-            sys.stdout.write("\r" + self._line())
-            sys.stdout.flush()
-
-    def finish(self) -> None:
-        if self.enabled:
-            seconds = time.perf_counter() - self._began
-            sys.stdout.write(f"\r{self._line(final=True)} {seconds:.2f} s\n")
-            sys.stdout.flush()
-
-    def _line(self, final: bool = False) -> str:
-        total = self._done if final or self._total is None else self._total
-        filled = self.WIDTH if total == 0 else int(self.WIDTH * self._done / total)
-        bar = "#" * filled + "." * (self.WIDTH - filled)
-        return f"pass {self.n_passes} ({self._label}): [{bar}] {self._done:,}/{total:,} rows"
-
-
 class StreamedPasses:
     """Lloyd's passes over streamed rows, on one device or every replica of a strategy.
 
@@ -477,7 +381,7 @@ class StreamedPasses:
     def options(self, inertia: bool) -> KernelOptions:
         """The kernel variant: centring only when the offset is not zero, weights only
         when some are given (otherwise the padding is told apart by position)."""
-        return KernelOptions(centerd=bool(np.any(self.offset_array != 0)),
+        return KernelOptions(centered=bool(np.any(self.offset_array != 0)),
                              weighted=self.source.weights is not None, inertia=inertia)
 
     def _run(self, name: str, centers: np.ndarray, visit: Callable, label: str,

@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import numbers
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from typing import Any, ClassVar
 
 import numpy as np
@@ -40,18 +40,17 @@ from sklearn.utils.sparsefuncs import mean_variance_axis
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from . import core
-from .core.sources import as_source, rows_as_array
+from .core._inits import INITS
+from .core._metrics import METRICS
+from .core._sources import as_source
 
 __all__ = [
     "BaseKMeans",
-    "both",
-    "progress_callback",
     "Interval",
     "InvalidParameterError",
     "Options",
     "ValidatedParameters",
     "check_sample_weight",
-    "is_interactive",
     "validate_parameters",
 ]
 
@@ -104,9 +103,9 @@ class Interval:
 
 @dataclasses.dataclass(frozen=True)
 class Options:
-    """One of a set of strings."""
+    """One of a set of strings (any collection: a dict's keys are read when checked)."""
 
-    options: frozenset[str]
+    options: Collection[str]
 
     def is_satisfied_by(self, value: Any) -> bool:
         return isinstance(value, str) and value in self.options
@@ -237,69 +236,6 @@ def replaces_best_run(inertia: float, labels: np.ndarray, best: tuple | None,
     return not bool(np.array_equal(mapping[labels], best_labels))
 
 
-def both(*callbacks: Callable | None) -> Callable | None:
-    """One callback that calls each of ``callbacks`` (None where none is given)."""
-    given = [callback for callback in callbacks if callback is not None]
-    if not given:
-        return None
-    if len(given) == 1:
-        return given[0]
-
-    def call_all(info: Any) -> None:
-        for callback in given:
-            callback(info)
-
-    return call_all
-
-
-class Progress:
-    """A ``keras.utils.Progbar``, advanced by the engine's callback after each iteration
-    (anything with ``iteration`` and ``inertia`` attributes)."""
-
-    def __init__(self, target: int, unit_name: str) -> None:
-        import keras
-
-        self.bar = keras.utils.Progbar(target, stateful_metrics=["inertia"],
-                                       unit_name=unit_name)
-        self.done = 0
-
-    def __call__(self, info: Any) -> None:
-        self.update(info.iteration + 1, info.inertia)
-
-    def update(self, done: int, inertia: float) -> None:
-        """Show ``done`` steps finished, the last with this ``inertia``."""
-        self.done = done
-        self.bar.update(done, [("inertia", inertia)])
-
-    def finish(self) -> None:
-        """Close the bar where the run stopped (often before its target)."""
-        self.bar.update(self.done, finalize=True)
-
-
-def progress_callback(verbose: int, target: int, unit_name: str = "iteration") -> Progress | None:
-    """For ``verbose >= 2`` in a notebook or a terminal, a :class:`Progress` of ``target``
-    steps; None otherwise.
-
-    ``verbose=1`` (and ``verbose >= 2`` where the output is not interactive) prints
-    scikit-learn's lines instead: the estimators ask the engine for lines only when this
-    returns None.
-    """
-    if verbose < 2 or not is_interactive():
-        return None
-    return Progress(target, unit_name)
-
-
-def is_interactive() -> bool:
-    """Whether standard output is a terminal or a Jupyter kernel's (a notebook)."""
-    import sys
-
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None
-    if getattr(shell, "kernel", None) is not None:
-        return True
-    return hasattr(sys.stdout, "isatty") and sys.stdout.isatty()
-
-
 def is_array_init(init: Any) -> bool:
     """Whether ``init`` gives the centres themselves (not a name or a callable)."""
     return not isinstance(init, str) and not callable(init)
@@ -321,7 +257,7 @@ class BaseKMeans(ValidatedParameters, ClassNamePrefixFeaturesOutMixin, Transform
 
     parameter_constraints: ClassVar[dict[str, list]] = {
         "n_clusters": [Interval(numbers.Integral, 1, None, closed="left")],
-        "init": [Options(frozenset({"k-means++", "random"})), callable, "array-like"],
+        "init": [Options(INITS), callable, "array-like"],
         "n_init": [
             Options(frozenset({"auto"})),
             Interval(numbers.Integral, 1, None, closed="left"),
@@ -337,6 +273,11 @@ class BaseKMeans(ValidatedParameters, ClassNamePrefixFeaturesOutMixin, Transform
     #: Whether an explicit or callable init may leave coordinates to the data (NaN).
     allows_nan_init: ClassVar[bool] = False
 
+    @property
+    def _metric(self):
+        """The distance of ``metric`` (Euclidean for estimators without the parameter)."""
+        return METRICS[getattr(self, "metric", "euclidean")]
+
     # ------------------------------------------------------------------ #
     # Validation
     # ------------------------------------------------------------------ #
@@ -348,9 +289,7 @@ class BaseKMeans(ValidatedParameters, ClassNamePrefixFeaturesOutMixin, Transform
         X = as_source(X).host_data()  # a Dataset is refused (TypeError)
         X = validate_data(self, X, reset=reset, accept_sparse="csr",
                           dtype=[np.float64, np.float32], order="C", copy=copy)
-        if getattr(self, "metric", "euclidean") == "cosine":
-            X = core.unit_length_rows(X)
-        return X
+        return self._metric.prepare_rows(X)
 
     def _check_params_vs_input(self, X: Any) -> None:
         """Checks that need the data; sets ``_n_init`` and ``_tol``."""
@@ -368,8 +307,8 @@ class BaseKMeans(ValidatedParameters, ClassNamePrefixFeaturesOutMixin, Transform
         an array gets one run, with scikit-learn's warning if more were asked for."""
         init = self.init
         if self.n_init == "auto":
-            plusplus = isinstance(init, str) and init in ("k-means++", "k-means||")
-            n_init = 1 if plusplus or is_array_init(init) else self.default_n_init
+            single = isinstance(init, str) and INITS[init].single_start
+            n_init = 1 if single or is_array_init(init) else self.default_n_init
         else:
             n_init = int(self.n_init)
         if is_array_init(init) and n_init != 1:
@@ -435,8 +374,7 @@ class BaseKMeans(ValidatedParameters, ClassNamePrefixFeaturesOutMixin, Transform
             rows = random_state.randint(0, n_samples, init_size)
             X, sample_weight = X[rows], sample_weight[rows]
         if isinstance(init, str):
-            indices = self._seed_indices(X, init, n_clusters, random_state, sample_weight)
-            return rows_as_array(X, indices)
+            return INITS[init].in_memory(X, n_clusters, random_state, sample_weight)
         if callable(init):
             centers = init(X, n_clusters, random_state=random_state)
             if isinstance(centers, tf.Tensor | tf.Variable):
@@ -447,22 +385,6 @@ class BaseKMeans(ValidatedParameters, ClassNamePrefixFeaturesOutMixin, Transform
             self._validate_center_shape(X, centers, n_centroids=n_clusters)
             return centers
         return init
-
-    @staticmethod
-    def _seed_indices(
-        X, init, n_clusters, random_state, sample_weight, offset=None, cache=None
-    ) -> np.ndarray:
-        """Rows of X chosen by k-means++ or at random (probability ~ ``sample_weight``).
-
-        ``offset``: subtracted before k-means++ measures distances (KMeans passes the
-        data's mean: scikit-learn seeds on centred data). ``cache``: a dict kept for
-        one fit's ``n_init`` runs (see :func:`clustering_lib.core.kmeans_plusplus_indices`).
-        """
-        if init == "k-means++":
-            return core.kmeans_plusplus_indices(
-                X, n_clusters, random_state, sample_weight, offset=offset, cache=cache
-            )
-        return core.random_init_indices(X, n_clusters, random_state, sample_weight)
 
     # ------------------------------------------------------------------ #
     # Using the centres: one path for every input
@@ -485,9 +407,9 @@ class BaseKMeans(ValidatedParameters, ClassNamePrefixFeaturesOutMixin, Transform
             X = self._validate_X(X, reset=False)
             yield X, check_sample_weight(sample_weight, X)
             return
-        cosine = getattr(self, "metric", "euclidean") == "cosine"
         for points in source.batches(self.n_features_in_, self.cluster_centers_.dtype,
-                                     unit_rows=cosine, expected_by=type(self).__name__):
+                                     unit_rows=self._metric.unit_rows,
+                                     expected_by=type(self).__name__):
             yield points, None
 
     def _each_block(self, X: Any, function: Callable[[Any], np.ndarray]) -> np.ndarray:
@@ -535,12 +457,7 @@ class BaseKMeans(ValidatedParameters, ClassNamePrefixFeaturesOutMixin, Transform
         return self._each_block(X, self._transform)
 
     def _transform(self, X: Any) -> np.ndarray:
-        centers = self._centers_tensor(X.dtype)
-        if getattr(self, "metric", "euclidean") == "cosine":
-            squared = core.center_distances(X, centers, squared=True)
-            distances = squared / 2.0  # unit vectors: ||x - c||^2 = 2 (1 - cos)
-        else:
-            distances = core.center_distances(X, centers)
+        distances = self._metric.transform(X, self._centers_tensor(X.dtype))
         return distances.numpy().astype(X.dtype, copy=False)
 
     def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
@@ -563,9 +480,7 @@ class BaseKMeans(ValidatedParameters, ClassNamePrefixFeaturesOutMixin, Transform
         total = 0.0
         for points, weights in self._test_blocks(X, sample_weight):
             _, distances = self._nearest_centers(points)
-            distances = tf.cast(distances, tf.float64).numpy()
-            if getattr(self, "metric", "euclidean") == "cosine":
-                distances = distances / 2.0
+            distances = self._metric.from_squared(tf.cast(distances, tf.float64).numpy())
             total += float(distances.sum() if weights is None
                            else np.dot(distances, weights.astype(np.float64)))
         return -total

@@ -207,7 +207,7 @@ def config_context(**changes: Any) -> Iterator[Settings]:
     if unknown:
         raise TypeError(
             f"config_context got unknown settings {unknown}; the settings are the fields "
-            "of clustering_lib.core.execution.Settings."
+            "of clustering_lib.get_config()."
         )
     with _settings_lock:
         saved = _settings

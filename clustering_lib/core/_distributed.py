@@ -35,8 +35,9 @@ from typing import Any, NamedTuple
 import numpy as np
 import tensorflow as tf
 
-from . import execution, passes
-from .execution import BlockPlan
+from . import _execution as execution
+from . import _passes as passes
+from ._execution import BlockPlan
 
 __all__ = ["Chunk", "Group", "ReplicaRunner", "check_strategy_devices"]
 

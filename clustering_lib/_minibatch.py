@@ -25,17 +25,17 @@ import tensorflow as tf
 from sklearn.utils.validation import validate_data
 
 from . import core
-from .base import (
+from ._base import (
     BaseKMeans,
     Interval,
     check_sample_weight,
     is_array_init,
-    progress_callback,
 )
-from .core import execution
-from .core.minibatch import MiniBatchStep, minibatch_step
-from .core.sources import DatasetSource, as_points, as_source
-from .core.validation import check_random_state
+from .callbacks import progress_callback
+from .core import _execution as execution
+from .core._minibatch import MiniBatchStep, minibatch_step
+from .core._sources import DatasetSource, as_points, as_source
+from .core._validation import check_random_state
 
 __all__ = ["MiniBatchKMeans"]
 
@@ -110,10 +110,11 @@ class MiniBatchKMeans(BaseKMeans):
     ----------
     n_clusters : int, default=8
         The number of clusters and of centroids.
-    init : {'k-means++', 'random'}, callable or array-like of shape \
+    init : {'k-means++', 'k-means||', 'random'}, callable or array-like of shape \
             (n_clusters, n_features), default='k-means++'
         How to choose the initial centres, from a random subset of ``init_size``
-        points: greedy k-means++; ``n_clusters`` distinct points at random;
+        points: greedy k-means++; k-means|| (Bahmani et al. 2012, as in
+        :class:`KMeans`; not in scikit-learn); ``n_clusters`` distinct points at random;
         ``init(X, n_clusters, random_state)`` returning an array; or the centres
         themselves.
     max_iter : int, default=100
@@ -151,8 +152,8 @@ class MiniBatchKMeans(BaseKMeans):
     n_init : 'auto' or int, default='auto'
         Number of candidate initialisations; the one of lowest inertia on the
         ``init_size`` comparison points is kept (only one run of mini-batches is
-        made). 'auto' means 1 for 'k-means++' or an array and 3 for 'random' or a
-        callable.
+        made). 'auto' means 1 for 'k-means++', 'k-means||' or an array and 3 for
+        'random' or a callable.
     reassignment_ratio : float, default=0.01
         A centre whose count is below ``reassignment_ratio`` times the largest count
         is moved to a random point of the current batch. Checked after every
@@ -162,7 +163,7 @@ class MiniBatchKMeans(BaseKMeans):
         Run the assignment of every mini-batch on the replicas of this strategy:
         each replica takes its share of the batch (one global batch per step), the
         float64 per-cluster sums are reduced, and the same update is applied once to
-        the replicated centres (see :class:`clustering_lib.core.minibatch.ReplicatedStep`).
+        the replicated centres (see :class:`clustering_lib.core._minibatch.ReplicatedStep`).
 
     Attributes
     ----------
@@ -218,7 +219,7 @@ class MiniBatchKMeans(BaseKMeans):
     Examples
     --------
     >>> import numpy as np
-    >>> from clustering_lib.minibatch import MiniBatchKMeans
+    >>> from clustering_lib import MiniBatchKMeans
     >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]])
     >>> km = MiniBatchKMeans(n_clusters=2, batch_size=6, random_state=0).fit(X)
     >>> sorted(km.cluster_centers_.round().tolist())
@@ -437,7 +438,7 @@ class MiniBatchKMeans(BaseKMeans):
 
     def _fit_dataset(self, source: DatasetSource) -> MiniBatchKMeans:
         """``fit`` on the batches of a Dataset, as they come (weights are refused by
-        :func:`~clustering_lib.core.sources.as_source`)."""
+        :func:`~clustering_lib.core._sources.as_source`)."""
         dataset = source.data
         if not isinstance(dataset.element_spec, tf.TensorSpec):
             raise TypeError(

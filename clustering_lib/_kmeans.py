@@ -25,26 +25,22 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from . import core
-from .base import (
+from ._base import (
     BaseKMeans,
     Options,
-    both,
     check_sample_weight,
     is_array_init,
-    progress_callback,
     replaces_best_run,
 )
-from .core import execution, streaming
-from .core.distributed import ReplicaRunner
-from .core.kmeans_parallel import (
-    kmeans_parallel,
-    kmeans_parallel_in_memory,
-    kmeans_plusplus_rows,
-    random_rows,
-)
-from .core.lloyd import lloyd_on, unit_centers
-from .core.sources import Source, as_source, in_memory_points, in_memory_weights, rows_as_array
-from .core.validation import check_random_state
+from .callbacks import PassProgress, chain, is_interactive, progress_callback
+from .core import _execution as execution
+from .core import _streaming as streaming
+from .core._distributed import ReplicaRunner
+from .core._inits import INITS
+from .core._lloyd import lloyd_on
+from .core._metrics import METRICS
+from .core._sources import Source, as_source
+from .core._validation import check_random_state
 
 __all__ = ["DegenerateCentersWarning", "InconsistentDistancesWarning", "KMeans"]
 
@@ -106,29 +102,21 @@ def _check_fixed_features(
         )
     if not indices:
         return None
-    if metric == "cosine":
-        raise ValueError(
-            "fixed_features is not supported with metric='cosine': the centres are "
-            "rescaled to unit length after every update, which would move the fixed "
-            "coordinates."
-        )
+    METRICS[metric].check_supports("fixed_features")
     mask = np.zeros(n_features, dtype=bool)
     mask[indices] = True
     return mask
 
 
 def _check_partial_init(centers: np.ndarray, metric: str) -> None:
-    """NaN marks an unknown coordinate: every row needs a known one; not with 'cosine'."""
+    """NaN marks an unknown coordinate: every row needs a known one (not every metric
+    supports it)."""
     if np.isinf(centers).any():
         raise ValueError("init contains infinity; NaN marks an unknown coordinate.")
     unknown = np.isnan(centers)
     if not unknown.any():
         return
-    if metric == "cosine":
-        raise ValueError(
-            "init contains NaN (a partially given centre), which metric='cosine' does "
-            "not support; give every coordinate of every centre."
-        )
+    METRICS[metric].check_supports("partial_init", "init with NaN (a partially given centre)")
     empty_rows = np.flatnonzero(unknown.all(axis=1)).tolist()
     if empty_rows:
         rows = ", ".join(map(str, empty_rows))
@@ -288,8 +276,8 @@ class KMeans(BaseKMeans):
         adds up the float64 sums of its share of every block of rows, the sums are
         reduced once per pass, and the centres are replicated (see Notes).
     callback : callable or None, default=None
-        Called with a :class:`clustering_lib.core.IterationInfo` after every Lloyd
-        iteration; e.g. :class:`clustering_lib.core.CenterCheckpoint`, which saves
+        Called with a :class:`clustering_lib.callbacks.IterationInfo` after every Lloyd
+        iteration; e.g. :class:`clustering_lib.callbacks.CenterCheckpoint`, which saves
         the centres so that an interrupted fit can resume from them.
 
     Attributes
@@ -340,12 +328,10 @@ class KMeans(BaseKMeans):
     parameter_constraints: ClassVar[dict[str, list]] = {
         **BaseKMeans.parameter_constraints,
         "copy_x": ["boolean"],
-        "init": [Options(frozenset({"k-means++", "k-means||", "random"})), callable,
-                 "array-like"],
         "strategy": [tf.distribute.Strategy, None],
         "callback": [callable, None],
         "algorithm": [Options(frozenset({"lloyd", "elkan"}))],
-        "metric": [Options(frozenset({"euclidean", "cosine"}))],
+        "metric": [Options(METRICS)],
         "fixed_features": ["array-like", None],
     }
     default_n_init: ClassVar[int] = 10
@@ -403,13 +389,9 @@ class KMeans(BaseKMeans):
         choose are exact data values. ``x_mean``: dense X's mean (None for sparse X).
         ``cache``: one dict for all the runs of a fit (k-means++ prepares the data once).
         """
-        if isinstance(init, str) and init == "k-means||":
-            return kmeans_parallel_in_memory(X, self.n_clusters, rng, sample_weight, x_mean)
         if isinstance(init, str):
-            indices = self._seed_indices(
-                X, init, self.n_clusters, rng, sample_weight, offset=x_mean, cache=cache
-            )
-            return rows_as_array(X, indices)
+            return INITS[init].in_memory(X, self.n_clusters, rng, sample_weight,
+                                         offset=x_mean, cache=cache)
         if callable(init):
             init = self._init_centroids(X, None, init, rng, sample_weight)
             init = np.array(init, dtype=X.dtype, order="C")
@@ -450,12 +432,12 @@ class KMeans(BaseKMeans):
         if is_array_init(init):
             init = self._check_init_array(init, X, allow_nan=True)
 
-        spherical = self.metric == "cosine"
+        metric = METRICS[self.metric]
         # The engine subtracts the mean of dense data block by block (scikit-learn centres
         # its data too): distances do not change, and the expanded distance formula loses
         # less precision. Spherical k-means works on the unit sphere itself, and sparse
         # data is never centred.
-        x_mean = X.mean(axis=0) if source.centerd and not spherical else None
+        x_mean = X.mean(axis=0) if source.centered and metric.centered else None
 
         seeding_cache: dict = {}  # lives for this fit only, with X unchanged
 
@@ -464,22 +446,19 @@ class KMeans(BaseKMeans):
                                                  seeding_cache)
             if self.verbose:
                 print("Initialization complete")
-            if spherical:
-                init_centers = core.unit_rows(tf.constant(init_centers),
-                                                tf.constant(init_centers)).numpy()
+            init_centers = metric.prepare_centers(init_centers)
             progress = progress_callback(self.verbose, self.max_iter)
             result = core.run_lloyd(
                 X, sample_weight, init_centers, max_iter=self.max_iter, tol=self._tol,
-                offset=x_mean, spherical=spherical, fixed_mask=fixed_mask,
+                offset=x_mean, spherical=metric.unit_rows, fixed_mask=fixed_mask,
                 verbose=int(bool(self.verbose) and progress is None),
-                callback=both(progress, self.callback),
+                callback=chain(progress, self.callback),
             )
             if progress is not None:
                 progress.finish()
-            # On unit vectors ||x - c||^2 = 2 (1 - cos): half is the cosine distance.
             return _Run(result.centers.numpy().astype(X.dtype, copy=False),
                         result.labels.numpy(),
-                        float(result.inertia) / (2.0 if spherical else 1.0),
+                        metric.from_squared(float(result.inertia)),
                         int(result.n_iter), init_centers)
 
         best = self._best_run(self._n_init, run, stacklevel=3)
@@ -491,7 +470,7 @@ class KMeans(BaseKMeans):
     def _best_run(self, n_init: int, run: Callable[[], _Run], stacklevel: int) -> _Run:
         """The ``n_init`` runs of a fit (``run`` makes one: the in-memory fit's or the
         fit's in passes), the best kept by scikit-learn's rule
-        (:func:`~clustering_lib.base.replaces_best_run`), with scikit-learn's warning when
+        (:func:`~clustering_lib._base.replaces_best_run`), with scikit-learn's warning when
         it has fewer distinct clusters than ``n_clusters``."""
         best = None
         for _ in range(n_init):
@@ -571,11 +550,7 @@ class KMeans(BaseKMeans):
             largest distance. Those rows are least-squares compromises.
         """
         check_is_fitted(self)
-        if self.metric != "euclidean":
-            raise ValueError(
-                "inverse_transform supports metric='euclidean' only; cosine distances "
-                "to unit centres do not determine a point's length."
-            )
+        METRICS[self.metric].check_supports("inverse_transform")
         if isinstance(distances, tf.Tensor | tf.Variable):
             distances = distances.numpy()
         n_clusters, n_features = self.cluster_centers_.shape
@@ -651,16 +626,6 @@ class KMeans(BaseKMeans):
 # --------------------------------------------------------------------------- #
 # The fit in passes: a memory map, a tf.data.Dataset, or any data with a strategy
 # --------------------------------------------------------------------------- #
-KMEANS_PLUSPLUS_NEEDS_MEMORY = (
-    "init='k-means++' needs the data in memory (or random access to it, as a memory map "
-    "gives): it makes two passes over all points for every centre. For a "
-    "tf.data.Dataset use init='k-means||' (about 2 * n_clusters candidates per pass, 4 "
-    "passes; Bahmani et al. 2012), init='random', or k-means++ on a uniform sample: "
-    "init=lambda X, k, random_state: clustering_lib.core.kmeans_plusplus("
-    "clustering_lib.core.sample_rows(X, 100_000, random_state), k, random_state)[0]."
-)
-
-
 def _check_centers(centers: Any, n_clusters: int, n_features: int, dtype) -> np.ndarray:
     centers = centers.numpy() if isinstance(centers, tf.Tensor | tf.Variable) else centers
     centers = np.asarray(centers)
@@ -683,31 +648,8 @@ def _initial_centers_in_passes(estimator: KMeans, source: Source,
                                data: streaming.StreamedPasses, rng) -> np.ndarray:
     """One run's initial centres, in the data's frame (not centred)."""
     init, n_clusters = estimator.init, estimator.n_clusters
-    offset = data.offset_array
     if isinstance(init, str):
-        if init == "k-means||":
-            return kmeans_parallel(data, n_clusters, rng).centers + offset
-        if source.in_memory and init in ("k-means++", "random"):
-            # The in-memory fit's own seeding, so that both start from the same rows.
-            points, weights = in_memory_points(data.source), in_memory_weights(data.source)
-            if init == "random":
-                return points[core.random_init_indices(points, n_clusters, rng, weights)]
-            offset = None if data.source.unit_rows else offset
-            return points[core.kmeans_plusplus_indices(points, n_clusters, rng, weights,
-                                                        offset=offset)]
-        if init == "random":
-            rows = random_rows(data, n_clusters, rng)
-            return rows.astype(data.dtype)
-        if init == "k-means++":
-            if not source.random_access:
-                raise ValueError(KMEANS_PLUSPLUS_NEEDS_MEMORY)
-            # A memory map: the same algorithm, reading it block by block.
-            return np.asarray(source.data[kmeans_plusplus_rows(data, n_clusters, rng)],
-                              data.dtype)
-        raise ValueError(
-            f"init must be 'k-means++', 'k-means||', 'random', a callable or an array, "
-            f"got {init!r}."
-        )
+        return INITS[init].in_passes(data, source, n_clusters, rng)
     if callable(init):
         init = init(source.data, n_clusters, random_state=rng)
     return _check_centers(init, n_clusters, data.n_features, data.dtype)
@@ -735,8 +677,8 @@ def _fit_passes(estimator: KMeans, source: Source) -> KMeans:
        ``X`` itself); ``'k-means++'`` needs random access to the rows it picks: on a
        memory map it makes two passes per centre (and holds 16 bytes a row), a Dataset
        is refused with a clear error. Data in memory is seeded as in memory;
-    3. Lloyd's iterations (:func:`~clustering_lib.core.lloyd.lloyd_on` on
-       :class:`~clustering_lib.core.streaming.StreamedPasses`), one pass each, with
+    3. Lloyd's iterations (:func:`~clustering_lib.core._lloyd.lloyd_on` on
+       :class:`~clustering_lib.core._streaming.StreamedPasses`), one pass each, with
        scikit-learn's stopping rule and empty-cluster relocation, and one last pass
        for the labels and the inertia.
 
@@ -750,37 +692,35 @@ def _fit_passes(estimator: KMeans, source: Source) -> KMeans:
             "strategy; fit an in-memory array without a strategy instead."
         )
     n_init = estimator._resolve_n_init(stacklevel=4)
-    spherical = estimator.metric == "cosine"
+    metric = METRICS[estimator.metric]
     verbose = int(estimator.verbose or 0)
-    rows = source.rows(unit_rows=spherical)
+    rows = source.rows(unit_rows=metric.unit_rows)
     runner = ReplicaRunner(estimator.strategy)
     # As the in-memory fit: verbose >= 2 where someone watches shows progress bars (one
     # per pass over the data) instead of scikit-learn's per-iteration lines.
-    progress = streaming.PassProgress(
-        verbose >= 2 and runner.is_chief and streaming.PassProgress.interactive()
-    )
+    progress = PassProgress(verbose >= 2 and runner.is_chief and is_interactive())
     summary = source.summarize(rows, progress)
     n_clusters = estimator.n_clusters
     if summary.n_samples < n_clusters:
         raise ValueError(f"n_samples={summary.n_samples} should be >= n_clusters={n_clusters}.")
     dtype = np.dtype(summary.dtype)
     tol = float(np.mean(summary.variance) * estimator.tol) if estimator.tol > 0 else 0.0
-    offset = np.zeros(summary.n_features, dtype) if spherical else summary.mean.astype(dtype)
+    offset = (summary.mean if metric.centered else np.zeros(summary.n_features)).astype(dtype)
     data = streaming.StreamedPasses(rows, summary, n_clusters, offset, runner, progress)
     data.n_passes = 0 if source.in_memory else 1
     rng = check_random_state(estimator.random_state)
 
     def run() -> _Run:
         init_centers = _initial_centers_in_passes(estimator, source, data, rng)
-        if spherical:
-            init_centers = unit_centers(init_centers, init_centers).astype(dtype)
+        init_centers = metric.prepare_centers(init_centers).astype(dtype)
         if verbose and not progress.enabled:
             print("Initialization complete")
         result = lloyd_on(data, init_centers - offset, max_iter=estimator.max_iter, tol=tol,
-                          spherical=spherical, verbose=int(bool(verbose) and not progress.enabled),
+                          spherical=metric.unit_rows,
+                          verbose=int(bool(verbose) and not progress.enabled),
                           callback=estimator.callback)
         return _Run(result.centers.numpy().astype(dtype), result.labels.numpy().astype(np.int32),
-                    float(result.inertia) / (2.0 if spherical else 1.0), int(result.n_iter),
+                    metric.from_squared(float(result.inertia)), int(result.n_iter),
                     init_centers)
 
     estimator._set_fitted(estimator._best_run(n_init, run, stacklevel=4))

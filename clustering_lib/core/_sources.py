@@ -37,11 +37,12 @@ import numpy as np
 import scipy.sparse
 import tensorflow as tf
 
-from . import execution
-from .passes import DataPasses, DataSource
-from .sparse import SparsePasses, SparseRows, as_sparse_rows
-from .streaming import ArrayRows, DatasetRows, DataSummary, PassProgress, summarize
-from .validation import unit_length_rows
+from ..callbacks import PassProgress
+from . import _execution as execution
+from ._passes import DataPasses, DataSource
+from ._sparse import SparsePasses, SparseRows, as_sparse_rows
+from ._streaming import ArrayRows, DatasetRows, DataSummary, summarize
+from ._validation import unit_length_rows
 
 __all__ = [
     "ArraySource",
@@ -81,7 +82,7 @@ class Source:
     #: Rows can be read by index.
     random_access: ClassVar[bool] = True
     #: The engine measures it centred on its mean (sparse data is never centred).
-    centerd: ClassVar[bool] = True
+    centered: ClassVar[bool] = True
 
     def __init__(self, data: Any, sample_weight: Any = None, strategy: Any = None,
                  name: str = "X") -> None:
@@ -146,7 +147,7 @@ class SparseSource(Source):
     """A sparse matrix in memory: any ``scipy.sparse`` format or a ``tf.SparseTensor``."""
 
     kind = "sparse"
-    centerd = False
+    centered = False
 
     def host_data(self) -> Any:
         """A ``tf.SparseTensor`` as a CSR matrix; a scipy.sparse matrix as given."""

@@ -32,9 +32,9 @@ import numpy as np
 import scipy.sparse as sp
 import tensorflow as tf
 
-from . import execution
-from .execution import count_trace
-from .passes import AssignmentPass, repeated_rows
+from . import _execution as execution
+from ._execution import count_trace
+from ._passes import AssignmentPass, repeated_rows
 
 __all__ = [
     "PlusPlusRows",

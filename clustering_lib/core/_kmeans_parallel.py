@@ -39,11 +39,12 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import execution, seeding
-from .lloyd import run_lloyd
-from .sources import as_source
-from .streaming import ArrayRows, DataSummary, StreamedPasses
-from .validation import check_random_state
+from . import _execution as execution
+from . import _seeding as seeding
+from ._lloyd import run_lloyd
+from ._sources import as_source
+from ._streaming import ArrayRows, DataSummary, StreamedPasses
+from ._validation import check_random_state
 
 __all__ = [
     "ParallelInit",
@@ -346,7 +347,7 @@ class _PassScorer:
         self.offset = data.offset_array.astype(np.float64)
         self.n_chosen = 0
 
-    def _centerd(self, rows: np.ndarray) -> np.ndarray:
+    def _centered(self, rows: np.ndarray) -> np.ndarray:
         """In float64 first, then centred, as the in-memory seeding measures."""
         return np.asarray(rows, np.float64) - self.offset
 
@@ -354,7 +355,7 @@ class _PassScorer:
         """One pass: ``(start, squared distances of the block's rows to centers)``."""
         center_norms = np.einsum("ij,ij->i", centers, centers)
         for start, rows, _ in self.data.host_blocks(label):
-            rows = self._centerd(rows)
+            rows = self._centered(rows)
             norms = np.einsum("ij,ij->i", rows, rows)[:, None]
             # einsum, not a BLAS product: a few centres are too few for BLAS's threads,
             # which cost more waiting for each other than they save on a busy machine.
@@ -363,14 +364,14 @@ class _PassScorer:
 
     def start(self, first: int) -> tuple[np.ndarray, float]:
         closest = np.empty(len(self.weights64))
-        for start, distances in self._distances_to(self._centerd(self.points[[first]]),
+        for start, distances in self._distances_to(self._centered(self.points[[first]]),
                                                    "k-means++ centre 0"):
             closest[start:start + len(distances)] = distances[:, 0]
         self.n_chosen = 1
         return closest, float(closest @ self.weights64)
 
     def score(self, candidates: np.ndarray, closest: np.ndarray):
-        candidate_rows = self._centerd(self.points[candidates])
+        candidate_rows = self._centered(self.points[candidates])
         potentials = np.zeros(len(candidates))
         label = f"k-means++ centre {self.n_chosen}"
         for start, distances in self._distances_to(candidate_rows, f"{label}, candidates"):
