@@ -33,7 +33,7 @@ KMEANS_PLUSPLUS_NEEDS_MEMORY = (
     "gives): it makes two passes over all points for every centre. For a "
     "tf.data.Dataset use init='k-means||' (about 2 * n_clusters candidates per pass, 4 "
     "passes; Bahmani et al. 2012), init='random', or k-means++ on a uniform sample: "
-    "init=lambda X, k, random_state: clustering_lib.kmeans_plusplus("
+    "init=lambda X, k, random_state: clustering_lib.core.kmeans_plusplus("
     "clustering_lib.core.sample_rows(X, 100_000, random_state), k, random_state)[0]."
 )
 
