@@ -150,7 +150,7 @@ def floyd_steinberg(image: Any, palette: Any, *, weights: dict | None = None, cl
     return np.asarray(palette, dtype=np.uint8)[chosen]
 
 
-_NEIGHBOUR_HINT = ("the error goes only to pixels not visited yet: right (x+1) in the same "
+_NEIGHBOR_HINT = ("the error goes only to pixels not visited yet: right (x+1) in the same "
                    "row, and below-left, below, below-right in the next row (y+1).")
 _INTEGER_HINT = ("the shares of the error (7/16, 3/16, 5/16, 1/16 of it) are fractions: "
                  "rounding them to whole numbers, as an integer working copy or // does, "
@@ -167,11 +167,11 @@ _MISTAKES = {
         (dict(weights={key: 4 * value for key, value in FLOYD_STEINBERG.items()}),
          "the four weights 7, 3, 5, 1 are sixteenths: they add up to one."),
     "rows and columns swapped (the error went down the column instead of along the row)":
-        (dict(weights={(1, 0): 7, (-1, 1): 3, (0, 1): 5, (1, 1): 1}), _NEIGHBOUR_HINT),
+        (dict(weights={(1, 0): 7, (-1, 1): 3, (0, 1): 5, (1, 1): 1}), _NEIGHBOR_HINT),
     "the error also went to the row above or to the left (pixels already visited)":
-        (dict(weights={(0, 1): 7, (-1, 1): 3, (1, 0): 5, (1, 1): 1}), _NEIGHBOUR_HINT),
+        (dict(weights={(0, 1): 7, (-1, 1): 3, (1, 0): 5, (1, 1): 1}), _NEIGHBOR_HINT),
     "the error went below-left and below-right the wrong way round":
-        (dict(weights={(0, 1): 7, (1, 1): 3, (1, 0): 5, (1, -1): 1}), _NEIGHBOUR_HINT),
+        (dict(weights={(0, 1): 7, (1, 1): 3, (1, 0): 5, (1, -1): 1}), _NEIGHBOR_HINT),
     "no clipping":
         (dict(clip=False),
          "clip each pixel's value (colour plus errors received) to 0-255 before choosing its "
@@ -265,7 +265,7 @@ def _hue_wheel(height: int, width: int) -> np.ndarray:
 def _dither_cases() -> list[tuple[str, np.ndarray, np.ndarray]]:
     rng = np.random.default_rng(22)
     black_white = np.array([[0, 0, 0], [255, 255, 255]], np.uint8)
-    greys = np.array([[0, 0, 0], [128, 128, 128], [255, 255, 255]], np.uint8)
+    grays = np.array([[0, 0, 0], [128, 128, 128], [255, 255, 255]], np.uint8)
     saturated = np.zeros((10, 14, 3), np.uint8)
     saturated[:, :7] = [255, 0, 0]
     saturated[:, 7:] = [255, 255, 255]
@@ -275,7 +275,7 @@ def _dither_cases() -> list[tuple[str, np.ndarray, np.ndarray]]:
          np.full((6, 8, 3), 100, np.uint8), black_white),
         ("a grey ramp on black, grey and white, 8 x 16", np.repeat(np.repeat(
             np.linspace(0, 255, 16).round().astype(np.uint8)[None, :, None], 8, 0), 3, 2),
-         greys),
+         grays),
         ("saturated red and white on a muted palette, 10 x 14", saturated, muted),
         ("a colour ramp, 12 x 18, on 5 random colours", _ramp(12, 18),
          rng.integers(0, 256, size=(5, 3), dtype=np.uint8)),

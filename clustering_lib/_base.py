@@ -43,6 +43,7 @@ from . import core
 from .core._inits import INITS
 from .core._metrics import METRICS
 from .core._sources import as_source
+from .core._validation import unit_length_rows
 
 __all__ = [
     "BaseKMeans",
@@ -289,7 +290,7 @@ class BaseKMeans(ValidatedParameters, ClassNamePrefixFeaturesOutMixin, Transform
         X = as_source(X).host_data()  # a Dataset is refused (TypeError)
         X = validate_data(self, X, reset=reset, accept_sparse="csr",
                           dtype=[np.float64, np.float32], order="C", copy=copy)
-        return self._metric.prepare_rows(X)
+        return unit_length_rows(X) if self._metric.unit_rows else X
 
     def _check_params_vs_input(self, X: Any) -> None:
         """Checks that need the data; sets ``_n_init`` and ``_tol``."""

@@ -32,13 +32,13 @@ from ._base import (
     is_array_init,
     replaces_best_run,
 )
-from .callbacks import PassProgress, chain, is_interactive, progress_callback
 from .core import _execution as execution
 from .core import _streaming as streaming
 from .core._distributed import ReplicaRunner
 from .core._inits import INITS
 from .core._lloyd import lloyd_on
 from .core._metrics import METRICS
+from .core._progress import PassProgress, chain, is_interactive, progress_callback
 from .core._sources import Source, as_source
 from .core._validation import check_random_state
 

@@ -2,7 +2,7 @@
 
 The estimator follows :class:`sklearn.cluster.MiniBatchKMeans` (same parameters, update
 rule, stopping rules and low-count reassignment). The arithmetic of one mini-batch is
-the engine's compiled update (``core/minibatch.py``); the state of a run (centres,
+the engine's compiled update (``core/_minibatch.py``); the state of a run (centres,
 per-centre counts, the reassignment schedule) is one :class:`MiniBatchStep` object, which
 all three input paths drive:
 
@@ -31,9 +31,9 @@ from ._base import (
     check_sample_weight,
     is_array_init,
 )
-from .callbacks import progress_callback
 from .core import _execution as execution
 from .core._minibatch import MiniBatchStep, minibatch_step
+from .core._progress import progress_callback
 from .core._sources import DatasetSource, as_points, as_source
 from .core._validation import check_random_state
 
@@ -163,7 +163,7 @@ class MiniBatchKMeans(BaseKMeans):
         Run the assignment of every mini-batch on the replicas of this strategy:
         each replica takes its share of the batch (one global batch per step), the
         float64 per-cluster sums are reduced, and the same update is applied once to
-        the replicated centres (see :class:`clustering_lib.core._minibatch.ReplicatedStep`).
+        the replicated centres.
 
     Attributes
     ----------

@@ -324,7 +324,7 @@ class _ClusteringModel(keras.Model):
         self.centroids.assign(np.asarray(centroids, np.float32))
         return labels
 
-    def _minimise(self, tape: tf.GradientTape, loss: tf.Tensor) -> None:
+    def _minimize(self, tape: tf.GradientTape, loss: tf.Tensor) -> None:
         variables = self.trainable_variables
         self.optimizer.apply(tape.gradient(loss, variables), variables)
 
@@ -440,7 +440,7 @@ class KMeansEmbeddingModel(_ClusteringModel):
                 embeddings, centers_used, labels,
                 stop_centroid_gradient=not self.centroid_gradient)
             loss = combine_kmeans_terms(within, between, self.between_weight)
-        self._minimise(tape, loss)
+        self._minimize(tape, loss)
         self.centroids.assign(centers)
         scale = tf.reduce_mean(tf.reduce_sum(tf.square(embeddings), axis=1))
         return self._report(loss=loss, within=within, between=between, scale=scale)
@@ -614,7 +614,7 @@ class DCNModel(_ClusteringModel):
             reconstruction = tf.reduce_mean(
                 tf.square(self.decoder(codes, training=True) - batch))
             loss = reconstruction + self.cluster_weight / 2.0 * distance
-        self._minimise(tape, loss)
+        self._minimize(tape, loss)
         codes = tf.cast(self.encoder(batch, training=False), tf.float32)
         labels = nearest_centroids(codes, self.centroids)
         batch_counts = tf.math.unsorted_segment_sum(tf.ones_like(codes[:, 0]), labels,
@@ -770,7 +770,7 @@ class DECModel(_ClusteringModel):
                 reconstruction = tf.reduce_mean(
                     tf.square(self.decoder(codes, training=True) - batch))
                 loss = reconstruction + self.cluster_weight * kl
-        self._minimise(tape, loss)
+        self._minimize(tape, loss)
         return self._report(loss=loss, kl=kl, reconstruction=reconstruction)
 
 

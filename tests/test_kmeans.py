@@ -10,8 +10,9 @@ from sklearn.cluster import KMeans as SklearnKMeans
 from sklearn.datasets import make_blobs
 from sklearn.exceptions import ConvergenceWarning
 
-from clustering_lib import KMeans, callbacks, core
+from clustering_lib import KMeans, core
 from clustering_lib._base import InvalidParameterError
+from clustering_lib.core import _progress
 
 
 @pytest.fixture(scope="module")
@@ -365,7 +366,7 @@ def test_verbose_2_shows_a_progress_bar_where_output_is_interactive(blobs, capsy
     X, _ = blobs
     KMeans(4, random_state=0, verbose=2).fit(X)  # captured output is not interactive
     assert "Iteration 0, inertia" in capsys.readouterr().out
-    monkeypatch.setattr(callbacks, "is_interactive", lambda: True)
+    monkeypatch.setattr(_progress, "is_interactive", lambda: True)
     model = KMeans(4, random_state=0, verbose=2).fit(X)
     out = capsys.readouterr().out
     assert "Iteration 0" not in out

@@ -502,9 +502,9 @@ def test_compute_labels_false_skips_the_labels(blobs):
 
 
 def test_verbose_2_draws_a_progress_bar_where_output_is_interactive(blobs, monkeypatch, capsys):
-    from clustering_lib import callbacks
+    from clustering_lib.core import _progress
 
-    monkeypatch.setattr(callbacks, "is_interactive", lambda: True)
+    monkeypatch.setattr(_progress, "is_interactive", lambda: True)
     model = MiniBatchKMeans(6, batch_size=100, random_state=0, verbose=2).fit(blobs)
     out = capsys.readouterr().out
     assert "inertia" in out and "step" in out

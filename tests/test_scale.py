@@ -25,7 +25,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 import clustering_lib as cl
 from clustering_course.memory import PeakMemory
-from clustering_lib.callbacks import CenterCheckpoint, PassProgress
+from clustering_lib.callbacks import CenterCheckpoint
 from clustering_lib.core import _execution as execution
 from clustering_lib.core._kmeans_parallel import (
     kmeans_parallel,
@@ -33,6 +33,7 @@ from clustering_lib.core._kmeans_parallel import (
     sample_rows,
     stateless_uniform,
 )
+from clustering_lib.core._progress import PassProgress
 from clustering_lib.core._streaming import (
     ArrayRows,
     DatasetRows,

@@ -6,7 +6,7 @@ Two layers, as in the rest of :mod:`clustering_lib.core`:
   take any array-like, check it and say clearly what is wrong;
 * :func:`nearest_centers`, :func:`center_distances` and :func:`cluster_sums` take
   checked input (a float ndarray, memory map or tensor; or a SciPy sparse matrix,
-  handled by :mod:`.sparse`) and are what the estimators call. They run block by
+  handled by :mod:`._sparse`) and are what the estimators call. They run block by
   block under the execution settings, so memory stays O(block x k) besides the output.
 """
 

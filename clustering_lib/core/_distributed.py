@@ -8,7 +8,7 @@ Here the shards are the replicas of a strategy:
 * the host reads one *group* of rows at a time and splits it into one chunk per
   replica (``chunk_rows`` rows each, the last ones padded with weight-zero rows, so an
   XLA kernel always sees the same shape);
-* ``strategy.run`` calls the compiled block kernel of :mod:`.passes` on each replica,
+* ``strategy.run`` calls the compiled block kernel of :mod:`._passes` on each replica,
   inside an outer ``tf.function`` that also adds the float64 sums into a per-replica
   accumulator;
 * after the pass, ``strategy.reduce(SUM)`` adds the accumulators up, once: one

@@ -1,9 +1,9 @@
 """The arithmetic of k-means on one block of points: TensorFlow ops, no validation.
 
 Everything here works on tensors that the public functions have already checked, and
-on one block of rows at a time (the passes in :mod:`.passes` feed the blocks). The
+on one block of rows at a time (the passes in :mod:`._passes` feed the blocks). The
 functions are plain Python over TensorFlow ops, so the same code runs eagerly, inside
-a traced graph, or compiled by XLA: :mod:`.compile` decides which.
+a traced graph, or compiled by XLA: :mod:`._execution` decides which.
 
 Conventions: ``points`` (b, d) and ``centers`` (k, d) share a float dtype; labels are
 int32; per-cluster sums are float64 whatever the data's dtype, so that adding up many

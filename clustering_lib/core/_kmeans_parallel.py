@@ -163,7 +163,7 @@ def sample_rows(X: Any, size: int, random_state: Any = None,
     to their weight (uniformly without weights), in a random order.
 
     ``X`` is an array, a memory map, a ``tf.data.Dataset`` of row batches or a
-    :class:`~.streaming.StreamedPasses`; the draw depends on ``random_state`` and the
+    :class:`~._streaming.StreamedPasses`; the draw depends on ``random_state`` and the
     rows' positions only, not on the batch size. Returns ``min(size, n_samples)``
     rows, in the data's dtype (not centred).
     """
@@ -208,7 +208,7 @@ def kmeans_parallel(
     n_rounds: int = 2,
     max_iter: int = 30,
 ) -> ParallelInit:
-    """k-means|| initial centres over any :class:`~.streaming.StreamedPasses`.
+    """k-means|| initial centres over any :class:`~._streaming.StreamedPasses`.
 
     Parameters
     ----------
@@ -334,7 +334,7 @@ def _recluster(candidates, weights, indices, pool_indices, pool_rows, n_clusters
 
 
 class _PassScorer:
-    """Rows read block by block as k-means++'s scorer (:class:`~.seeding.PlusPlusScorer`):
+    """Rows read block by block as k-means++'s scorer (:class:`~._seeding.PlusPlusScorer`):
     one pass scores the candidates, one updates every point's distance to its nearest
     centre. Holds two float64 values a row (the distances and their running sum), as
     scikit-learn's k-means++ does; the data itself is only read, the candidates by index."""
@@ -393,7 +393,7 @@ def kmeans_plusplus_rows(data: StreamedPasses, n_clusters: int,
                          random_state: Any = None) -> np.ndarray:
     """Greedy k-means++ over rows read block by block, with random access to the chosen
     rows (an array or a memory map): the in-memory engine's algorithm and random
-    numbers (:func:`~.seeding.greedy_plusplus`), two passes per centre. Returns the
+    numbers (:func:`~._seeding.greedy_plusplus`), two passes per centre. Returns the
     chosen row indices (int64).
     """
     scorer = _PassScorer(data)

@@ -1,4 +1,4 @@
-"""Lloyd's algorithm: the iteration driver over the block passes of :mod:`.passes`.
+"""Lloyd's algorithm: the iteration driver over the block passes of :mod:`._passes`.
 
 Each iteration is one pass over the data (labels, float64 per-cluster sums and
 inertia, block by block), then the M-step on the k x d sums: empty clusters are
@@ -22,9 +22,9 @@ from typing import Any, NamedTuple
 import numpy as np
 import tensorflow as tf
 
-from ..callbacks import verbose_printer
 from . import _passes as passes
 from . import _sources as sources
+from ._progress import verbose_printer
 from ._validation import (
     as_float_tensor,
     check_n_clusters,
@@ -102,7 +102,7 @@ def _average_centers(sums: np.ndarray, totals: np.ndarray, dtype) -> np.ndarray:
 
 def unit_centers(centers: np.ndarray, fallback: np.ndarray) -> np.ndarray:
     """Centres scaled to unit length (spherical k-means); a zero centre becomes its
-    ``fallback`` row (NumPy; :func:`~.kernels.unit_rows` is the same in TensorFlow)."""
+    ``fallback`` row (NumPy; :func:`~._kernels.unit_rows` is the same in TensorFlow)."""
     norms = np.linalg.norm(centers, axis=1, keepdims=True)
     return np.where(norms > 0, centers / np.where(norms > 0, norms, 1), fallback)
 
@@ -139,7 +139,7 @@ def run_lloyd(
     ----------
     points : float ndarray, tf.Tensor or CSR matrix of shape (n_samples, n_features)
         Read block by block, never copied as a whole (the Lloyd source of
-        :func:`~.sources.lloyd_passes`).
+        :func:`~._sources.lloyd_passes`).
     weights : float ndarray or tf.Tensor of shape (n_samples,)
         Non-negative, same dtype as ``points``.
     centers : array-like of shape (n_clusters, n_features)
@@ -189,7 +189,7 @@ def lloyd_on(
     verbose: int = 0,
     callback: Callable[[IterationInfo], None] | None = None,
 ) -> LloydResult:
-    """Lloyd's iterations over any :class:`~.passes.DataSource` (arrays, streams, devices).
+    """Lloyd's iterations over any :class:`~._passes.DataSource` (arrays, streams, devices).
 
     ``centers`` are in the source's working frame (``data.offset`` already
     subtracted); the result is in the data's frame.

@@ -1,10 +1,14 @@
 """The distances k-means can cluster by (``KMeans(metric=...)``): Euclidean and cosine.
 
-Each is one object that says how the data and the centres are prepared for the engine,
-how the engine's squared Euclidean distances turn into the metric's distances, and which
-features of the estimator it does not support (with the reason, for the error message).
-The estimators look the name up in :data:`METRICS` and nothing else. A new metric is one
-more class here (and its tests).
+The engine computes squared Euclidean distances only. A metric is one object that says
+whether the rows live on the unit sphere (every source, in memory or streamed, can scale
+its rows; the engine then rescales the centres after each update), whether dense data may
+be centred, how the initial centres are prepared, how squared Euclidean distances become
+the metric's distances, and which features of the estimator it does not support (with the
+reason, for the error message). The estimators look the name up in :data:`METRICS` and
+nothing else. A new metric that is Euclidean distance on the raw or the unit-length rows,
+read another way, is one more class here (and its tests); one that needs another
+transformation of the rows also needs the sources to apply it.
 """
 
 from __future__ import annotations
@@ -16,7 +20,6 @@ import tensorflow as tf
 
 from ._assignment import center_distances
 from ._kernels import unit_rows
-from ._validation import unit_length_rows
 
 __all__ = ["METRICS", "Metric"]
 
@@ -42,10 +45,6 @@ class Metric:
         if feature in self.unsupported:
             raise ValueError(f"{what or feature} is not supported with metric={self.name!r}: "
                              f"{self.unsupported[feature]}")
-
-    def prepare_rows(self, X: Any) -> Any:
-        """Checked data (an array or a CSR matrix) as the engine fits it."""
-        return X
 
     def prepare_centers(self, centers: np.ndarray) -> np.ndarray:
         """Initial centres as the engine starts from them."""
@@ -78,9 +77,6 @@ class _Cosine(Metric):
         "inverse_transform": "cosine distances to unit centres do not determine a point's "
                              "length.",
     }
-
-    def prepare_rows(self, X):
-        return unit_length_rows(X)
 
     def prepare_centers(self, centers):
         centers = tf.constant(centers)

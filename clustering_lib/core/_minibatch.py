@@ -12,7 +12,7 @@ random points of the batch (at most half a batch of them, those of lowest count)
 their counts set to the smallest count that was kept.
 
 :func:`minibatch_update` is that arithmetic on one batch, dense or sparse (rows of a CSR
-matrix, see :mod:`.sparse`), with counts and sums in float64; it is compiled once per
+matrix, see :mod:`._sparse`), with counts and sums in float64; it is compiled once per
 dtype and batch kind. :class:`MiniBatchStep` holds a run's state (centres, counts, the
 reassignment schedule and its random numbers) and is what every input path of the
 estimator drives: random rows of an array, the batches of a ``tf.data.Dataset``, or the

@@ -8,7 +8,7 @@ block at a time is copied into TensorFlow). The points may be a NumPy array (a m
 map too), whose blocks are views, or a tensor.
 
 :func:`block_kernel` builds the kernels, once per plan and variant (see
-:mod:`.compile`): plain Python run eagerly, a graph traced once with ``None``
+:mod:`._execution`): plain Python run eagerly, a graph traced once with ``None``
 dimensions, or XLA compiled for one fixed block shape. Under XLA the last, shorter
 block is padded with zero-weight rows and only its chunks that hold data are visited.
 :class:`DataPasses` is the in-memory :class:`DataSource` that Lloyd's driver uses;
@@ -368,11 +368,11 @@ def _offset(offset: Any, centers: tf.Tensor) -> tf.Tensor:
 
 
 class DataSource(Protocol):
-    """What Lloyd's driver (:func:`~.lloyd.lloyd_on`) needs from the data.
+    """What Lloyd's driver (:func:`~._lloyd.lloyd_on`) needs from the data.
 
     Implemented by :class:`DataPasses` for arrays and tensors,
-    :class:`~.sparse.SparsePasses` for CSR rows (both chosen by
-    :func:`~.sources.lloyd_passes`), and :class:`~.streaming.StreamedPasses` for
+    :class:`~._sparse.SparsePasses` for CSR rows (both chosen by
+    :func:`~._sources.lloyd_passes`), and :class:`~._streaming.StreamedPasses` for
     datasets, memory maps and several devices. Centres go in and results
     come out as NumPy arrays in the source's working frame (``offset`` subtracted).
     """

@@ -5,8 +5,8 @@ the same ``random_state`` picks the same rows. k-means++ is written once
 (:func:`greedy_plusplus`): one loop over the centres, with the data's part, the
 distances of the chosen rows to every point, behind a scorer (dense data eagerly when
 small, otherwise in compiled graphs that score the candidates block by block, so memory
-stays O(n) for any number of points; CSR rows in :mod:`.sparse`; rows read in passes in
-:mod:`.kmeans_parallel`). The sampling distribution is a float64 cumulative sum, so that
+stays O(n) for any number of points; CSR rows in :mod:`._sparse`; rows read in passes in
+:mod:`._kmeans_parallel`). The sampling distribution is a float64 cumulative sum, so that
 every row can be drawn however many there are.
 """
 

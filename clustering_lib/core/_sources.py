@@ -18,14 +18,14 @@ The estimators ask a source what they need to know, never the type of ``X``:
   ``validate_data``, measured with NumPy, seeded with the in-memory k-means++);
 * ``random_access``: rows can be read by index (mini-batches drawn at random,
   k-means++ on a memory map); a Dataset is read batch after batch;
-* ``streamed``: a fit reads it in passes, block by block (:mod:`.streaming`), on
-  the replicas of ``strategy`` when one is given (:mod:`.distributed`).
+* ``streamed``: a fit reads it in passes, block by block (:mod:`._streaming`), on
+  the replicas of ``strategy`` when one is given (:mod:`._distributed`).
 
 What the passes read is a source's :meth:`Source.rows` (row blocks, checked as they
 are read) or, for checked in-memory data, :func:`lloyd_passes`: the
-:class:`~.passes.DataSource` that Lloyd's driver (:func:`~.lloyd.lloyd_on`) runs on
-(:class:`~.passes.DataPasses` for dense blocks, :class:`~.sparse.SparsePasses` for CSR
-rows, :class:`~.streaming.StreamedPasses` for the passes of a streamed fit).
+:class:`~._passes.DataSource` that Lloyd's driver (:func:`~._lloyd.lloyd_on`) runs on
+(:class:`~._passes.DataPasses` for dense blocks, :class:`~._sparse.SparsePasses` for CSR
+rows, :class:`~._streaming.StreamedPasses` for the passes of a streamed fit).
 """
 
 from __future__ import annotations
@@ -37,9 +37,9 @@ import numpy as np
 import scipy.sparse
 import tensorflow as tf
 
-from ..callbacks import PassProgress
 from . import _execution as execution
 from ._passes import DataPasses, DataSource
+from ._progress import PassProgress
 from ._sparse import SparsePasses, SparseRows, as_sparse_rows
 from ._streaming import ArrayRows, DatasetRows, DataSummary, summarize
 from ._validation import unit_length_rows
@@ -98,7 +98,7 @@ class Source:
 
     def rows(self, unit_rows: bool = False) -> ArrayRows | DatasetRows:
         """A reader of the rows in blocks, checked as they are read (see
-        :class:`~.streaming.ArrayRows`); ``unit_rows`` scales every row to unit length."""
+        :class:`~._streaming.ArrayRows`); ``unit_rows`` scales every row to unit length."""
         return ArrayRows(self.data, self.sample_weight, name=self.name, unit_rows=unit_rows)
 
     def host_data(self) -> Any:
@@ -109,7 +109,7 @@ class Source:
     def summarize(self, rows: ArrayRows | DatasetRows,
                   progress: PassProgress | None = None) -> DataSummary:
         """Size, float64 column means and variances, and the checks: one pass over
-        ``rows`` (see :func:`~.streaming.summarize`)."""
+        ``rows`` (see :func:`~._streaming.summarize`)."""
         return summarize(rows, progress)
 
     def __repr__(self) -> str:
@@ -181,7 +181,7 @@ class DatasetSource(Source):
         )
 
     def rows(self, unit_rows: bool = False) -> DatasetRows:
-        """A reader of the batches, re-cut into blocks (see :class:`~.streaming.DatasetRows`)."""
+        """A reader of the batches, re-cut into blocks (see :class:`~._streaming.DatasetRows`)."""
         return DatasetRows(self.data, name=self.name, unit_rows=unit_rows)
 
     def batches(self, n_features: int, dtype: Any, *, unit_rows: bool = False,
@@ -274,7 +274,7 @@ def rows_as_array(points: Any, indices: Any) -> np.ndarray:
 
 
 def lloyd_passes(points: Any, weights: Any, offset: Any, n_clusters: int) -> DataSource:
-    """The :class:`~.passes.DataSource` of checked in-memory points for Lloyd's driver.
+    """The :class:`~._passes.DataSource` of checked in-memory points for Lloyd's driver.
 
     ``points``: a float ndarray or tensor (read in dense blocks, ``offset`` subtracted
     from each) or CSR rows (never centred, never densified); ``weights`` (n,);

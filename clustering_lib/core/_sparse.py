@@ -9,7 +9,7 @@ O(block x k + nnz) and the data is never densified. All dimensions are ``None`` 
 input signatures, so each pass is traced once per dtype, whatever the numbers of points,
 features and clusters; no XLA.
 
-Lloyd's algorithm is core's driver (:func:`.lloyd.lloyd_on`) on a :class:`SparsePasses`,
+Lloyd's algorithm is core's driver (:func:`._lloyd.lloyd_on`) on a :class:`SparsePasses`,
 so the M-step, scikit-learn's relocation of empty clusters, the placement of clusters
 left empty and the stopping rule are the dense engine's. The passes follow
 scikit-learn's sparse Lloyd loop, with no centring of the data:
@@ -19,7 +19,7 @@ scikit-learn's sparse Lloyd loop, with no centring of the data:
   ``||c||^2 + sum_j((x_j - c_j)^2 - c_j^2)`` over the stored ``j``, in float64;
 * per-cluster sums of ``w x``: one segment sum of the stored values, in float64.
 
-k-means++ is the engine's (:func:`.seeding.greedy_plusplus`) with :class:`PlusPlusRows`
+k-means++ is the engine's (:func:`._seeding.greedy_plusplus`) with :class:`PlusPlusRows`
 measuring the distances in float64, so the same ``RandomState`` chooses the same rows as
 scikit-learn does on the same data (barring exact ties).
 """
@@ -435,7 +435,7 @@ def cluster_sums(
 
 
 class PlusPlusRows:
-    """CSR rows as k-means++'s scorer (:class:`~.seeding.PlusPlusScorer`): the
+    """CSR rows as k-means++'s scorer (:class:`~._seeding.PlusPlusScorer`): the
     candidates' distances to every point in blocks of rows, in float64, never densified
     beyond the candidates themselves."""
 
@@ -462,13 +462,13 @@ class PlusPlusRows:
 def _first_of_equal_centers(centers: np.ndarray) -> np.ndarray:
     """Indices of the centres that do not repeat an earlier one: the passes run on
     those only, so every point goes to the first of equal centres (see
-    :func:`~.passes.repeated_rows`)."""
+    :func:`~._passes.repeated_rows`)."""
     repeated = repeated_rows(centers)
     return np.arange(len(centers)) if repeated is None else np.flatnonzero(~repeated)
 
 
 class SparsePasses:
-    """CSR rows as a :class:`~.passes.DataSource`: Lloyd's driver (:func:`.lloyd.lloyd_on`)
+    """CSR rows as a :class:`~._passes.DataSource`: Lloyd's driver (:func:`._lloyd.lloyd_on`)
     runs on it exactly as on dense data (same M-step, relocation, placement of empty
     clusters and stopping rule); only the passes differ. Sparse data is not centred.
 

@@ -3,19 +3,19 @@
 Lloyd's algorithm never needs the data as one array: an iteration is one pass that adds
 up, block by block, the float64 per-cluster sums, counts and inertia. This module
 provides that pass for data that does not fit in memory, as a
-:class:`~.passes.DataSource` for Lloyd's driver (:func:`~.lloyd.lloyd_on`):
+:class:`~._passes.DataSource` for Lloyd's driver (:func:`~._lloyd.lloyd_on`):
 
 * :class:`ArrayRows` reads a NumPy array or memory map in slices (a slice of a memory
   map is a view: the operating system pages the file in and out as needed);
 * :class:`DatasetRows` reads a ``tf.data.Dataset`` of row batches, checks every batch
   (numbers, one width, finite) and re-cuts the batches into blocks of the size the
   kernels are compiled for, so nothing depends on the dataset's batch size;
-* a source's ``rows()`` (:func:`~.sources.as_source`) chooses between the two;
+* a source's ``rows()`` (:func:`~._sources.as_source`) chooses between the two;
 * :func:`summarize` makes the first pass: number of rows, float64 mean and variance of
   every column (the centring offset and the scale of ``tol``), and the checks;
 * :class:`StreamedPasses` runs the passes of Lloyd's algorithm: the same compiled
-  block kernels as in memory (:func:`~.passes.block_kernel`), on one device or on
-  every replica of a ``tf.distribute`` strategy (:mod:`.distributed`). Labels are kept
+  block kernels as in memory (:func:`~._passes.block_kernel`), on one device or on
+  every replica of a ``tf.distribute`` strategy (:mod:`._distributed`). Labels are kept
   per block in order (4 bytes a row, for the strict convergence rule and
   ``labels_``); the points farthest from their centre, which empty clusters take, are
   found by merging each block's farthest candidates, so nothing needs random access.
@@ -55,10 +55,10 @@ import numpy as np
 import scipy.sparse
 import tensorflow as tf
 
-from ..callbacks import PassProgress
 from . import _execution as execution
 from ._distributed import Group, ReplicaRunner
 from ._passes import AssignmentPass, KernelOptions, padded_centers
+from ._progress import PassProgress
 from ._validation import unit_length_rows
 
 __all__ = [
@@ -306,7 +306,7 @@ def summarize(source, progress: PassProgress | None = None) -> DataSummary:
 class StreamedPasses:
     """Lloyd's passes over streamed rows, on one device or every replica of a strategy.
 
-    Implements :class:`~.passes.DataSource` for :func:`~.lloyd.lloyd_on`. Centres go in
+    Implements :class:`~._passes.DataSource` for :func:`~._lloyd.lloyd_on`. Centres go in
     and results come out in the working frame (``offset`` subtracted), as NumPy arrays.
 
     Parameters
@@ -315,7 +315,7 @@ class StreamedPasses:
     summary : DataSummary
         From :func:`summarize` (the source's first pass).
     n_clusters : int
-        Number of centres (sets the block shape, see :func:`~.execution.plan`).
+        Number of centres (sets the block shape, see :func:`~._execution.plan`).
     offset : array of shape (n_features,)
         Subtracted from every block as it is read (the data's mean).
     runner : ReplicaRunner, optional
@@ -411,7 +411,7 @@ class StreamedPasses:
 
     def inertia_of(self, centers: np.ndarray, labels: np.ndarray) -> float:
         """The inertia of ``labels`` under ``centers``, from the differences in float64:
-        one host pass (see :class:`~.passes.DataSource`)."""
+        one host pass (see :class:`~._passes.DataSource`)."""
         centers = np.asarray(centers, np.float64)
         total = 0.0
         for start, rows, weights in self.host_blocks("inertia"):
