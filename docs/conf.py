@@ -40,6 +40,7 @@ myst_heading_anchors = 3  # links such as 04_kmeans_loss_mnist.ipynb#some-headin
 autodoc_default_options = {"member-order": "bysource"}
 toc_object_entries = False  # the page's contents list the modules, not every function
 autodoc_typehints = "none"  # numpydoc sections carry the types
+autodoc_inherit_docstrings = False  # a method without its own docstring (Keras overrides) stays out
 numpydoc_show_class_members = False
 numpydoc_validation_checks: set[str] = set()
 numpydoc_xref_param_type = False
