@@ -385,9 +385,8 @@ def check_neighbour_purity(neighbour_purity: Callable[[np.ndarray, np.ndarray], 
                 (_purity_by_class(indices, labels) * (indices.shape[1] - 1),
                  "these are counts of same-class neighbours, not shares: divide by k-1."),
             ]
-        hint = ("look up the neighbours' labels with labels[indices], compare them with each "
-                "point's own label, average each point's k-1 comparisons, then average over "
-                "the points of each class.")
+        hint = ("check which columns of indices are neighbours, what one point's share is "
+                "a share of, and over which points each class's mean runs.")
         for value, slip in slips:
             if np.allclose(got, value, atol=1e-9):
                 hint = slip
