@@ -63,6 +63,14 @@ class Init:
         """Centres (n_clusters, d) in the data's frame, reading ``data`` in passes."""
         raise NotImplementedError
 
+    def _from_memory(self, data: StreamedPasses, n_clusters: int,
+                     rng: np.random.RandomState) -> np.ndarray:
+        """``in_memory`` on the rows of in-memory ``data`` (an array fitted in passes, e.g.
+        with a strategy), so that both fits start from the same rows."""
+        offset = None if data.source.unit_rows else data.offset_array
+        return self.in_memory(in_memory_points(data.source), n_clusters, rng,
+                              in_memory_weights(data.source), offset)
+
 
 class _PlusPlus(Init):
     """Greedy k-means++ (Arthur and Vassilvitskii 2007; scikit-learn's draws)."""
@@ -77,9 +85,7 @@ class _PlusPlus(Init):
 
     def in_passes(self, data, source, n_clusters, rng):
         if source.in_memory:
-            offset = None if data.source.unit_rows else data.offset_array
-            return self.in_memory(in_memory_points(data.source), n_clusters, rng,
-                                  in_memory_weights(data.source), offset)
+            return self._from_memory(data, n_clusters, rng)
         if not source.random_access:
             raise ValueError(KMEANS_PLUSPLUS_NEEDS_MEMORY)
         # A memory map: the same algorithm, reading it block by block.
@@ -96,8 +102,7 @@ class _Random(Init):
 
     def in_passes(self, data, source, n_clusters, rng):
         if source.in_memory:
-            return self.in_memory(in_memory_points(data.source), n_clusters, rng,
-                                  in_memory_weights(data.source))
+            return self._from_memory(data, n_clusters, rng)  # 'random' ignores the offset
         return random_rows(data, n_clusters, rng).astype(data.dtype)
 
 
