@@ -219,19 +219,23 @@ def check_sample_weight(sample_weight: Any, X: Any) -> np.ndarray:
     return weights
 
 
-def replaces_best_run(inertia: float, labels: np.ndarray, best: tuple | None,
+def replaces_best_run(inertia: float, labels: np.ndarray | None, best: tuple | None,
                       n_clusters: int) -> bool:
-    """scikit-learn's rule for choosing among ``n_init`` runs.
+    """scikit-learn's rule for choosing among ``n_init`` runs (every estimator's).
 
-    A run replaces the best so far (a tuple whose items 1 and 2 are its labels and inertia)
-    only if its inertia is lower *and* its partition differs (not the same clusters under other
-    ids): two runs that found the same partition keep the first, whatever their last bits.
+    ``best`` is the best run so far (a tuple whose items 1 and 2 are its labels and
+    inertia), or None. A run replaces it only if its inertia is lower *and* its
+    partition differs (not the same clusters under other ids): two runs that found the
+    same partition keep the first, whatever their last bits. Without labels (mini-batch
+    candidates scored on a sample) the lower inertia wins, as in scikit-learn.
     """
     if best is None:
         return True
     best_labels, best_inertia = best[1], best[2]
     if not inertia < best_inertia:
         return False
+    if labels is None:
+        return True
     mapping = np.full(n_clusters, -1)
     mapping[labels] = best_labels
     return not bool(np.array_equal(mapping[labels], best_labels))
@@ -299,7 +303,7 @@ class BaseKMeans(ValidatedParameters, ClassNamePrefixFeaturesOutMixin, Transform
             raise ValueError(
                 f"n_samples={n_samples} should be >= n_clusters={self.n_clusters}."
             )
-        self._tol = tolerance(X, self.tol)
+        self._tol = tolerance(feature_variances(X), self.tol) if self.tol > 0 else 0.0
         self._n_init = self._resolve_n_init(stacklevel=4)
 
     def _resolve_n_init(self, stacklevel: int) -> int:
@@ -322,7 +326,8 @@ class BaseKMeans(ValidatedParameters, ClassNamePrefixFeaturesOutMixin, Transform
             n_init = 1
         return n_init
 
-    def _validate_center_shape(self, X: Any, centers: Any, n_centroids: int | None = None):
+    def _validate_center_shape(self, n_features: int, centers: Any,
+                               n_centroids: int | None = None):
         """The centres must be (n_centroids, n_features); scikit-learn's messages."""
         n_centroids = self.n_clusters if n_centroids is None else n_centroids
         if centers.shape[0] != n_centroids:
@@ -330,23 +335,25 @@ class BaseKMeans(ValidatedParameters, ClassNamePrefixFeaturesOutMixin, Transform
                 f"The shape of the initial centers {centers.shape} does not match the number "
                 f"of clusters {n_centroids}."
             )
-        if centers.shape[1] != X.shape[1]:
+        if centers.ndim != 2 or centers.shape[1] != n_features:
             raise ValueError(
                 f"The shape of the initial centers {centers.shape} does not match the number "
-                f"of features of the data {X.shape[1]}."
+                f"of features of the data {n_features}."
             )
 
-    def _check_init_array(self, centers: Any, X: Any, allow_nan: bool = False) -> np.ndarray:
-        """An explicit or callable init as a new C-ordered array of X's dtype, checked."""
+    def _check_init_array(self, centers: Any, n_features: int, dtype: Any,
+                          allow_nan: bool = False) -> np.ndarray:
+        """An explicit or callable init as a new C-ordered array of ``dtype``, checked
+        (real and finite, NaN only where ``allow_nan``; n_clusters x n_features)."""
         if isinstance(centers, tf.Tensor | tf.Variable):
             centers = centers.numpy()
         if sp.issparse(centers):
             centers = centers.toarray()
         centers = check_array(
-            centers, dtype=X.dtype, copy=True, order="C", input_name="init",
+            centers, dtype=dtype, copy=True, order="C", input_name="init",
             ensure_all_finite="allow-nan" if allow_nan else True,
         )
-        self._validate_center_shape(X, centers)
+        self._validate_center_shape(n_features, centers)
         return centers
 
     # ------------------------------------------------------------------ #
@@ -383,7 +390,7 @@ class BaseKMeans(ValidatedParameters, ClassNamePrefixFeaturesOutMixin, Transform
             centers = check_array(centers, dtype=X.dtype, copy=False, order="C",
                                   input_name="init",
                                   ensure_all_finite="allow-nan" if self.allows_nan_init else True)
-            self._validate_center_shape(X, centers, n_centroids=n_clusters)
+            self._validate_center_shape(X.shape[1], centers, n_centroids=n_clusters)
             return centers
         return init
 
@@ -501,12 +508,11 @@ class BaseKMeans(ValidatedParameters, ClassNamePrefixFeaturesOutMixin, Transform
         return tags
 
 
-def tolerance(X: Any, tol: float) -> float:
-    """scikit-learn's absolute tolerance: ``tol`` times the mean variance of the features."""
-    if tol == 0:
-        return 0.0
-    if sp.issparse(X):
-        variances = mean_variance_axis(X, axis=0)[1]
-    else:
-        variances = np.var(X, axis=0)
-    return float(np.mean(variances) * tol)
+def feature_variances(X: Any) -> np.ndarray:
+    """The (unweighted) variance of every column of dense or sparse ``X``, as ``np.var``."""
+    return mean_variance_axis(X, axis=0)[1] if sp.issparse(X) else np.var(X, axis=0)
+
+
+def tolerance(variances: Any, tol: float) -> float:
+    """scikit-learn's absolute tolerance: ``tol`` times the mean of the feature variances."""
+    return float(np.mean(variances) * tol) if tol > 0 else 0.0

@@ -31,6 +31,7 @@ from ._base import (
     check_sample_weight,
     is_array_init,
     replaces_best_run,
+    tolerance,
 )
 from .core import _execution as execution
 from .core import _streaming as streaming
@@ -430,7 +431,7 @@ class KMeans(BaseKMeans):
         rng = check_random_state(self.random_state)
         init = self.init
         if is_array_init(init):
-            init = self._check_init_array(init, X, allow_nan=True)
+            init = self._check_init_array(init, X.shape[1], X.dtype, allow_nan=True)
 
         metric = METRICS[self.metric]
         # The engine subtracts the mean of dense data block by block (scikit-learn centres
@@ -626,24 +627,6 @@ class KMeans(BaseKMeans):
 # --------------------------------------------------------------------------- #
 # The fit in passes: a memory map, a tf.data.Dataset, or any data with a strategy
 # --------------------------------------------------------------------------- #
-def _check_centers(centers: Any, n_clusters: int, n_features: int, dtype) -> np.ndarray:
-    centers = centers.numpy() if isinstance(centers, tf.Tensor | tf.Variable) else centers
-    centers = np.asarray(centers)
-    if centers.shape != (n_clusters, n_features):
-        raise ValueError(
-            f"The shape of the initial centers {centers.shape} does not match "
-            f"(n_clusters, n_features) = ({n_clusters}, {n_features})."
-        )
-    if centers.dtype.kind not in "biuf":
-        raise TypeError(f"init must hold real numbers, got an array of dtype {centers.dtype}.")
-    if not np.isfinite(centers).all():
-        raise ValueError(
-            "init contains NaN or infinity; partially given centres (NaN) need the data "
-            "in memory: fit an in-memory array without a strategy."
-        )
-    return centers.astype(dtype)
-
-
 def _initial_centers_in_passes(estimator: KMeans, source: Source,
                                data: streaming.StreamedPasses, rng) -> np.ndarray:
     """One run's initial centres, in the data's frame (not centred)."""
@@ -652,7 +635,13 @@ def _initial_centers_in_passes(estimator: KMeans, source: Source,
         return INITS[init].in_passes(data, source, n_clusters, rng)
     if callable(init):
         init = init(source.data, n_clusters, random_state=rng)
-    return _check_centers(init, n_clusters, data.n_features, data.dtype)
+    centers = estimator._check_init_array(init, data.n_features, data.dtype, allow_nan=True)
+    if np.isnan(centers).any():
+        raise ValueError(
+            "init contains NaN; partially given centres (NaN) need the data in memory: "
+            "fit an in-memory array without a strategy."
+        )
+    return centers
 
 
 def _count_distinct(labels: np.ndarray, n_clusters: int, block: int = 2**20) -> int:
@@ -704,7 +693,7 @@ def _fit_passes(estimator: KMeans, source: Source) -> KMeans:
     if summary.n_samples < n_clusters:
         raise ValueError(f"n_samples={summary.n_samples} should be >= n_clusters={n_clusters}.")
     dtype = np.dtype(summary.dtype)
-    tol = float(np.mean(summary.variance) * estimator.tol) if estimator.tol > 0 else 0.0
+    tol = tolerance(summary.variance, estimator.tol)
     offset = (summary.mean if metric.centered else np.zeros(summary.n_features)).astype(dtype)
     data = streaming.StreamedPasses(rows, summary, n_clusters, offset, runner, progress)
     data.n_passes = 0 if source.in_memory else 1

@@ -44,7 +44,13 @@ from sklearn.base import (
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import core
-from ._base import Interval, Options, ValidatedParameters, validate_parameters
+from ._base import (
+    Interval,
+    Options,
+    ValidatedParameters,
+    replaces_best_run,
+    validate_parameters,
+)
 from .core import _execution as execution
 from .core import _kernels as kernels
 from .core._seeding import plusplus_draws
@@ -589,10 +595,9 @@ class KMedoids(ValidatedParameters, ClassNamePrefixFeaturesOutMixin, Transformer
         for _ in range(n_init):
             medoids = self._initial_medoids(distances, indices, rng)
             result = _fit_fn(distances, medoids, max_iter)
-            inertia = float(result[2])
-            if best is None or inertia < best[2]:
-                best = (result[0].numpy(), result[1].numpy(), inertia, int(result[3]),
-                        int(result[4]))
+            labels, inertia = result[1].numpy(), float(result[2])
+            if replaces_best_run(inertia, labels, best, self.n_clusters):
+                best = (result[0].numpy(), labels, inertia, int(result[3]), int(result[4]))
 
         medoids, labels, inertia, n_iter, n_swaps = best
         self.medoid_indices_ = medoids.astype(np.intp)

@@ -30,6 +30,7 @@ from ._base import (
     Interval,
     check_sample_weight,
     is_array_init,
+    replaces_best_run,
 )
 from .core import _execution as execution
 from .core._minibatch import MiniBatchStep, minibatch_step
@@ -307,11 +308,11 @@ class MiniBatchKMeans(BaseKMeans):
         """Keep the candidate of lowest inertia on ``_init_size`` random rows of X."""
         init = self.init
         if is_array_init(init):
-            init = self._check_init_array(init, X)
+            init = self._check_init_array(init, X.shape[1], X.dtype)
         rows = rng.randint(0, X.shape[0], self._init_size)
         valid = X[rows]
         valid_weights = sample_weight[rows].astype(np.float64)
-        best, best_inertia = None, None
+        best = None
         for run in range(self._n_init):
             if self.verbose:
                 print(f"Init {run + 1}/{self._n_init} with method {init}")
@@ -322,9 +323,9 @@ class MiniBatchKMeans(BaseKMeans):
             inertia = float(np.dot(tf.cast(distances, tf.float64).numpy(), valid_weights))
             if self.verbose:
                 print(f"Inertia for init {run + 1}/{self._n_init}: {inertia}")
-            if best_inertia is None or inertia < best_inertia:
-                best, best_inertia = centers, inertia
-        return np.array(best, dtype=X.dtype, order="C")
+            if replaces_best_run(inertia, None, best, self.n_clusters):
+                best = (centers, None, inertia)
+        return np.array(best[0], dtype=X.dtype, order="C")
 
     def _new_step(self, centers: np.ndarray, rng) -> MiniBatchStep:
         return minibatch_step(self.strategy)(centers, random_state=rng,
@@ -553,7 +554,7 @@ class MiniBatchKMeans(BaseKMeans):
             self._check_params_vs_input(X)
             init = self.init
             if is_array_init(init):
-                init = self._check_init_array(init, X)
+                init = self._check_init_array(init, X.shape[1], X.dtype)
             centers = self._init_centroids(X, None, init, rng, sample_weight,
                                            init_size=self._init_size)
             step = self._new_step(np.array(centers, dtype=X.dtype, order="C"), rng)
