@@ -39,6 +39,8 @@ import numpy as np
 import tensorflow as tf
 
 from ._kmeans import KMeans
+from .core._kernels import cluster_sums
+from .core._minibatch import move_centers
 from .losses import (
     batch_kmeans,
     cluster_means,
@@ -617,13 +619,13 @@ class DCNModel(_ClusteringModel):
         self._minimize(tape, loss)
         codes = tf.cast(self.encoder(batch, training=False), tf.float32)
         labels = nearest_centroids(codes, self.centroids)
-        batch_counts = tf.math.unsorted_segment_sum(tf.ones_like(codes[:, 0]), labels,
-                                                    self.n_clusters)
-        sums = tf.math.unsorted_segment_sum(codes, labels, self.n_clusters)
-        self.counts.assign_add(batch_counts)
-        # The running mean: c <- c + (sum - n_batch * c) / count, per cluster.
-        self.centroids.assign_add((sums - batch_counts[:, None] * self.centroids)
-                                  / tf.maximum(self.counts, 1.0)[:, None])
+        # The running mean of each cluster, as mini-batch k-means moves its centres.
+        sums = cluster_sums(codes, tf.ones_like(codes[:, 0]), labels, self.n_clusters)
+        centroids, counts = move_centers(tf.cast(self.centroids, tf.float64),
+                                         tf.cast(self.counts, tf.float64),
+                                         sums[:, :-1], sums[:, -1])
+        self.centroids.assign(tf.cast(centroids, self.centroids.dtype))
+        self.counts.assign(tf.cast(counts, self.counts.dtype))
         return self._report(loss=loss, reconstruction=reconstruction, kmeans=distance)
 
 

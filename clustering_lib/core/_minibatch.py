@@ -42,6 +42,8 @@ __all__ = [
     "StepResult",
     "minibatch_step",
     "minibatch_update",
+    "move_centers",
+    "reassign_low_counts",
 ]
 
 class StepResult(NamedTuple):
@@ -127,29 +129,52 @@ def minibatch_update(batch, weights, centers, counts, reassign, candidates, rati
         n_batch = tf.shape(batch)[0]
     inertia = tf.reduce_sum(tf.cast(weights, tf.float64) * distances)
     old = tf.cast(centers, tf.float64)
-    new_counts = counts + totals
-    # c + (w / n) (m - c) = c + (sum - w c) / n; a centre that got nothing stays.
-    moved = old + tf.math.divide_no_nan(sums - totals[:, None] * old, new_counts[:, None])
+    moved, new_counts = move_centers(old, counts, sums, totals)
 
-    def reassigned():
-        low = _low_count_moves(new_counts, ratio, n_batch)
-        slot = tf.maximum(tf.cumsum(tf.cast(low, tf.int32)) - 1, 0)
-        chosen = tf.gather(candidates, slot)
+    def batch_rows(chosen):
         if isinstance(batch, sparse.SparseRows):
-            points = sparse.rows_as_dense(batch, tf.cast(chosen, tf.int64), tf.float64)
-        else:
-            points = tf.cast(tf.gather(batch, chosen), tf.float64)
-        kept_min = tf.reduce_min(tf.where(low, tf.reduce_max(new_counts), new_counts))
-        return (tf.where(low[:, None], points, moved), tf.where(low, kept_min, new_counts),
-                tf.reduce_sum(tf.cast(low, tf.float64)))
+            return sparse.rows_as_dense(batch, tf.cast(chosen, tf.int64), tf.float64)
+        return tf.cast(tf.gather(batch, chosen), tf.float64)
 
     moved, new_counts, n_reassigned = tf.cond(
-        reassign, reassigned, lambda: (moved, new_counts, tf.constant(0.0, tf.float64))
+        reassign,
+        lambda: reassign_low_counts(moved, new_counts, ratio, n_batch, candidates, batch_rows),
+        lambda: (moved, new_counts, tf.constant(0.0, tf.float64)),
     )
     new_centers = tf.cast(moved, centers.dtype)
     shift = tf.reduce_sum(tf.square(tf.cast(new_centers, tf.float64) - old))
     has_empty = tf.cast(tf.reduce_any(tf.equal(new_counts, 0.0)), tf.float64)
     return new_centers, new_counts, tf.stack([inertia, shift, has_empty, n_reassigned])
+
+
+def move_centers(centers: tf.Tensor, counts: tf.Tensor, sums: tf.Tensor,
+                 totals: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """The count-weighted move of the centres by one batch's per-cluster ``sums`` (of
+    ``w x``) and ``totals`` (of ``w``): ``n <- n + w``, ``c <- c + (sum - w c) / n``.
+
+    All four in one dtype (float64 in the engine); a centre that never had weight stays.
+    Returns the moved centres and the new counts.
+    """
+    new_counts = counts + totals
+    moved = centers + tf.math.divide_no_nan(sums - totals[:, None] * centers,
+                                            new_counts[:, None])
+    return moved, new_counts
+
+
+def reassign_low_counts(centers, counts, ratio, n_batch, candidates, batch_rows):
+    """scikit-learn's reassignment of low-count centres after a move (float64).
+
+    The centres chosen by :func:`_low_count_moves` take, in index order, the batch rows
+    ``candidates`` (``batch_rows(indices)`` returns those rows as float64); their counts
+    become the smallest count that was kept. Returns the centres, the counts and how
+    many centres moved (float64).
+    """
+    low = _low_count_moves(counts, ratio, n_batch)
+    slot = tf.maximum(tf.cumsum(tf.cast(low, tf.int32)) - 1, 0)
+    points = batch_rows(tf.gather(candidates, slot))
+    kept_min = tf.reduce_min(tf.where(low, tf.reduce_max(counts), counts))
+    return (tf.where(low[:, None], points, centers), tf.where(low, kept_min, counts),
+            tf.reduce_sum(tf.cast(low, tf.float64)))
 
 
 def _sampled_update(data, rows, weights, centers, counts, reassign, candidates, ratio):
@@ -338,16 +363,18 @@ class ReplicatedStep(MiniBatchStep):
             (tf.zeros([n_features], centers.dtype), tf.constant(centers), tf.constant(norms)),
             lambda *_: None,
         )
-        old = centers.astype(np.float64)
-        counts = self.counts.numpy() + sums[:, -1]
-        # c + (w / n) (m - c) = c + (sum - w c) / n; a centre that got nothing stays.
-        moved = old + np.divide(sums[:, :-1] - sums[:, -1:] * old, counts[:, None],
-                                out=np.zeros_like(old), where=counts[:, None] != 0)
+        old = tf.constant(centers, tf.float64)
+        moved, counts = move_centers(old, self.counts, tf.constant(sums[:, :-1]),
+                                     tf.constant(sums[:, -1]))
         n_reassigned = 0
         if reassign:
-            moved, counts, n_reassigned = _reassign_low_counts(
-                points, moved, counts, candidates.numpy(), self.reassignment_ratio
+            moved, counts, n_reassigned = reassign_low_counts(
+                moved, counts, tf.constant(self.reassignment_ratio, tf.float64),
+                len(points), candidates,
+                lambda chosen: tf.cast(tf.gather(points, chosen), tf.float64),
             )
+            n_reassigned = int(n_reassigned)
+        moved, counts, old = moved.numpy(), counts.numpy(), old.numpy()
         new_centers = moved.astype(centers.dtype)
         shift = float(np.sum(np.square(new_centers.astype(np.float64) - old)))
         self.centers, self.counts = tf.constant(new_centers), tf.constant(counts)
@@ -355,19 +382,3 @@ class ReplicatedStep(MiniBatchStep):
         if self.verbose and n_reassigned:
             print(f"[MiniBatchKMeans] Reassigning {n_reassigned} cluster centers.")
         return StepResult(float(inertia), shift, n_reassigned)
-
-
-def _reassign_low_counts(points, centers, counts, candidates, ratio):
-    """scikit-learn's reassignment of low-count centres (as the compiled update does it).
-
-    The centres whose count is below ``ratio * max(counts)``, at most ``len(points) //
-    2`` of them (the lowest counts, ties by index), take the batch rows
-    ``candidates`` in index order; their counts become the smallest kept count.
-    """
-    rank = np.empty(len(counts), np.int64)
-    rank[np.argsort(counts, kind="stable")] = np.arange(len(counts))
-    low = (counts < ratio * counts.max()) & (rank < len(points) // 2)
-    slot = np.maximum(np.cumsum(low) - 1, 0)
-    centers = np.where(low[:, None], points[candidates[slot]].astype(np.float64), centers)
-    kept_min = np.where(low, counts.max(), counts).min()
-    return centers, np.where(low, kept_min, counts), int(low.sum())
