@@ -53,7 +53,7 @@ from ._base import (
 )
 from .core import _execution as execution
 from .core import _kernels as kernels
-from .core._seeding import plusplus_draws
+from .core._seeding import plusplus_draws, random_indices
 from .core._sources import as_source
 from .core._validation import check_random_state
 
@@ -555,8 +555,7 @@ class KMedoids(ValidatedParameters, ClassNamePrefixFeaturesOutMixin, Transformer
         if self.init == "build":
             return _build_fn(distances, tf.constant(self.n_clusters, tf.int32))
         if self.init == "random":
-            chosen = rng.choice(n_samples, size=self.n_clusters, replace=False)
-            return tf.constant(chosen, tf.int32)
+            return tf.constant(random_indices(n_samples, self.n_clusters, rng), tf.int32)
         # k-means++'s own draws, unweighted (the first medoid uniformly at random).
         first, uniforms = plusplus_draws(rng, n_samples, self.n_clusters)
         return _plusplus_fn(

@@ -18,6 +18,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from . import core
 from ._kmeans import KMeans
+from .core._seeding import random_indices
 from .core._validation import check_random_state
 
 __all__ = [
@@ -91,7 +92,7 @@ def _training_set(method, pixels, sample_size, n_colors, rng):
     them in the whole image (a sort) is skipped when a sample already has enough.
     """
     if method == "sample" and sample_size < len(pixels):
-        chosen = pixels[rng.choice(len(pixels), size=sample_size, replace=False)]
+        chosen = pixels[random_indices(len(pixels), sample_size, rng)]
         if len(_unique_colors(chosen)[0]) >= n_colors:
             return chosen, None
         # Too few distinct colours drawn: fall back to all of them, weighted.
@@ -341,5 +342,5 @@ def random_palette(image: Any, n_colors: int, *, random_state: Any = None) -> np
             f"({len(colors)}), got {n_colors}."
         )
     rng = check_random_state(random_state)
-    chosen = rng.choice(len(colors), size=n_colors, replace=False, p=counts / counts.sum())
+    chosen = random_indices(len(colors), n_colors, rng, counts)
     return colors[np.sort(chosen)]

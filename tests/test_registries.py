@@ -64,6 +64,21 @@ def test_in_passes_over_an_array_starts_where_the_in_memory_fit_does(points, nam
     np.testing.assert_allclose(in_passes.init_centers_, in_memory.init_centers_, rtol=1e-12)
 
 
+@pytest.mark.parametrize("name", ["k-means++", "random"])
+def test_a_memory_map_starts_where_the_array_does(points, name, tmp_path):
+    """Rows that can be indexed are drawn by the in-memory code, weighted or not
+    (k-means|| is drawn in passes and is checked against its own rules elsewhere)."""
+    mapped = np.lib.format.open_memmap(tmp_path / "X.npy", "w+", points.dtype, points.shape)
+    mapped[:] = points
+    weights = np.arange(len(points)) % 3 + 0.5
+    for sample_weight in (None, weights):
+        expected = KMeans(5, init=name, n_init=1, max_iter=1, random_state=7).fit(
+            points, sample_weight=sample_weight)
+        found = KMeans(5, init=name, n_init=1, max_iter=1, random_state=7).fit(
+            mapped, sample_weight=sample_weight)
+        np.testing.assert_array_equal(found.init_centers_, expected.init_centers_)
+
+
 def test_k_means_parallel_in_minibatch_is_one_start_and_finds_the_blobs(points):
     plusplus = MiniBatchKMeans(5, random_state=0, n_init=1).fit(points)
     parallel = MiniBatchKMeans(5, init="k-means||", random_state=0).fit(points)

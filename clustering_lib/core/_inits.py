@@ -6,8 +6,9 @@ replicas of a strategy). The estimators look the name up in :data:`INITS` and no
 else: their parameter tables list ``INITS``'s names, their fits call ``in_memory`` or
 ``in_passes``. A new initialisation is one more class here (and its tests).
 
-Both ways start from the same rows when the data are in memory: a fit in passes over an
-array draws with the in-memory code, so the two fits agree from the same seed.
+Both ways start from the same rows when the rows can be indexed: a fit in passes over an
+array or a memory map draws with the in-memory code, so the fits agree from the same
+seed. Only a ``tf.data.Dataset`` is sampled otherwise (in one pass).
 """
 
 from __future__ import annotations
@@ -103,6 +104,9 @@ class _Random(Init):
     def in_passes(self, data, source, n_clusters, rng):
         if source.in_memory:
             return self._from_memory(data, n_clusters, rng)  # 'random' ignores the offset
+        if source.random_access:  # a memory map: the same draw as in memory
+            rows = random_init_indices(None, n_clusters, rng, in_memory_weights(data.source))
+            return np.asarray(source.data[rows], data.dtype)
         return random_rows(data, n_clusters, rng).astype(data.dtype)
 
 

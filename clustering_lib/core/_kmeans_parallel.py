@@ -179,8 +179,8 @@ def sample_rows(X: Any, size: int, random_state: Any = None,
 
 def random_rows(X: Any, n_clusters: int, random_state: Any = None,
                 sample_weight: Any = None) -> np.ndarray:
-    """``init='random'`` for streamed data: ``n_clusters`` distinct rows, one pass
-    (see :func:`sample_rows`)."""
+    """``init='random'`` for data read only in passes (a ``tf.data.Dataset``):
+    ``n_clusters`` distinct rows, one pass (see :func:`sample_rows`)."""
     rows = sample_rows(X, n_clusters, random_state, sample_weight)
     if len(rows) < n_clusters:
         raise ValueError(

@@ -273,19 +273,30 @@ def kmeans_plusplus_indices(
     return greedy_plusplus(scorer, first, uniforms)
 
 
+def random_indices(n_rows: int, size: int, rng: np.random.RandomState,
+                   weights: Any = None) -> np.ndarray:
+    """``size`` distinct indices of ``n_rows`` rows, drawn with probability proportional
+    to ``weights`` (uniformly without): NumPy's ``rng.choice``, as scikit-learn draws.
+
+    Every draw of random rows from data that can be indexed goes through here (data
+    read only in passes is sampled in one pass instead, :func:`~._kmeans_parallel.sample_rows`).
+    """
+    p = None
+    if weights is not None:
+        p = np.asarray(weights, dtype=np.float64)
+        p = p / p.sum()
+    return rng.choice(n_rows, size=size, replace=False, p=p).astype(np.int64)
+
+
 def random_init_indices(
     points: Any, n_clusters: int, rng: np.random.RandomState, weights: Any
 ) -> np.ndarray:
     """``n_clusters`` distinct rows drawn with probability proportional to the weights."""
-    probabilities = np.asarray(weights, dtype=np.float64)
-    if np.count_nonzero(probabilities) < n_clusters:
+    if np.count_nonzero(weights) < n_clusters:
         raise ValueError(
             f"init='random' needs at least n_clusters={n_clusters} points of positive weight."
         )
-    return rng.choice(
-        len(probabilities), size=n_clusters, replace=False,
-        p=probabilities / probabilities.sum(),
-    ).astype(np.int64)
+    return random_indices(len(weights), n_clusters, rng, weights)
 
 
 def kmeans_plusplus(
