@@ -53,7 +53,7 @@ from ._base import (
 )
 from .core import _execution as execution
 from .core import _kernels as kernels
-from .core._seeding import plusplus_draws, random_indices
+from .core._seeding import greedy_plusplus, plusplus_draws, random_indices
 from .core._sources import as_source
 from .core._validation import check_random_state
 
@@ -227,43 +227,25 @@ def _fit_loop(distances, medoids, max_iter):
     return medoids, labels, tf.reduce_sum(nearest), n_iter, n_swaps
 
 
-def _plusplus_loop(distances, first, uniforms):
-    """Greedy k-medoids++ given pre-drawn random numbers (one row per new medoid).
+class _MedoidScorer:
+    """k-medoids++'s data for :func:`~clustering_lib.core._seeding.greedy_plusplus`: the
+    distances themselves (not squared) in the columns of the (n, n) matrix, in float64;
+    every point weighs one."""
 
-    Like greedy k-means++ with distances instead of squared distances: each new medoid
-    is the best of several candidates, drawn with probability proportional to their
-    distance to the nearest medoid so far; the best lowers the total cost most. A
-    candidate that is already a medoid (possible only when every point lies at distance
-    0 from the medoids, or through rounding) is replaced by the farthest non-medoid, so
-    the medoids are always distinct points.
-    """
-    n_samples = tf.shape(distances)[0]
-    n_clusters = tf.shape(uniforms)[0] + 1
-    closest = distances[:, first]
-    is_medoid = tf.one_hot(first, n_samples, on_value=True, off_value=False)
-    indices = tf.TensorArray(tf.int32, size=n_clusters).write(0, first)
+    def __init__(self, distances: tf.Tensor) -> None:
+        self.distances = distances
+        self.weights64 = np.ones(int(distances.shape[0]))
 
-    def body(c, closest, is_medoid, indices):
-        cumulative = tf.cumsum(closest)
-        targets = uniforms[c - 1] * cumulative[-1]
-        candidates = tf.searchsorted(cumulative, targets, side="right", out_type=tf.int32)
-        candidates = tf.minimum(candidates, n_samples - 1)
-        farthest = tf.argmax(
-            tf.where(is_medoid, tf.constant(-1.0, distances.dtype), closest), output_type=tf.int32
-        )
-        candidates = tf.where(tf.gather(is_medoid, candidates), farthest, candidates)
-        costs = tf.minimum(tf.gather(distances, candidates, axis=1), closest[:, None])
-        best = tf.argmin(tf.reduce_sum(costs, axis=0), output_type=tf.int32)
-        chosen = candidates[best]
-        is_medoid = tf.logical_or(
-            is_medoid, tf.one_hot(chosen, n_samples, on_value=True, off_value=False)
-        )
-        return c + 1, costs[:, best], is_medoid, indices.write(c, chosen)
+    def _columns(self, rows):
+        return tf.cast(tf.gather(self.distances, rows, axis=1), tf.float64).numpy().T
 
-    _, _, _, indices = tf.while_loop(
-        lambda c, *_: c < n_clusters, body, (tf.constant(1), closest, is_medoid, indices)
-    )
-    return indices.stack()
+    def start(self, first):
+        closest = self._columns([first])[0]
+        return closest, float(closest.sum())
+
+    def score(self, candidates, closest):
+        costs = np.minimum(self._columns(candidates), closest)
+        return costs.sum(axis=1), costs.__getitem__
 
 
 def _build_loop(distances, n_clusters):
@@ -294,11 +276,9 @@ def _nearest(distances: tf.Tensor) -> tf.Tensor:
     return tf.argmin(distances, axis=1, output_type=tf.int32)
 
 
-_fit_fn, _pairwise_fn, _cross_fn, _plusplus_fn, _build_fn, _nearest_fn = (
+_fit_fn, _pairwise_fn, _cross_fn, _build_fn, _nearest_fn = (
     execution.compiled(function, default=execution.KMEDOIDS_MODE, reduce_retracing=True)
-    for function in (
-        _fit_loop, _pairwise_distances, _cross_distances, _plusplus_loop, _build_loop, _nearest
-    )
+    for function in (_fit_loop, _pairwise_distances, _cross_distances, _build_loop, _nearest)
 )
 
 
@@ -556,11 +536,10 @@ class KMedoids(ValidatedParameters, ClassNamePrefixFeaturesOutMixin, Transformer
             return _build_fn(distances, tf.constant(self.n_clusters, tf.int32))
         if self.init == "random":
             return tf.constant(random_indices(n_samples, self.n_clusters, rng), tf.int32)
-        # k-means++'s own draws, unweighted (the first medoid uniformly at random).
+        # k-means++'s draws and greedy loop, unweighted, on the distances themselves.
         first, uniforms = plusplus_draws(rng, n_samples, self.n_clusters)
-        return _plusplus_fn(
-            distances, tf.constant(first, tf.int32), tf.constant(uniforms, distances.dtype)
-        )
+        medoids = greedy_plusplus(_MedoidScorer(distances), first, uniforms, distinct=True)
+        return tf.constant(medoids, tf.int32)
 
     def fit(self, X: Any, y: Any = None) -> KMedoids:
         """Compute k-medoids clustering.

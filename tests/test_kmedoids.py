@@ -334,3 +334,12 @@ def test_medoid_cost_matches_brute_force_and_fit():
     assert medoid_cost(D, model.labels_) == pytest.approx(model.inertia_)
     with pytest.raises(ValueError, match="one entry per row"):
         medoid_cost(D, labels[:5])
+
+
+def test_k_medoids_plus_plus_draws_distinct_medoids_when_every_distance_is_zero():
+    """Every draw lands on a point already chosen (the potential is 0): the greedy loop
+    shared with k-means++ must take the farthest point not yet chosen instead."""
+    for n_clusters in (2, 4, 6):
+        model = KMedoids(n_clusters, metric="precomputed", random_state=0).fit(np.zeros((6, 6)))
+        assert len(set(model.medoid_indices_.tolist())) == n_clusters
+        assert model.inertia_ == 0.0

@@ -118,28 +118,39 @@ class PlusPlusScorer(Protocol):
     ) -> tuple[np.ndarray, Callable[[int], np.ndarray]]: ...
 
 
-def greedy_plusplus(scorer: PlusPlusScorer, first: int, uniforms: np.ndarray) -> np.ndarray:
+def greedy_plusplus(scorer: PlusPlusScorer, first: int, uniforms: np.ndarray,
+                    distinct: bool = False) -> np.ndarray:
     """Greedy k-means++ from pre-drawn random numbers (:func:`plusplus_draws`), on any data.
 
     Each further centre is the best of the candidates drawn with probability
     proportional to ``w d^2`` (a float64 cumulative sum, so that every row can be
     drawn), the one that leaves the smallest potential. The distances come from
-    ``scorer`` (dense in memory, CSR, or rows read block by block); the loop over the
-    centres is this one. Returns the chosen rows (int64).
+    ``scorer`` (dense in memory, CSR, rows read block by block, or a k-medoids
+    distance matrix, whose "squared distances" are the distances themselves); the loop
+    over the centres is this one. ``distinct`` (k-medoids, whose medoids are distinct
+    points): a candidate already chosen, possible only when every point sits on a
+    chosen one or through rounding, is replaced by the farthest point not chosen.
+    Returns the chosen rows (int64).
     """
     weights64 = scorer.weights64
     closest, potential = scorer.start(first)
     last = len(weights64) - 1
     indices = [first]
+    chosen = np.zeros(len(weights64), bool)
+    chosen[first] = True
     for draws in uniforms:
         cumulative = np.cumsum(closest * weights64)
         candidates = np.minimum(np.searchsorted(cumulative, draws * potential, side="left"),
                                 last)
         del cumulative
+        if distinct and chosen[candidates].any():
+            farthest = int(np.argmax(np.where(chosen, -1.0, closest)))
+            candidates = np.where(chosen[candidates], farthest, candidates)
         potentials, closest_of = scorer.score(candidates, closest)
         best = int(np.argmin(potentials))
         closest, potential = closest_of(best), potentials[best]
         indices.append(int(candidates[best]))
+        chosen[indices[-1]] = True
     return np.asarray(indices, np.int64)
 
 
