@@ -94,6 +94,14 @@ def cluster_sums(
     return totals[:, :-1], totals[:, -1]
 
 
+def _points_and_centroids(points: Any, centroids: Any) -> tuple[tf.Tensor, tf.Tensor]:
+    """Both as float tensors of the points' dtype, with the same number of features."""
+    points = as_float_tensor(points, "points")
+    centroids = as_float_tensor(centroids, "centroids", dtype=points.dtype)
+    check_same_features(points, centroids)
+    return points, centroids
+
+
 def pairwise_squared_distances(points: Any, centroids: Any) -> tf.Tensor:
     """Squared Euclidean distances between every point and every centroid.
 
@@ -110,10 +118,7 @@ def pairwise_squared_distances(points: Any, centroids: Any) -> tf.Tensor:
     -------
     tf.Tensor of shape (n_samples, n_clusters)
     """
-    points = as_float_tensor(points, "points")
-    centroids = as_float_tensor(centroids, "centroids", dtype=points.dtype)
-    check_same_features(points, centroids)
-    return kernels.squared_distances(points, centroids)
+    return kernels.squared_distances(*_points_and_centroids(points, centroids))
 
 
 def assign(points: Any, centroids: Any) -> tuple[tf.Tensor, tf.Tensor]:
@@ -131,10 +136,7 @@ def assign(points: Any, centroids: Any) -> tuple[tf.Tensor, tf.Tensor]:
     squared_distances : tf.Tensor of shape (n_samples,)
         Squared Euclidean distance from each point to that centroid.
     """
-    points = as_float_tensor(points, "points")
-    centroids = as_float_tensor(centroids, "centroids", dtype=points.dtype)
-    check_same_features(points, centroids)
-    return nearest_centers(points, centroids)
+    return nearest_centers(*_points_and_centroids(points, centroids))
 
 
 def update_centroids(
