@@ -26,6 +26,9 @@ from typing import Any
 import keras
 import tensorflow as tf
 
+from .core._kernels import cluster_means as means_of_sums
+from .core._kernels import cluster_sums
+
 __all__ = [
     "SoftAssignment",
     "batch_kmeans",
@@ -64,8 +67,9 @@ def cluster_means(
 ) -> tf.Tensor:
     """Mean embedding of each cluster (the k-means M-step), differentiable.
 
-    One segment sum and one division, so gradients flow from the means back to the
-    embeddings (the centroids of the blog post's loss are such batch means).
+    The engine's float64 per-cluster sums and division (``core._kernels``), plain
+    TensorFlow ops, so gradients flow from the means back to the embeddings (the
+    centroids of the blog post's loss are such batch means).
 
     Parameters
     ----------
@@ -80,14 +84,11 @@ def cluster_means(
     tensor of shape (n_clusters, dim)
     """
     embeddings = tf.convert_to_tensor(embeddings)
-    labels = tf.cast(labels, tf.int32)
-    sums = tf.math.unsorted_segment_sum(embeddings, labels, n_clusters)
-    counts = tf.math.unsorted_segment_sum(tf.ones_like(labels, embeddings.dtype), labels,
-                                          n_clusters)
-    means = sums / tf.maximum(counts, 1.0)[:, None]
+    sums = cluster_sums(embeddings, tf.ones_like(embeddings[:, 0]),
+                                tf.cast(labels, tf.int32), n_clusters)
     if fallback is None:
-        return means
-    return tf.where((counts > 0)[:, None], means, tf.cast(fallback, embeddings.dtype))
+        fallback = tf.zeros([n_clusters, tf.shape(embeddings)[1]], embeddings.dtype)
+    return means_of_sums(sums[:, :-1], sums[:, -1], tf.cast(fallback, embeddings.dtype))
 
 
 def _relocate_empty(points, distances, labels, n_clusters):
