@@ -37,6 +37,7 @@ from .core import _execution as execution
 from .core import _streaming as streaming
 from .core._distributed import ReplicaRunner
 from .core._inits import INITS
+from .core._kernels import cluster_means
 from .core._lloyd import lloyd_on
 from .core._metrics import METRICS
 from .core._progress import PassProgress, chain, is_interactive, progress_callback
@@ -169,9 +170,8 @@ def _complete_partial_centers(
     offsets = np.where(known, centers - origin, 0.0).astype(centers.dtype)
     labels = _masked_labels(X, known, offsets, x_mean)
     sums, totals = core.cluster_sums(X, sample_weight, labels, n_clusters)
+    means = cluster_means(sums, totals, tf.zeros(centers.shape, tf.float64)).numpy()
     totals = totals.numpy()
-    means = np.divide(sums.numpy(), totals[:, None], out=np.zeros(centers.shape),
-                      where=totals[:, None] > 0)
     starved = np.flatnonzero((totals <= 0) & ~known.all(axis=1)).tolist()
     if starved:
         several = len(starved) > 1
