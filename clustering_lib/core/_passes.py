@@ -152,6 +152,14 @@ def _assign_block(points, weights, n_valid, offset, centers, center_norms, plan,
     return tuple(_chunks(plan, n_valid, state, body))
 
 
+def _chunk_labels(points, start, rows, offset, centers, center_norms, plan, options):
+    """One chunk of a block (centred where the options say) and its nearest centres."""
+    chunk = _slice(points, start, rows)
+    if options.centered:
+        chunk = chunk - offset
+    return chunk, _nearest(chunk, 0.0, centers, center_norms, plan)[0]
+
+
 def _final_block(points, weights, n_valid, offset, centers, center_norms, plan, options):
     """Labels and inertia from the differences (float64) of one block."""
     count_trace("final_block")
@@ -160,10 +168,8 @@ def _final_block(points, weights, n_valid, offset, centers, center_norms, plan, 
 
     def body(start, state):
         labels_all, inertia = state
-        chunk = _slice(points, start, rows)
-        if options.centered:
-            chunk = chunk - offset
-        labels, _ = _nearest(chunk, 0.0, centers, center_norms, plan)
+        chunk, labels = _chunk_labels(points, start, rows, offset, centers, center_norms, plan,
+                                      options)
         chunk_weights = _chunk_weights(weights, n_valid, start, rows, size, options)
         inertia = inertia + kernels.residual_inertia(chunk, chunk_weights, centers, labels)
         if rows is None:
@@ -183,10 +189,8 @@ def _label_block(points, n_valid, offset, centers, center_norms, plan, options):
 
     def body(start, state):
         labels_all, distances_all = state
-        chunk = _slice(points, start, rows)
-        if options.centered:
-            chunk = chunk - offset
-        labels, _ = _nearest(chunk, 0.0, centers, center_norms, plan)
+        chunk, labels = _chunk_labels(points, start, rows, offset, centers, center_norms, plan,
+                                      options)
         distances = tf.reduce_sum(tf.square(chunk - tf.gather(centers, labels)), axis=1)
         if rows is None:
             return labels, distances
