@@ -30,9 +30,10 @@ from ._validation import (
     check_n_clusters,
     check_same_features,
     sample_weight_tensor,
+    scale_to_unit_length,
 )
 
-__all__ = ["IterationInfo", "LloydResult", "lloyd", "lloyd_on", "run_lloyd", "unit_centers"]
+__all__ = ["IterationInfo", "LloydResult", "lloyd", "lloyd_on", "run_lloyd"]
 
 
 class LloydResult(NamedTuple):
@@ -100,13 +101,6 @@ def _average_centers(sums: np.ndarray, totals: np.ndarray, dtype) -> np.ndarray:
     return np.where(positive[:, None], centers, copied)
 
 
-def unit_centers(centers: np.ndarray, fallback: np.ndarray) -> np.ndarray:
-    """Centres scaled to unit length (spherical k-means); a zero centre becomes its
-    ``fallback`` row (NumPy; :func:`~._kernels.unit_rows` is the same in TensorFlow)."""
-    norms = np.linalg.norm(centers, axis=1, keepdims=True)
-    return np.where(norms > 0, centers / np.where(norms > 0, norms, 1), fallback)
-
-
 def _m_step(data, centers, assignment, spherical, fixed_mask):
     """New centres (NumPy, data's dtype) from one assignment pass."""
     sums, totals = assignment.sums.copy(), assignment.totals.copy()
@@ -114,7 +108,7 @@ def _m_step(data, centers, assignment, spherical, fixed_mask):
         _relocate_empty_clusters(data, centers, assignment, sums, totals)
     new_centers = _average_centers(sums, totals, centers.dtype)
     if spherical:
-        new_centers = unit_centers(new_centers, centers)
+        new_centers = scale_to_unit_length(new_centers, centers)
     if fixed_mask is not None:
         new_centers[:, fixed_mask] = centers[:, fixed_mask]
     return new_centers

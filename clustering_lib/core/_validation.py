@@ -21,6 +21,7 @@ __all__ = [
     "check_random_state",
     "check_same_features",
     "sample_weight_tensor",
+    "scale_to_unit_length",
     "unit_length_rows",
 ]
 
@@ -141,4 +142,17 @@ def unit_length_rows(X: Any, first_row: int | None = None) -> Any:
         from sklearn.preprocessing import normalize
 
         return normalize(X)
-    return X / norms[:, None]
+    return scale_to_unit_length(X, norms=norms[:, None])
+
+
+def scale_to_unit_length(rows: np.ndarray, fallback: np.ndarray | None = None,
+                         norms: np.ndarray | None = None) -> np.ndarray:
+    """The rows of a dense array scaled to unit length, as a new array; a zero row
+    becomes its ``fallback`` row (without one, the rows must have no zero row). NumPy:
+    the data and the engine's host M-step; :func:`~._kernels.unit_rows` is the same
+    inside a TensorFlow graph. ``norms``: the rows' lengths, shape (n, 1), if known."""
+    if norms is None:
+        norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    if fallback is None:
+        return rows / norms
+    return np.where(norms > 0, rows / np.where(norms > 0, norms, 1), fallback)
