@@ -293,8 +293,11 @@ def _run_worker(*arguments: str) -> dict:
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
+_START = time.perf_counter()
+
+
 def _progress(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    print(f"[{time.perf_counter() - _START:4.0f} s] {message}", file=sys.stderr, flush=True)
 
 
 def _has_faiss() -> bool:
@@ -315,6 +318,7 @@ def run_cold(repeats: int) -> dict:
 
 
 def run_shape(shape: str, libraries: list[str], repeats: int) -> dict:
+    start = time.perf_counter()
     result = {"description": SHAPES[shape][0], "k": SHAPES[shape][1]}
     for library in libraries:
         _progress(f"{shape}: first fit, {library}")
@@ -334,6 +338,7 @@ def run_shape(shape: str, libraries: list[str], repeats: int) -> dict:
     result["ratios"] = ratios
     result["matmul GFLOP/s"] = interleaved["matmul GFLOP/s"]
     result["blas"] = interleaved["blas"]
+    result["wall seconds"] = time.perf_counter() - start
     return result
 
 
@@ -350,6 +355,12 @@ def mark_noise(grid: dict, best_rate: float) -> None:
             reasons.append(f"rate {below:.0%} below the run's best")
         result["noisy"] = bool(reasons)
         result["noise reasons"] = reasons
+
+
+def _print_noise_rule(best_rate: float) -> None:
+    print(f"\nnoisy: the product's rate moved by more than {NOISE_THRESHOLD:.0%} during the "
+          f"rounds, or was more than {NOISE_THRESHOLD:.0%} below the run's best "
+          f"({best_rate:.0f} GFLOP/s)")
 
 
 def _seconds(value: float) -> str:
@@ -468,7 +479,8 @@ def main() -> None:
     machine["matmul GFLOP/s"]["end"] = matmul_gflops()
     machine["load average at end"] = list(os.getloadavg())
     rates = [rate for result in grid.values() for rate in result["matmul GFLOP/s"].values()]
-    mark_noise(grid, max(rates + list(machine["matmul GFLOP/s"].values())))
+    machine["best matmul GFLOP/s"] = max(rates + list(machine["matmul GFLOP/s"].values()))
+    mark_noise(grid, machine["best matmul GFLOP/s"])
     machine["blas"] = [dict(t) for t in {tuple(module.items()) for result in grid.values()
                                          for module in result.pop("blas")}]
     machine["blas"].sort(key=lambda module: (module["internal_api"], module["prefix"] or ""))
@@ -480,6 +492,7 @@ def main() -> None:
     if "cold" in report:
         _print_cold(report["cold"])
     _print_grid(grid, args.repeats)
+    _print_noise_rule(machine["best matmul GFLOP/s"])
     _print_summary(report["median ratios"])
     print(f"\nwall time {report['wall seconds']:.0f} s")
     out = REPO / "build" / "bench"
