@@ -28,11 +28,11 @@ measurement. In one run:
     and the median per library, and the ratios ours / scikit-learn and ours / faiss of
     the minima and of the medians (below 1: ours is faster).
   - **noise check**: the machine's rate for a float32 matrix product (2048 x 2048, best
-    of 3, GFLOP/s through NumPy's BLAS) just before and just after the timed rounds. A
-    shape is marked *noisy* when the two differ by more than ``NOISE_THRESHOLD`` or
-    either is that much below the best rate measured in the whole run (the machine was
-    busy throughout the rounds). The same product is measured at the start and the end
-    of the run.
+    of 3, GFLOP/s through NumPy's BLAS) just before the timed rounds and after each of
+    them. A shape is marked *noisy* when these rates differ by more than
+    ``NOISE_THRESHOLD`` or the lowest is that much below the best rate measured in the
+    whole run (the machine was busy throughout the rounds). The same product is measured
+    at the start and the end of the run.
 
 One table at the end (after the cold one), then the median of each ratio over the grid.
 ``python benchmarks/grid.py [--repeats N] [--shapes a,b] [--skip-cold]`` (``make bench``
@@ -43,6 +43,7 @@ runs it); results also go to ``build/bench/grid.json``. MNIST is read by
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import statistics
@@ -81,8 +82,8 @@ BLOBS = {
 }
 LIBRARIES = ("ours", "sklearn", "faiss")
 
-#: A shape is "noisy" when the matrix-product rate before and after its timed rounds
-#: differ by more than this share, or either is this much below the run's best rate.
+#: A shape is "noisy" when the matrix-product rates measured before and between its timed
+#: rounds differ by more than this share, or the lowest is this much below the run's best.
 #: On the quiet 2-core machine, best-of-3 rates of the product repeat within a few per
 #: cent; another process on one of the two cores costs up to half the rate. 10 % is
 #: above the probe's own scatter and well below what a busy core does to a timing.
@@ -95,14 +96,20 @@ MATMUL_SIZE, MATMUL_REPEATS = 2048, 3
 # --------------------------------------------------------------------------- #
 # Machine
 # --------------------------------------------------------------------------- #
-def matmul_gflops() -> float:
-    """The machine's float32 matrix-product rate now, GFLOP/s (best of a few)."""
+@functools.cache
+def _matmul_operands():
     import numpy as np
 
     rng = np.random.default_rng(0)
     a = rng.standard_normal((MATMUL_SIZE, MATMUL_SIZE), dtype=np.float32)
     b = rng.standard_normal((MATMUL_SIZE, MATMUL_SIZE), dtype=np.float32)
-    a @ b  # BLAS threads started, pages touched
+    return a, b
+
+
+def matmul_gflops() -> float:
+    """The machine's float32 matrix-product rate now, GFLOP/s (best of a few)."""
+    a, b = _matmul_operands()
+    a @ b  # BLAS threads awake, result pages touched
     best = float("inf")
     for _ in range(MATMUL_REPEATS):
         start = time.perf_counter()
@@ -235,7 +242,7 @@ def worker_interleaved(shape: str, libraries: list[str], repeats: int) -> dict:
     X, k, init = _shape_data(shape)
     fits = {library: _estimator(library, k, init, X.shape[1]) for library in libraries}
     labels = {library: np.asarray(fits[library](X)) for library in libraries}  # warm-up
-    before = matmul_gflops()
+    rates = [matmul_gflops()]
     times = {library: [] for library in libraries}
     for round_ in range(repeats):
         shift = round_ % len(libraries)
@@ -243,12 +250,12 @@ def worker_interleaved(shape: str, libraries: list[str], repeats: int) -> dict:
             start = time.perf_counter()
             fits[library](X)
             times[library].append(time.perf_counter() - start)
-    after = matmul_gflops()
+        rates.append(matmul_gflops())
     return {
         "times": times,
         "same labels": {lib: float(np.mean(labels[lib] == labels["sklearn"]))
                         for lib in libraries},
-        "matmul GFLOP/s": {"before": before, "after": after},
+        "matmul GFLOP/s": rates,
         "blas": blas_libraries(),
     }
 
@@ -345,12 +352,12 @@ def run_shape(shape: str, libraries: list[str], repeats: int) -> dict:
 def mark_noise(grid: dict, best_rate: float) -> None:
     """Set each shape's ``noisy`` flag and its reasons (see NOISE_THRESHOLD)."""
     for result in grid.values():
-        before, after = result["matmul GFLOP/s"]["before"], result["matmul GFLOP/s"]["after"]
+        rates = result["matmul GFLOP/s"]
         reasons = []
-        moved = abs(after - before) / max(before, after)
+        moved = 1 - min(rates) / max(rates)
         if moved > NOISE_THRESHOLD:
             reasons.append(f"rate moved {moved:.0%} during the rounds")
-        below = 1 - min(before, after) / best_rate
+        below = 1 - min(rates) / best_rate
         if below > NOISE_THRESHOLD:
             reasons.append(f"rate {below:.0%} below the run's best")
         result["noisy"] = bool(reasons)
@@ -358,9 +365,9 @@ def mark_noise(grid: dict, best_rate: float) -> None:
 
 
 def _print_noise_rule(best_rate: float) -> None:
-    print(f"\nnoisy: the product's rate moved by more than {NOISE_THRESHOLD:.0%} during the "
-          f"rounds, or was more than {NOISE_THRESHOLD:.0%} below the run's best "
-          f"({best_rate:.0f} GFLOP/s)")
+    print(f"\nnoisy: the product's rate, measured before the rounds and after each, moved by "
+          f"more than {NOISE_THRESHOLD:.0%}, or its lowest was more than {NOISE_THRESHOLD:.0%} "
+          f"below the run's best ({best_rate:.0f} GFLOP/s)")
 
 
 def _seconds(value: float) -> str:
@@ -397,7 +404,7 @@ def _print_grid(grid: dict, repeats: int) -> None:
     print("| shape | ours min / med, s | sklearn min / med, s | faiss min / med, s | "
           "ours/sklearn min / med | ours/faiss min / med | first fit ours/sklearn | "
           "memory MB ours / sklearn / faiss | same labels ours / faiss | "
-          "noisy (GFLOP/s before → after) |")
+          "noisy (GFLOP/s lowest - highest) |")
     print("| --- " * 10 + "|")
     for result in grid.values():
         cells = [result["description"]]
@@ -417,7 +424,7 @@ def _print_grid(grid: dict, repeats: int) -> None:
                                 if lib in result))
         rates = result["matmul GFLOP/s"]
         cells.append(f"{'yes' if result['noisy'] else 'no'} "
-                     f"({rates['before']:.0f} → {rates['after']:.0f})")
+                     f"({min(rates):.0f} - {max(rates):.0f})")
         print("| " + " | ".join(cells) + " |")
 
 
@@ -478,7 +485,7 @@ def main() -> None:
     grid = {shape: run_shape(shape, libraries, args.repeats) for shape in shapes}
     machine["matmul GFLOP/s"]["end"] = matmul_gflops()
     machine["load average at end"] = list(os.getloadavg())
-    rates = [rate for result in grid.values() for rate in result["matmul GFLOP/s"].values()]
+    rates = [rate for result in grid.values() for rate in result["matmul GFLOP/s"]]
     machine["best matmul GFLOP/s"] = max(rates + list(machine["matmul GFLOP/s"].values()))
     mark_noise(grid, machine["best matmul GFLOP/s"])
     machine["blas"] = [dict(t) for t in {tuple(module.items()) for result in grid.values()
