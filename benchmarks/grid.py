@@ -13,7 +13,8 @@ measurement. In one run:
   ``random_state=0`` on both sides): the first fit of 1,000 blobs (k=4); a sweep
   ``KMeans(k).fit(digits)`` for k = 2..12, then the same sweep again in the same process
   ("warm k sweep"); ten blob sets of 200..2,000 points (k=3). Medians of ``--repeats``
-  processes.
+  processes; the matrix-product rate (below) before them and at the end of each marks
+  the cold table noisy or not.
 * **grid**, per shape, with the same data and the same initial centres (k rows drawn with
   seed 0) everywhere, ``n_init=1, max_iter=20, tol=0`` so that all stop at the same
   iteration (faiss-cpu's ``Kmeans`` runs the same 20 iterations from the same centres):
@@ -286,6 +287,7 @@ def worker_cold(library: str) -> dict:
     for X in sets:
         KMeans(3, random_state=0).fit(X)
     result["n sweep"] = time.perf_counter() - start
+    result["matmul GFLOP/s"] = matmul_gflops()  # after the timings: they stay cold
     return result
 
 
@@ -316,10 +318,11 @@ def _has_faiss() -> bool:
 
 
 def run_cold(repeats: int) -> dict:
-    results = {}
+    results = {"matmul GFLOP/s": [matmul_gflops()]}
     for library in ("ours", "sklearn"):
         _progress(f"cold: {library}")
         runs = [_run_worker("cold", library) for _ in range(repeats)]
+        results["matmul GFLOP/s"] += [run.pop("matmul GFLOP/s") for run in runs]
         results[library] = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
     return results
 
@@ -349,14 +352,14 @@ def run_shape(shape: str, libraries: list[str], repeats: int) -> dict:
     return result
 
 
-def mark_noise(grid: dict, best_rate: float) -> None:
-    """Set each shape's ``noisy`` flag and its reasons (see NOISE_THRESHOLD)."""
-    for result in grid.values():
+def mark_noise(results: list[dict], best_rate: float) -> None:
+    """Set each result's ``noisy`` flag and its reasons (see NOISE_THRESHOLD)."""
+    for result in results:
         rates = result["matmul GFLOP/s"]
         reasons = []
         moved = 1 - min(rates) / max(rates)
         if moved > NOISE_THRESHOLD:
-            reasons.append(f"rate moved {moved:.0%} during the rounds")
+            reasons.append(f"rate moved {moved:.0%} during the measurements")
         below = 1 - min(rates) / best_rate
         if below > NOISE_THRESHOLD:
             reasons.append(f"rate {below:.0%} below the run's best")
@@ -397,6 +400,9 @@ def _print_cold(cold: dict) -> None:
     for key in cold["ours"]:
         ours, reference = cold["ours"][key], cold["sklearn"][key]
         print(f"| {key} | {ours:.3f} | {reference:.3f} | {ours / reference:.2f} |")
+    rates = cold["matmul GFLOP/s"]
+    print(f"\nnoisy: {'yes' if cold['noisy'] else 'no'} (GFLOP/s before the cold processes and "
+          f"after each: {min(rates):.0f} - {max(rates):.0f})")
 
 
 def _print_grid(grid: dict, repeats: int) -> None:
@@ -485,9 +491,10 @@ def main() -> None:
     grid = {shape: run_shape(shape, libraries, args.repeats) for shape in shapes}
     machine["matmul GFLOP/s"]["end"] = matmul_gflops()
     machine["load average at end"] = list(os.getloadavg())
-    rates = [rate for result in grid.values() for rate in result["matmul GFLOP/s"]]
+    measured = list(grid.values()) + ([report["cold"]] if "cold" in report else [])
+    rates = [rate for result in measured for rate in result["matmul GFLOP/s"]]
     machine["best matmul GFLOP/s"] = max(rates + list(machine["matmul GFLOP/s"].values()))
-    mark_noise(grid, machine["best matmul GFLOP/s"])
+    mark_noise(measured, machine["best matmul GFLOP/s"])
     machine["blas"] = [dict(t) for t in {tuple(module.items()) for result in grid.values()
                                          for module in result.pop("blas")}]
     machine["blas"].sort(key=lambda module: (module["internal_api"], module["prefix"] or ""))
