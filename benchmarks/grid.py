@@ -2,8 +2,11 @@
 
 The machine this runs on is shared and noisy, so the comparison is built to survive it:
 the libraries are timed **interleaved in the same process**, and the machine's speed is
-checked before and after. This script starts itself with ``--worker`` for every
-measurement. In one run:
+checked before, between and after the rounds. Interleaving shares slow spells out fairly but
+cannot make a loaded machine's ratios meaningful: with a core taken by another process,
+scikit-learn's and faiss's OpenMP threads spin while they wait and their small fits slow
+10-100x, ours about 2x. Rows marked noisy do not compare the libraries. This script
+starts itself with ``--worker`` for every measurement. In one run:
 
 * **header**: the load average at the start; which BLAS libraries the processes load
   (threadpoolctl's ``internal_api``, version, kernel ``architecture`` and
