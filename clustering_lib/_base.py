@@ -36,14 +36,13 @@ from sklearn.base import (
     ClusterMixin,
     TransformerMixin,
 )
-from sklearn.utils.sparsefuncs import mean_variance_axis
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from . import core
 from .core._inits import INITS
 from .core._metrics import METRICS
 from .core._sources import as_source
-from .core._validation import unit_length_rows
+from .core._validation import feature_variances, unit_length_rows
 
 __all__ = [
     "BaseKMeans",
@@ -342,9 +341,10 @@ class BaseKMeans(ValidatedParameters, ClassNamePrefixFeaturesOutMixin, Transform
             )
 
     def _check_init_array(self, centers: Any, n_features: int, dtype: Any,
-                          allow_nan: bool = False) -> np.ndarray:
+                          allow_nan: bool = False, n_centroids: int | None = None) -> np.ndarray:
         """An explicit or callable init as a new C-ordered array of ``dtype``, checked
-        (real and finite, NaN only where ``allow_nan``; n_clusters x n_features)."""
+        (real and finite, NaN only where ``allow_nan``; n_centroids, by default
+        n_clusters, x n_features). Every fit's explicit and callable inits pass here."""
         if isinstance(centers, tf.Tensor | tf.Variable):
             centers = centers.numpy()
         if sp.issparse(centers):
@@ -353,7 +353,7 @@ class BaseKMeans(ValidatedParameters, ClassNamePrefixFeaturesOutMixin, Transform
             centers, dtype=dtype, copy=True, order="C", input_name="init",
             ensure_all_finite="allow-nan" if allow_nan else True,
         )
-        self._validate_center_shape(n_features, centers)
+        self._validate_center_shape(n_features, centers, n_centroids)
         return centers
 
     # ------------------------------------------------------------------ #
@@ -385,13 +385,9 @@ class BaseKMeans(ValidatedParameters, ClassNamePrefixFeaturesOutMixin, Transform
             return INITS[init].in_memory(X, n_clusters, random_state, sample_weight)
         if callable(init):
             centers = init(X, n_clusters, random_state=random_state)
-            if isinstance(centers, tf.Tensor | tf.Variable):
-                centers = centers.numpy()
-            centers = check_array(centers, dtype=X.dtype, copy=False, order="C",
-                                  input_name="init",
-                                  ensure_all_finite="allow-nan" if self.allows_nan_init else True)
-            self._validate_center_shape(X.shape[1], centers, n_centroids=n_clusters)
-            return centers
+            return self._check_init_array(centers, X.shape[1], X.dtype,
+                                          allow_nan=self.allows_nan_init,
+                                          n_centroids=n_clusters)
         return init
 
     # ------------------------------------------------------------------ #
@@ -506,11 +502,6 @@ class BaseKMeans(ValidatedParameters, ClassNamePrefixFeaturesOutMixin, Transform
         tags.input_tags.sparse = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
-
-
-def feature_variances(X: Any) -> np.ndarray:
-    """The (unweighted) variance of every column of dense or sparse ``X``, as ``np.var``."""
-    return mean_variance_axis(X, axis=0)[1] if sp.issparse(X) else np.var(X, axis=0)
 
 
 def tolerance(variances: Any, tol: float) -> float:

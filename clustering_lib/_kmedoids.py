@@ -574,7 +574,8 @@ class KMedoids(ValidatedParameters, ClassNamePrefixFeaturesOutMixin, Transformer
             medoids = self._initial_medoids(distances, indices, rng)
             result = _fit_fn(distances, medoids, max_iter)
             labels, inertia = result[1].numpy(), float(result[2])
-            if replaces_best_run(inertia, labels, best, self.n_clusters):
+            # Inertia only: the same partition can come with other, cheaper medoids.
+            if replaces_best_run(inertia, None, best, self.n_clusters):
                 best = (result[0].numpy(), labels, inertia, int(result[3]), int(result[4]))
 
         medoids, labels, inertia, n_iter, n_swaps = best

@@ -39,7 +39,7 @@ import numpy as np
 import tensorflow as tf
 
 from ._kmeans import KMeans
-from .core._kernels import cluster_sums
+from .core._kernels import cluster_counts_and_sums
 from .core._minibatch import move_centers
 from .losses import (
     batch_kmeans,
@@ -591,7 +591,7 @@ class DCNModel(_ClusteringModel):
         self.centroids = self.add_weight(shape=(n_clusters, code_dim), trainable=False,
                                          initializer="zeros", name="centroids")
         self.counts = self.add_weight(shape=(n_clusters,), trainable=False,
-                                      initializer="zeros", name="counts")
+                                      initializer="zeros", name="counts", dtype="float64")
         self.built = True
 
     def call(self, inputs, training=False):
@@ -603,7 +603,7 @@ class DCNModel(_ClusteringModel):
         or to the mean code of each cluster of ``initial_labels``, and the counts of the
         running means to the cluster sizes; return the labels."""
         labels = super().start_from(inputs, initial_labels, n_init, random_state)
-        self.counts.assign(np.bincount(labels, minlength=self.n_clusters).astype(np.float32))
+        self.counts.assign(np.bincount(labels, minlength=self.n_clusters).astype(np.float64))
         return labels
 
     def train_step(self, data):
@@ -620,12 +620,12 @@ class DCNModel(_ClusteringModel):
         codes = tf.cast(self.encoder(batch, training=False), tf.float32)
         labels = nearest_centroids(codes, self.centroids)
         # The running mean of each cluster, as mini-batch k-means moves its centres.
-        sums = cluster_sums(codes, tf.ones_like(codes[:, 0]), labels, self.n_clusters)
-        centroids, counts = move_centers(tf.cast(self.centroids, tf.float64),
-                                         tf.cast(self.counts, tf.float64),
+        sums = cluster_counts_and_sums(codes, tf.ones_like(labels, tf.bool), labels,
+                                       self.n_clusters)
+        centroids, counts = move_centers(tf.cast(self.centroids, tf.float64), self.counts,
                                          sums[:, :-1], sums[:, -1])
         self.centroids.assign(tf.cast(centroids, self.centroids.dtype))
-        self.counts.assign(tf.cast(counts, self.counts.dtype))
+        self.counts.assign(counts)
         return self._report(loss=loss, reconstruction=reconstruction, kmeans=distance)
 
 

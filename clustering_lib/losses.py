@@ -26,8 +26,8 @@ from typing import Any
 import keras
 import tensorflow as tf
 
+from .core._kernels import cluster_counts_and_sums
 from .core._kernels import cluster_means as means_of_sums
-from .core._kernels import cluster_sums
 
 __all__ = [
     "SoftAssignment",
@@ -67,9 +67,10 @@ def cluster_means(
 ) -> tf.Tensor:
     """Mean embedding of each cluster (the k-means M-step), differentiable.
 
-    The engine's float64 per-cluster sums and division (``core._kernels``), plain
-    TensorFlow ops, so gradients flow from the means back to the embeddings (the
-    centroids of the blog post's loss are such batch means).
+    The engine's float64 per-cluster sums, rounded to the embeddings' dtype for the
+    division (``core._kernels``, as the estimators average): plain TensorFlow ops, so
+    gradients flow from the means back to the embeddings (the centroids of the blog
+    post's loss are such batch means).
 
     Parameters
     ----------
@@ -84,8 +85,9 @@ def cluster_means(
     tensor of shape (n_clusters, dim)
     """
     embeddings = tf.convert_to_tensor(embeddings)
-    sums = cluster_sums(embeddings, tf.ones_like(embeddings[:, 0]),
-                                tf.cast(labels, tf.int32), n_clusters)
+    labels = tf.cast(labels, tf.int32)
+    sums = cluster_counts_and_sums(embeddings, tf.ones_like(labels, tf.bool), labels,
+                                   n_clusters)
     if fallback is None:
         fallback = tf.zeros([n_clusters, tf.shape(embeddings)[1]], embeddings.dtype)
     return means_of_sums(sums[:, :-1], sums[:, -1], tf.cast(fallback, embeddings.dtype))

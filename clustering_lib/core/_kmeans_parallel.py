@@ -44,7 +44,7 @@ from . import _seeding as seeding
 from ._lloyd import run_lloyd
 from ._sources import as_source
 from ._streaming import ArrayRows, DataSummary, StreamedPasses
-from ._validation import check_random_state
+from ._validation import check_random_state, unit_length_rows
 
 __all__ = [
     "ParallelInit",
@@ -351,6 +351,13 @@ class _PassScorer:
         """In float64 first, then centred, as the in-memory seeding measures."""
         return np.asarray(rows, np.float64) - self.offset
 
+    def _rows(self, indices) -> np.ndarray:
+        """Chosen rows as the passes read them (unit length for metric='cosine'), centred."""
+        rows = self.points[indices]
+        if self.data.source.unit_rows:
+            rows = unit_length_rows(rows)
+        return self._centered(rows)
+
     def _distances_to(self, centers: np.ndarray, label: str):
         """One pass: ``(start, squared distances of the block's rows to centers)``."""
         center_norms = np.einsum("ij,ij->i", centers, centers)
@@ -364,14 +371,14 @@ class _PassScorer:
 
     def start(self, first: int) -> tuple[np.ndarray, float]:
         closest = np.empty(len(self.weights64))
-        for start, distances in self._distances_to(self._centered(self.points[[first]]),
+        for start, distances in self._distances_to(self._rows([first]),
                                                    "k-means++ centre 0"):
             closest[start:start + len(distances)] = distances[:, 0]
         self.n_chosen = 1
         return closest, float(closest @ self.weights64)
 
     def score(self, candidates: np.ndarray, closest: np.ndarray):
-        candidate_rows = self._centered(self.points[candidates])
+        candidate_rows = self._rows(candidates)
         potentials = np.zeros(len(candidates))
         label = f"k-means++ centre {self.n_chosen}"
         for start, distances in self._distances_to(candidate_rows, f"{label}, candidates"):

@@ -19,7 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from ._assignment import center_distances
-from ._kernels import unit_rows
+from ._validation import scale_to_unit_length
 
 __all__ = ["METRICS", "Metric"]
 
@@ -79,8 +79,7 @@ class _Cosine(Metric):
     }
 
     def prepare_centers(self, centers):
-        centers = tf.constant(centers)
-        return unit_rows(centers, centers).numpy()
+        return scale_to_unit_length(centers, centers)
 
     def from_squared(self, squared):
         return squared / 2.0

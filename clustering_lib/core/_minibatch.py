@@ -35,6 +35,7 @@ from . import _sparse as sparse
 from ._distributed import ReplicaRunner
 from ._execution import BlockPlan, count_trace, kernel_cache
 from ._passes import KernelOptions
+from ._seeding import random_indices
 
 __all__ = [
     "MiniBatchStep",
@@ -257,7 +258,7 @@ class MiniBatchStep:
         if not reassign:
             candidates = np.zeros(n_candidates, np.int32)
         elif sample_weight is None:
-            candidates = self.random_state.choice(n_batch, n_candidates, replace=False)
+            candidates = random_indices(n_batch, n_candidates, self.random_state)
         else:  # rows of positive weight first, each group in random order
             keys = self.random_state.random_sample(n_batch) + (sample_weight > 0)
             candidates = np.argsort(-keys, kind="stable")[:n_candidates]
@@ -332,9 +333,9 @@ class ReplicatedStep(MiniBatchStep):
     The batch is split between the replicas; each adds up the float64 per-cluster sums
     of its share with the engine's block kernel, the sums are reduced
     (``strategy.reduce``), and the update (the count-weighted move of the centres and
-    scikit-learn's reassignment of low-count centres) is applied once, on the host, to
-    the k x d numbers, in float64 as the compiled step does, so every replica
-    continues from the same centres.
+    scikit-learn's reassignment of low-count centres: :func:`move_centers` and
+    :func:`reassign_low_counts`, as in the compiled step) is applied once to the k x d
+    numbers, eagerly, so every replica continues from the same centres.
     """
 
     def __init__(self, centers: np.ndarray, *, strategy: tf.distribute.Strategy,
@@ -371,7 +372,7 @@ class ReplicatedStep(MiniBatchStep):
             moved, counts, n_reassigned = reassign_low_counts(
                 moved, counts, tf.constant(self.reassignment_ratio, tf.float64),
                 len(points), candidates,
-                lambda chosen: tf.cast(tf.gather(points, chosen), tf.float64),
+                lambda chosen: tf.constant(points[chosen.numpy()], tf.float64),
             )
             n_reassigned = int(n_reassigned)
         moved, counts, old = moved.numpy(), counts.numpy(), old.numpy()

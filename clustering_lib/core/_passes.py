@@ -122,9 +122,7 @@ def _assign_block(points, weights, n_valid, offset, centers, center_norms, plan,
 
     def body(start, state):
         labels_all, sums, inertia = state
-        chunk = _slice(points, start, rows)
-        if options.centered:
-            chunk = chunk - offset
+        chunk = _centered_chunk(points, start, rows, offset, options)
         chunk_weights = _chunk_weights(weights, n_valid, start, rows, size, options)
         norms = tf.reduce_sum(tf.square(chunk), axis=1) if options.inertia else 0.0
         labels, distances = _nearest(chunk, norms, centers, center_norms, plan)
@@ -152,11 +150,15 @@ def _assign_block(points, weights, n_valid, offset, centers, center_norms, plan,
     return tuple(_chunks(plan, n_valid, state, body))
 
 
+def _centered_chunk(points, start, rows, offset, options):
+    """One chunk of a block, centred where the options say."""
+    chunk = _slice(points, start, rows)
+    return chunk - offset if options.centered else chunk
+
+
 def _chunk_labels(points, start, rows, offset, centers, center_norms, plan, options):
     """One chunk of a block (centred where the options say) and its nearest centres."""
-    chunk = _slice(points, start, rows)
-    if options.centered:
-        chunk = chunk - offset
+    chunk = _centered_chunk(points, start, rows, offset, options)
     return chunk, _nearest(chunk, 0.0, centers, center_norms, plan)[0]
 
 

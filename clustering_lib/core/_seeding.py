@@ -6,8 +6,10 @@ the same ``random_state`` picks the same rows. k-means++ is written once
 distances of the chosen rows to every point, behind a scorer (dense data eagerly when
 small, otherwise in compiled graphs that score the candidates block by block, so memory
 stays O(n) for any number of points; CSR rows in :mod:`._sparse`; rows read in passes in
-:mod:`._kmeans_parallel`). The sampling distribution is a float64 cumulative sum, so that
-every row can be drawn however many there are.
+:mod:`._kmeans_parallel`; the columns of KMedoids' distance matrix, which also keeps its
+medoids distinct). The sampling distribution is a float64 cumulative sum, so that every
+row can be drawn however many there are. Random rows of data that can be indexed are drawn
+by one function, :func:`random_indices`.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ __all__ = [
     "kmeans_plusplus",
     "kmeans_plusplus_indices",
     "plusplus_draws",
+    "random_indices",
     "random_init",
     "random_init_indices",
 ]
@@ -136,8 +139,9 @@ def greedy_plusplus(scorer: PlusPlusScorer, first: int, uniforms: np.ndarray,
     closest, potential = scorer.start(first)
     last = len(weights64) - 1
     indices = [first]
-    chosen = np.zeros(len(weights64), bool)
-    chosen[first] = True
+    chosen = np.zeros(len(weights64) if distinct else 0, bool)
+    if distinct:
+        chosen[first] = True
     for draws in uniforms:
         cumulative = np.cumsum(closest * weights64)
         candidates = np.minimum(np.searchsorted(cumulative, draws * potential, side="left"),
@@ -150,7 +154,8 @@ def greedy_plusplus(scorer: PlusPlusScorer, first: int, uniforms: np.ndarray,
         best = int(np.argmin(potentials))
         closest, potential = closest_of(best), potentials[best]
         indices.append(int(candidates[best]))
-        chosen[indices[-1]] = True
+        if distinct:
+            chosen[indices[-1]] = True
     return np.asarray(indices, np.int64)
 
 
@@ -291,6 +296,8 @@ def random_indices(n_rows: int, size: int, rng: np.random.RandomState,
 
     Every draw of random rows from data that can be indexed goes through here (data
     read only in passes is sampled in one pass instead, :func:`~._kmeans_parallel.sample_rows`).
+    Without weights NumPy draws differently from equal weights, as scikit-learn's callers
+    expect: ``weights=None`` and ``weights=ones`` pick other rows for the same seed.
     """
     p = None
     if weights is not None:

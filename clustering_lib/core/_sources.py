@@ -42,7 +42,7 @@ from ._passes import DataPasses, DataSource
 from ._progress import PassProgress
 from ._sparse import SparsePasses, SparseRows, as_sparse_rows
 from ._streaming import ArrayRows, DatasetRows, DataSummary, summarize
-from ._validation import unit_length_rows
+from ._validation import feature_variances, unit_length_rows
 
 __all__ = [
     "ArraySource",
@@ -140,7 +140,7 @@ class ArraySource(Source):
         if not (weights > 0).any():
             raise ValueError("Sample weights must contain at least one non-zero number.")
         return DataSummary(len(points), points.shape[1], rows.dtype, points.mean(axis=0),
-                           np.var(points, axis=0), float(weights.sum()))
+                           feature_variances(points), float(weights.sum()))
 
 
 class SparseSource(Source):

@@ -21,6 +21,7 @@ __all__ = [
     "check_random_state",
     "check_same_features",
     "sample_weight_tensor",
+    "feature_variances",
     "scale_to_unit_length",
     "unit_length_rows",
 ]
@@ -143,6 +144,15 @@ def unit_length_rows(X: Any, first_row: int | None = None) -> Any:
 
         return normalize(X)
     return scale_to_unit_length(X, norms=norms[:, None])
+
+
+def feature_variances(X: Any) -> np.ndarray:
+    """The (unweighted) variance of every column of dense or sparse ``X``, as ``np.var``."""
+    if sp.issparse(X):
+        from sklearn.utils.sparsefuncs import mean_variance_axis
+
+        return mean_variance_axis(X, axis=0)[1]
+    return np.var(X, axis=0)
 
 
 def scale_to_unit_length(rows: np.ndarray, fallback: np.ndarray | None = None,
