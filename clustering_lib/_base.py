@@ -506,4 +506,4 @@ class BaseKMeans(ValidatedParameters, ClassNamePrefixFeaturesOutMixin, Transform
 
 def tolerance(variances: Any, tol: float) -> float:
     """scikit-learn's absolute tolerance: ``tol`` times the mean of the feature variances."""
-    return float(np.mean(variances) * tol) if tol > 0 else 0.0
+    return float(np.mean(variances) * tol)

@@ -573,10 +573,11 @@ class KMedoids(ValidatedParameters, ClassNamePrefixFeaturesOutMixin, Transformer
         for _ in range(n_init):
             medoids = self._initial_medoids(distances, indices, rng)
             result = _fit_fn(distances, medoids, max_iter)
-            labels, inertia = result[1].numpy(), float(result[2])
+            inertia = float(result[2])
             # Inertia only: the same partition can come with other, cheaper medoids.
             if replaces_best_run(inertia, None, best, self.n_clusters):
-                best = (result[0].numpy(), labels, inertia, int(result[3]), int(result[4]))
+                best = (result[0].numpy(), result[1].numpy(), inertia, int(result[3]),
+                        int(result[4]))
 
         medoids, labels, inertia, n_iter, n_swaps = best
         self.medoid_indices_ = medoids.astype(np.intp)

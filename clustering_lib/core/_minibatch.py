@@ -364,8 +364,8 @@ class ReplicatedStep(MiniBatchStep):
             (tf.zeros([n_features], centers.dtype), tf.constant(centers), tf.constant(norms)),
             lambda *_: None,
         )
-        old = tf.constant(centers, tf.float64)
-        moved, counts = move_centers(old, self.counts, tf.constant(sums[:, :-1]),
+        old = centers.astype(np.float64)
+        moved, counts = move_centers(tf.constant(old), self.counts, tf.constant(sums[:, :-1]),
                                      tf.constant(sums[:, -1]))
         n_reassigned = 0
         if reassign:
@@ -375,7 +375,7 @@ class ReplicatedStep(MiniBatchStep):
                 lambda chosen: tf.constant(points[chosen.numpy()], tf.float64),
             )
             n_reassigned = int(n_reassigned)
-        moved, counts, old = moved.numpy(), counts.numpy(), old.numpy()
+        moved, counts = moved.numpy(), counts.numpy()
         new_centers = moved.astype(centers.dtype)
         shift = float(np.sum(np.square(new_centers.astype(np.float64) - old)))
         self.centers, self.counts = tf.constant(new_centers), tf.constant(counts)

@@ -20,8 +20,8 @@ __all__ = [
     "check_n_clusters",
     "check_random_state",
     "check_same_features",
-    "sample_weight_tensor",
     "feature_variances",
+    "sample_weight_tensor",
     "scale_to_unit_length",
     "unit_length_rows",
 ]
