@@ -4,9 +4,9 @@
 - :func:`plot_off_diagonal`: a confusion matrix whose colour shows the mistakes only;
 - :func:`uniform_distortion`: the k-means distortion share ``W/T`` of uniform data, the
   yardstick of notebook 04's rescaling argument;
-- :func:`check_lloyd_from_partition` (notebook 04), :func:`check_matched_agreement` and
-  :func:`check_neighbour_purity` (notebook 05): the exercises' checks, in the style of
-  :mod:`clustering_course.exercises`.
+- :func:`check_lloyd_from_partition` (notebook 04), :func:`check_matched_agreement`,
+  :func:`check_gain_against_purity` and :func:`check_neighbour_purity` (notebook 05): the
+  exercises' checks, in the style of :mod:`clustering_course.exercises`.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from clustering_course.exercises import ExerciseCheck
 from clustering_lib import KMeans
 
 __all__ = [
+    "check_gain_against_purity",
     "check_lloyd_from_partition",
     "check_matched_agreement",
     "check_neighbour_purity",
@@ -392,4 +393,83 @@ def check_neighbour_purity(neighbour_purity: Callable[[np.ndarray, np.ndarray], 
                 hint = slip
                 break
         check.fail("the shares differ.", expected=expected, got=got, hint=hint)
+    check.done()
+
+
+def _gain_cases() -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """Per-class shares before and after, made so that each slip gives another answer."""
+    rng = np.random.default_rng(11)
+    before = rng.uniform(0.6, 0.99, 10)
+    after = np.minimum(before + rng.uniform(-0.02, 0.15, 10), 1.0)
+    curved = np.array([0.50, 0.55, 0.60, 0.90, 0.95, 0.97])
+    return [
+        ("four classes, the least pure gains most", np.array([0.6, 0.7, 0.8, 0.9]),
+         np.array([0.9, 0.92, 0.88, 0.95])),
+        ("six classes, gains far from a straight line in the shares", curved,
+         curved + np.array([0.30, 0.01, 0.20, 0.005, 0.03, 0.0])),
+        ("five classes, two with the same gain (a tie)", np.array([0.70, 0.80, 0.85, 0.90, 0.95]),
+         np.array([0.80, 0.85, 0.95, 0.95, 0.97])),
+        ("ten classes drawn at random", before, after),
+    ]
+
+
+def _rank_correlation(x: np.ndarray, y: np.ndarray, ties: str = "average") -> float:
+    """Spearman's correlation; ``ties="ordinal"`` breaks ties by position, a common slip."""
+    from scipy import stats
+
+    return float(np.corrcoef(stats.rankdata(x, method=ties), stats.rankdata(y, method=ties))[0, 1])
+
+
+def check_gain_against_purity(
+        gain_against_purity: Callable[[np.ndarray, np.ndarray], Any]) -> None:
+    """Check ``gain_against_purity(before, after) -> (gain, rho)``: the gain of each class
+    (``after - before``) and Spearman's rank correlation between ``before`` and the gain.
+
+    Typical slips are named: the gain the wrong way round or as a ratio, the correlation of
+    ``before`` with ``after`` (or of ``after`` with the gain) instead of with the gain,
+    Pearson's correlation instead of Spearman's, ties ranked by position.
+    """
+    from scipy import stats
+
+    cases = _gain_cases()
+    check = ExerciseCheck(gain_against_purity, "gain_against_purity", len(cases))
+    for label, before, after in cases:
+        check.start(label)
+        gain = after - before
+        rho = _rank_correlation(before, gain)
+        result = check.call(before.copy(), after.copy())
+        check.pair(result, "gain, rho")
+        got_gain = check.array(result[0], "gain", before.shape)
+        if not np.allclose(got_gain, gain, atol=1e-9):
+            hint = "the gain of a class is its share after deskewing minus its share before."
+            if np.allclose(got_gain, -gain, atol=1e-9):
+                hint = "this is before minus after: a gain is after minus before."
+            elif np.allclose(got_gain, after / before, atol=1e-9) or np.allclose(
+                    got_gain, after / before - 1, atol=1e-9):
+                hint = "this is a ratio; the gain asked for is the difference, after - before."
+            check.fail("the gains differ.", expected=gain, got=got_gain, hint=hint)
+        got_rho = float(check.array(result[1], "rho", (), shape_hint=(
+            "rho is one number: the correlation alone, such as spearmanr(...).statistic, "
+            "without its p-value.")))
+        if np.isclose(got_rho, rho, atol=1e-9):
+            continue
+        hint = ("rank the shares before and the gains, and correlate the ranks "
+                "(scipy.stats.spearmanr does both).")
+        slips = [
+            (-rho, "the sign is reversed: correlate the shares before with the gains "
+                   "(after - before)."),
+            (_rank_correlation(before, after), "this correlates the shares before with the "
+                                               "shares after; the question is about the gain."),
+            (_rank_correlation(after, gain), "this correlates the shares after with the gain; "
+                                             "the question is about the shares before."),
+            (float(stats.pearsonr(before, gain)[0]), "this is Pearson's correlation of the "
+                                                    "values; the question asks about ranks."),
+            (_rank_correlation(before, gain, "ordinal"), "tied values need the same (average) "
+                                                         "rank, as scipy.stats.spearmanr gives."),
+        ]
+        for value, slip in slips:
+            if np.isclose(got_rho, value, atol=1e-9) and not np.isclose(value, rho, atol=1e-9):
+                hint = slip
+                break
+        check.fail("the rank correlation differs.", expected=rho, got=got_rho, hint=hint)
     check.done()

@@ -315,3 +315,47 @@ def test_neighbour_purity_slips_are_diagnosed(slip, message):
 
     with pytest.raises(ExerciseFailed, match=message):
         check_neighbour_purity(slip)
+
+
+def _gain(before, after, *, reverse=False, ratio=False, rho="spearman"):
+    # Written as a student would: a slip at a time.
+    from scipy import stats
+
+    gain = after / before if ratio else (before - after if reverse else after - before)
+    if rho == "pearson":
+        return gain, stats.pearsonr(before, gain)[0]
+    if rho == "with after":
+        return gain, stats.spearmanr(before, after).statistic
+    if rho == "after with gain":
+        return gain, stats.spearmanr(after, gain).statistic
+    if rho == "ordinal":
+        ranks = [np.argsort(np.argsort(v)) for v in (before, gain)]
+        return gain, np.corrcoef(*ranks)[0, 1]
+    if rho == "whole":
+        return gain, stats.spearmanr(before, gain)
+    return gain, stats.spearmanr(before, gain).statistic
+
+
+def test_gain_against_purity_reference_passes(capsys):
+    from clustering_course.deep_lessons import check_gain_against_purity
+
+    check_gain_against_purity(_gain)
+    assert "all 4 cases pass" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("slip", "message"), [
+    (lambda b, a: _gain(b, a, reverse=True), "before minus after"),
+    (lambda b, a: _gain(b, a, ratio=True), "ratio"),
+    (lambda b, a: _gain(b, a, rho="pearson"), "Pearson"),
+    (lambda b, a: _gain(b, a, rho="with after"), "with the\\s+shares after"),
+    (lambda b, a: _gain(b, a, rho="after with gain"), "shares after with the gain"),
+    (lambda b, a: _gain(b, a, rho="ordinal"), "average"),
+    (lambda b, a: _gain(b, a, rho="whole"), "without its p-value"),
+    (lambda b, a: (a - b, -_gain(b, a)[1]), "sign is reversed"),
+    (lambda b, a: a - b, "two things"),
+])
+def test_gain_against_purity_slips_are_diagnosed(slip, message):
+    from clustering_course.deep_lessons import check_gain_against_purity
+
+    with pytest.raises(ExerciseFailed, match=message):
+        check_gain_against_purity(slip)
