@@ -4,14 +4,13 @@
 - :func:`plot_off_diagonal`: a confusion matrix whose colour shows the mistakes only;
 - :func:`uniform_distortion`: the k-means distortion share ``W/T`` of uniform data, the
   yardstick of notebook 04's rescaling argument;
-- :func:`check_lloyd_from_partition` (notebook 04), :func:`check_matched_agreement`,
-  :func:`check_gain_against_purity` and :func:`check_neighbour_purity` (notebook 05): the
-  exercises' checks, in the style of :mod:`clustering_course.exercises`.
+- :func:`check_lloyd_from_partition` (notebook 04), :func:`check_matched_agreement` and
+  :func:`check_gain_against_purity` (notebook 05): the exercises' checks, in the style of
+  :mod:`clustering_course.exercises`.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -25,7 +24,6 @@ __all__ = [
     "check_gain_against_purity",
     "check_lloyd_from_partition",
     "check_matched_agreement",
-    "check_neighbour_purity",
     "deskew",
     "plot_off_diagonal",
     "uniform_distortion",
@@ -307,92 +305,6 @@ def check_matched_agreement(matched_agreement: Callable[[np.ndarray, np.ndarray]
         elif np.isclose(got, np.mean(a == b)):
             hint = "this compares the cluster numbers as they are: match the clusters first."
         check.fail("the agreement differs.", expected=expected, got=got, hint=hint)
-    check.done()
-
-
-def _purity_by_class(indices: np.ndarray, labels: np.ndarray, columns: slice = slice(1, None),
-                     by: str = "point") -> np.ndarray:
-    """The reference of :func:`check_neighbour_purity`, and the slips it names.
-
-    ``columns`` picks the neighbours counted (``slice(1, None)``: all but the point itself);
-    ``by="neighbour"`` groups the pairs by the neighbour's label instead of the point's.
-    """
-    n_classes = labels.max() + 1
-    neighbours = labels[indices[:, columns]]
-    same = neighbours == labels[:, None]
-    if by == "neighbour":
-        return np.array([same[neighbours == c].mean() for c in range(n_classes)])
-    per_point = same.mean(axis=1)
-    return np.array([per_point[labels == c].mean() for c in range(n_classes)])
-
-
-def _purity_cases() -> list[tuple[str, np.ndarray, np.ndarray]]:
-    """Hand-made neighbour tables (each row starts with the point itself) and their labels."""
-    rng = np.random.default_rng(7)
-    n, k = 60, 6
-    labels = np.repeat([0, 1, 2], [30, 20, 10])
-    others = np.array([rng.choice(np.flatnonzero(np.arange(n) != i), k - 1, replace=False)
-                       for i in range(n)])
-    return [
-        ("two groups of three, one neighbour in the other group",
-         np.array([[0, 1, 3], [1, 0, 2], [2, 1, 0], [3, 4, 5], [4, 3, 5], [5, 4, 3]]),
-         np.array([0, 0, 0, 1, 1, 1])),
-        ("one neighbour besides the point itself (k = 2)",
-         np.array([[0, 1], [1, 2], [2, 1], [3, 2]]), np.array([0, 0, 1, 1])),
-        ("three classes of 3, 2 and 1 points (the class of one has no neighbour of its own)",
-         np.array([[0, 1, 2, 5], [1, 0, 2, 3], [2, 1, 0, 4], [3, 4, 5, 0], [4, 3, 2, 1],
-                   [5, 3, 4, 0]]), np.array([0, 0, 0, 1, 1, 2])),
-        ("60 points in three classes of 30, 20 and 10, five random neighbours each",
-         np.column_stack([np.arange(n), others]), labels),
-    ]
-
-
-def check_neighbour_purity(neighbour_purity: Callable[[np.ndarray, np.ndarray], Any]) -> None:
-    """Check ``neighbour_purity(indices, labels) -> array``: for each class ``c`` (``0`` to
-    ``labels.max()``), the mean over the points of class ``c`` of the share of their ``k - 1``
-    neighbours (``indices[:, 1:]``; column 0 is the point itself) that are of class ``c``."""
-    cases = _purity_cases()
-    check = ExerciseCheck(neighbour_purity, "neighbour_purity", len(cases))
-    for label, indices, labels in cases:
-        check.start(label)
-        expected = _purity_by_class(indices, labels)
-        result = check.call(indices.copy(), labels.copy())
-        if np.ndim(result) == 0:
-            overall = np.mean(labels[indices[:, 1:]] == labels[:, None])
-            hint = "return one share per class, in the order 0, 1, 2, ... (an array)."
-            if np.isclose(float(result), overall):
-                hint = ("this is the share over all the points together: split it by the "
-                        "class of the point, one share per class.")
-            check.fail("one number came back, not one per class.", expected=expected,
-                       got=result, hint=hint)
-        got = check.array(result, "the result", expected.shape)
-        if np.allclose(got, expected, atol=1e-9):
-            continue
-        with warnings.catch_warnings():  # a slip may average over nothing (NaN): no match then
-            warnings.simplefilter("ignore", RuntimeWarning)
-            slips = [
-                (_purity_by_class(indices, labels, slice(None)),
-                 "column 0 is the point itself, always of its own class: count columns 1 to "
-                 "k-1 only."),
-                (_purity_by_class(indices, labels, slice(None, -1)),
-                 "this keeps column 0 (the point itself) and drops the last neighbour: the "
-                 "columns are off by one. Count columns 1 to k-1."),
-                (_purity_by_class(indices, labels, slice(2, None)),
-                 "this drops the nearest neighbour (column 1) as well as the point itself: "
-                 "count columns 1 to k-1."),
-                (_purity_by_class(indices, labels, by="neighbour"),
-                 "this groups the pairs by the neighbour's class; group them by the class of "
-                 "the point (the row) whose neighbours they are."),
-                (_purity_by_class(indices, labels) * (indices.shape[1] - 1),
-                 "these are counts of same-class neighbours, not shares: divide by k-1."),
-            ]
-        hint = ("check which columns of indices are neighbours, what one point's share is "
-                "a share of, and over which points each class's mean runs.")
-        for value, slip in slips:
-            if np.allclose(got, value, atol=1e-9):
-                hint = slip
-                break
-        check.fail("the shares differ.", expected=expected, got=got, hint=hint)
     check.done()
 
 

@@ -276,47 +276,6 @@ def test_recover_records_reference_attack():
         recover_records(records[:3], published[:3], published)
 
 
-def _purity(indices, labels, columns=slice(1, None), counts=False, by_neighbour=False):
-    # Written as a student would, apart from the reference in deep_lessons: a slip at a time.
-    neighbours = labels[indices[:, columns]]
-    same = neighbours == labels[:, None]
-    classes = range(labels.max() + 1)
-    if by_neighbour:
-        return np.array([same[neighbours == c].mean() for c in classes])
-    per_point = same.sum(axis=1) if counts else same.mean(axis=1)
-    return np.array([per_point[labels == c].mean() for c in classes])
-
-
-def test_neighbour_purity_reference_passes(capsys):
-    from clustering_course.deep_lessons import check_neighbour_purity
-
-    check_neighbour_purity(_purity)
-    assert "all 4 cases pass" in capsys.readouterr().out
-
-
-def test_neighbour_purity_reference_by_hand():
-    from clustering_course.deep_lessons import _purity_by_class, _purity_cases
-
-    _, indices, labels = _purity_cases()[0]
-    assert np.allclose(_purity_by_class(indices, labels), [5 / 6, 1.0])
-
-
-@pytest.mark.parametrize(("slip", "message"), [
-    (lambda i, y: _purity(i, y, slice(None)), "column 0 is the point itself"),
-    (lambda i, y: _purity(i, y, slice(None, -1)), "off by one"),
-    (lambda i, y: _purity(i, y, slice(2, None)), "drops the nearest neighbour"),
-    (lambda i, y: _purity(i, y, by_neighbour=True), "neighbour's class"),
-    (lambda i, y: _purity(i, y, counts=True), "not shares"),
-    (lambda i, y: (y[i[:, 1:]] == y[:, None]).mean(), "all the points together"),
-    (lambda i, y: _purity(i, y)[::-1], "the shares differ"),
-])
-def test_neighbour_purity_slips_are_diagnosed(slip, message):
-    from clustering_course.deep_lessons import check_neighbour_purity
-
-    with pytest.raises(ExerciseFailed, match=message):
-        check_neighbour_purity(slip)
-
-
 def _gain(before, after, *, reverse=False, ratio=False, rho="spearman"):
     # Written as a student would: a slip at a time.
     from scipy import stats
