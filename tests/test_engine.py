@@ -199,10 +199,11 @@ def test_xla_compiles_once_per_bucket_of_k_and_never_per_n():
     with execution.config_context(mode="xla", block_rows=256):
         before = _traces()
         for k in range(2, 13):
-            core.lloyd(digits, digits[:k], max_iter=3)
-        # k = 2..8 share the bucket 8, 9..12 the bucket 12: two shapes, and for each one
-        # kernel for the iterations and one for the final labels.
-        assert _new_traces(before) == 4
+            core.lloyd(digits, digits[:k], max_iter=10)
+        # k = 2..8 share the bucket 8, 9..12 the bucket 12: two shapes, and for each three
+        # kernels: the iterations with sums, those whose sums are updated from the points
+        # that changed cluster (labels only), and the final labels.
+        assert _new_traces(before) == 6
         before = _traces()
         for n in np.linspace(300, 1797, 10).astype(int):
             core.lloyd(digits[:n], digits[:10], max_iter=3)
@@ -225,6 +226,41 @@ def test_cluster_sums_of_20_million_points_are_exact():
     np.testing.assert_allclose(result.centers.numpy()[:, 0], expected, rtol=1.5e-7)
     counts = np.bincount(result.labels.numpy(), minlength=2)
     assert counts.tolist() == [n // 2, n - n // 2]
+
+
+@pytest.mark.parametrize("mode", ["graph", "xla"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sums_updated_from_the_changed_points_equal_a_full_pass(mode, dtype, monkeypatch):
+    rng = np.random.default_rng(0)
+    X = (rng.normal(size=(700, 5)) + 50.0).astype(dtype)
+    weights = rng.uniform(0.1, 3.0, len(X)).astype(dtype)
+    weights[::7] = 0.0
+    offset = X.mean(axis=0)
+    updates = []
+    original = DataPasses._updated_sums
+    monkeypatch.setattr(DataPasses, "_updated_sums",
+                        lambda self, *args: updates.append(1) or original(self, *args))
+    with execution.config_context(mode=mode, block_rows=128, incremental_divisor=1):
+        plan = execution.plan(len(X), 5, 4)
+        data = DataPasses(X, weights, offset, plan)
+        centers = X[:4] - offset
+        for step in range(6):
+            if step == 3:  # cluster 2 loses every point
+                centers[2] = 1e3
+            elif step == 4:  # and gets some back
+                centers[2] = X[10] - offset
+            else:
+                centers = centers + rng.normal(scale=0.3, size=centers.shape).astype(dtype)
+            updated = data.assign(centers)
+            full = DataPasses(X, weights, offset, plan).assign(centers)
+            np.testing.assert_array_equal(updated.labels, full.labels)
+            np.testing.assert_allclose(updated.sums, full.sums, rtol=1e-12, atol=1e-9)
+            np.testing.assert_allclose(updated.totals, full.totals, rtol=1e-12, atol=1e-9)
+            # An emptied cluster is exactly empty, whatever the rounding of the updates.
+            np.testing.assert_array_equal(updated.totals == 0.0, full.totals == 0.0)
+            if step == 3:
+                assert updated.totals[2] == 0.0 and not updated.sums[2].any()
+    assert len(updates) == 5  # every pass after the first
 
 
 @pytest.mark.slow

@@ -69,12 +69,15 @@ class KernelOptions:
 
     ``centered``: subtract the offset from every chunk (data given uncentred);
     ``weighted``: sample weights other than one (else rows count once, and padding
-    rows are excluded by position); ``inertia``: also the float64 inertia.
+    rows are excluded by position); ``inertia``: also the float64 inertia; ``sums``:
+    also the float64 per-cluster sums (else they come back as zeros, for a pass whose
+    sums the caller updates from the points that changed cluster).
     """
 
     centered: bool = True
     weighted: bool = True
     inertia: bool = True
+    sums: bool = True
 
 
 def _chunks(plan: BlockPlan, n_valid, state, body):
@@ -126,9 +129,9 @@ def _assign_block(points, weights, n_valid, offset, centers, center_norms, plan,
         chunk_weights = _chunk_weights(weights, n_valid, start, rows, size, options)
         norms = tf.reduce_sum(tf.square(chunk), axis=1) if options.inertia else 0.0
         labels, distances = _nearest(chunk, norms, centers, center_norms, plan)
-        if options.weighted:
+        if options.sums and options.weighted:
             sums = sums + kernels.cluster_sums(chunk, chunk_weights, labels, n_clusters)
-        else:
+        elif options.sums:
             sums = sums + kernels.cluster_counts_and_sums(
                 chunk, chunk_weights > 0, labels, n_clusters
             )
@@ -412,6 +415,14 @@ class DataSource(Protocol):
         """
 
 
+class _PreviousPass(NamedTuple):
+    """What :meth:`DataPasses.assign` keeps of its last pass for the next one."""
+
+    labels: np.ndarray
+    sums: np.ndarray  # (k, d + 1) float64 [sum w x, sum w] under ``labels``
+    n_changed: int  # labels that differed from the pass before (all, for the first)
+
+
 class DataPasses:
     """The E-step passes over one data set, prepared once per fit.
 
@@ -420,6 +431,11 @@ class DataPasses:
     centred and augmented so that an iteration is three TensorFlow ops); ``weights``
     (n,); ``offset`` (d,) or None, subtracted from every block. Centres go in and
     results come out as NumPy arrays: the M-step on k x d numbers is the driver's.
+
+    With few clusters (``incremental_max_clusters``), a pass that follows one which
+    changed few labels (``incremental_divisor``) runs the kernel for the labels only
+    and updates the last pass's float64 sums with the rows that changed cluster: the
+    same sums up to float64 rounding, without converting every block to float64.
     """
 
     def __init__(self, points: Any, weights: Any, offset: Any, plan: BlockPlan) -> None:
@@ -440,6 +456,10 @@ class DataPasses:
             inertia=False,
         )
         self._cache: dict[int, tuple] = {}
+        # Rows whose moves count (positive weight), for the exact emptiness of a cluster
+        # whose sums were updated incrementally; None: every row.
+        self._positive = None if not self.options.weighted else np.asarray(weight_values) > 0
+        self._previous: _PreviousPass | None = None
         self._keep_blocks = (
             plan.mode != "eager"
             and type(points) is np.ndarray  # not a memory map, not a tensor
@@ -462,7 +482,16 @@ class DataPasses:
         """Labels, per-cluster float64 sums and (optionally) inertia under ``centers``."""
         if self.plan.mode == "eager":
             return self._assign_eager(centers, with_inertia)
-        options = dataclasses.replace(self.options, inertia=with_inertia)
+        previous = self._previous
+        settings = execution.get_config()
+        tracked = self.plan.padded_clusters <= settings.incremental_max_clusters
+        incremental = (
+            tracked
+            and previous is not None
+            and len(previous.sums) == len(centers)
+            and previous.n_changed <= self.n_samples // settings.incremental_divisor
+        )
+        options = dataclasses.replace(self.options, inertia=with_inertia, sums=not incremental)
         kernel = block_kernel("assign", self.plan, self.dtype, self.n_features, options)
         padded, norms = padded_centers(centers, self.plan)
 
@@ -472,11 +501,51 @@ class DataPasses:
             return labels.numpy()[: stop - start], sums.numpy(), float(inertia)
 
         results = _map_blocks(run, self.n_samples, self.plan)
-        sums = sum(result[1] for result in results)[: len(centers)]
-        return AssignmentPass(
-            np.concatenate([result[0] for result in results]),
-            sums[:, :-1], sums[:, -1], sum(result[2] for result in results),
-        )
+        labels = np.concatenate([result[0] for result in results])
+        inertia = sum(result[2] for result in results)
+        if incremental:
+            changed = np.flatnonzero(labels != previous.labels)
+            sums = self._updated_sums(previous, labels, changed)
+            n_changed = len(changed)
+        else:
+            sums = sum(result[1] for result in results)[: len(centers)]
+            n_changed = (
+                self.n_samples if previous is None or len(previous.sums) != len(centers)
+                else int(np.count_nonzero(labels != previous.labels))
+            )
+        if tracked:
+            self._previous = _PreviousPass(labels, sums, n_changed)
+        return AssignmentPass(labels, sums[:, :-1], sums[:, -1], inertia)
+
+    def _updated_sums(
+        self, previous: _PreviousPass, labels: np.ndarray, changed: np.ndarray
+    ) -> np.ndarray:
+        """The previous pass's float64 ``[sum w x, sum w]`` moved to ``labels``.
+
+        Each changed row is taken out of its old cluster and added to its new one,
+        rounded as the kernels round it (centred and weighted in the data's dtype, then
+        float64), by a product with a k x m matrix of signs, whose size
+        ``host_block_bytes`` bounds. A cluster left without a row of positive weight gets
+        sums of exactly zero, whatever the rounding of the updates.
+        """
+        n_clusters = len(previous.sums)
+        sums = previous.sums.copy()
+        step = max(1, execution.get_config().host_block_bytes // (8 * n_clusters))
+        for start in range(0, len(changed), step):
+            rows = changed[start:start + step]
+            values = np.asarray(_rows(self.points, rows)) - self.offset_array
+            weights = np.asarray(_rows(self.weights, rows), values.dtype)
+            if self.options.weighted:
+                values = values * weights[:, None]
+            moved = np.concatenate([values, weights[:, None]], axis=1).astype(np.float64)
+            signs = np.zeros((n_clusters, len(rows)))
+            positions = np.arange(len(rows))
+            signs[labels[rows], positions] = 1.0
+            signs[previous.labels[rows], positions] = -1.0
+            sums += signs @ moved
+        counted = labels if self._positive is None else labels[self._positive]
+        sums[np.bincount(counted, minlength=n_clusters) == 0] = 0.0
+        return sums
 
     def _assign_eager(self, centers: np.ndarray, with_inertia: bool) -> AssignmentPass:
         norms = center_norms(centers)
