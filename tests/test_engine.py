@@ -228,7 +228,7 @@ def test_cluster_sums_of_20_million_points_are_exact():
     assert counts.tolist() == [n // 2, n - n // 2]
 
 
-@pytest.mark.parametrize("mode", ["graph", "xla"])
+@pytest.mark.parametrize("mode", ["eager", "graph", "xla"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_sums_updated_from_the_changed_points_equal_a_full_pass(mode, dtype, monkeypatch):
     rng = np.random.default_rng(0)

@@ -480,8 +480,6 @@ class DataPasses:
 
     def assign(self, centers: np.ndarray, with_inertia: bool = False) -> AssignmentPass:
         """Labels, per-cluster float64 sums and (optionally) inertia under ``centers``."""
-        if self.plan.mode == "eager":
-            return self._assign_eager(centers, with_inertia)
         previous = self._previous
         settings = execution.get_config()
         tracked = self.plan.padded_clusters <= settings.incremental_max_clusters
@@ -491,7 +489,27 @@ class DataPasses:
             and len(previous.sums) == len(centers)
             and previous.n_changed <= self.n_samples // settings.incremental_divisor
         )
-        options = dataclasses.replace(self.options, inertia=with_inertia, sums=not incremental)
+        if self.plan.mode == "eager":
+            labels, sums, inertia = self._assign_eager(centers, with_inertia, not incremental)
+        else:
+            labels, sums, inertia = self._assign_blocks(centers, with_inertia, not incremental)
+        if incremental:
+            changed = np.flatnonzero(labels != previous.labels)
+            sums = self._updated_sums(previous, labels, changed)
+            n_changed = len(changed)
+        else:
+            n_changed = (
+                self.n_samples if previous is None or len(previous.sums) != len(centers)
+                else int(np.count_nonzero(labels != previous.labels))
+            )
+        if tracked:
+            self._previous = _PreviousPass(labels, sums, n_changed)
+        return AssignmentPass(labels, sums[:, :-1], sums[:, -1], inertia)
+
+    def _assign_blocks(self, centers: np.ndarray, with_inertia: bool, with_sums: bool):
+        """Labels, float64 sums (k, d + 1; None without ``with_sums``) and inertia, by the
+        compiled block kernel."""
+        options = dataclasses.replace(self.options, inertia=with_inertia, sums=with_sums)
         kernel = block_kernel("assign", self.plan, self.dtype, self.n_features, options)
         padded, norms = padded_centers(centers, self.plan)
 
@@ -501,21 +519,9 @@ class DataPasses:
             return labels.numpy()[: stop - start], sums.numpy(), float(inertia)
 
         results = _map_blocks(run, self.n_samples, self.plan)
-        labels = np.concatenate([result[0] for result in results])
-        inertia = sum(result[2] for result in results)
-        if incremental:
-            changed = np.flatnonzero(labels != previous.labels)
-            sums = self._updated_sums(previous, labels, changed)
-            n_changed = len(changed)
-        else:
-            sums = sum(result[1] for result in results)[: len(centers)]
-            n_changed = (
-                self.n_samples if previous is None or len(previous.sums) != len(centers)
-                else int(np.count_nonzero(labels != previous.labels))
-            )
-        if tracked:
-            self._previous = _PreviousPass(labels, sums, n_changed)
-        return AssignmentPass(labels, sums[:, :-1], sums[:, -1], inertia)
+        sums = sum(result[1] for result in results)[: len(centers)] if with_sums else None
+        return (np.concatenate([result[0] for result in results]), sums,
+                sum(result[2] for result in results))
 
     def _updated_sums(
         self, previous: _PreviousPass, labels: np.ndarray, changed: np.ndarray
@@ -523,8 +529,8 @@ class DataPasses:
         """The previous pass's float64 ``[sum w x, sum w]`` moved to ``labels``.
 
         Each changed row is taken out of its old cluster and added to its new one,
-        rounded as the kernels round it (centred and weighted in the data's dtype, then
-        float64), by a product with a k x m matrix of signs, whose size
+        rounded as the full sums round it (centred and weighted in the data's dtype,
+        then float64), by a product with a k x m matrix of signs, whose size
         ``host_block_bytes`` bounds. A cluster left without a row of positive weight gets
         sums of exactly zero, whatever the rounding of the updates.
         """
@@ -533,36 +539,44 @@ class DataPasses:
         step = max(1, execution.get_config().host_block_bytes // (8 * n_clusters))
         for start in range(0, len(changed), step):
             rows = changed[start:start + step]
-            values = np.asarray(_rows(self.points, rows)) - self.offset_array
-            weights = np.asarray(_rows(self.weights, rows), values.dtype)
-            if self.options.weighted:
-                values = values * weights[:, None]
-            moved = np.concatenate([values, weights[:, None]], axis=1).astype(np.float64)
             signs = np.zeros((n_clusters, len(rows)))
             positions = np.arange(len(rows))
             signs[labels[rows], positions] = 1.0
             signs[previous.labels[rows], positions] = -1.0
-            sums += signs @ moved
+            sums += signs @ self._weighted_rows(rows)
         counted = labels if self._positive is None else labels[self._positive]
         sums[np.bincount(counted, minlength=n_clusters) == 0] = 0.0
         return sums
 
-    def _assign_eager(self, centers: np.ndarray, with_inertia: bool) -> AssignmentPass:
+    def _weighted_rows(self, rows: np.ndarray) -> np.ndarray:
+        """``[w x, w]`` of some rows in float64, as the full sums add them up."""
+        if self.plan.mode == "eager":
+            return tf.gather(self._weighted, rows).numpy()
+        values = np.asarray(_rows(self.points, rows)) - self.offset_array
+        weights = np.asarray(_rows(self.weights, rows), values.dtype)
+        if self.options.weighted:
+            values = values * weights[:, None]
+        return np.concatenate([values, weights[:, None]], axis=1).astype(np.float64)
+
+    def _assign_eager(self, centers: np.ndarray, with_inertia: bool, with_sums: bool):
         norms = center_norms(centers)
         augmented_centers = tf.constant(np.concatenate([-2.0 * centers, norms[:, None]], axis=1))
         scores = tf.matmul(self._augmented, augmented_centers, transpose_b=True)
         labels = tf.argmin(scores, axis=1, output_type=tf.int32)
-        sums = tf.math.unsorted_segment_sum(self._weighted, labels, len(centers)).numpy()
+        sums = (
+            tf.math.unsorted_segment_sum(self._weighted, labels, len(centers)).numpy()
+            if with_sums else None
+        )
         inertia = None
         if with_inertia:
             distances = tf.maximum(self._norms + tf.reduce_min(scores, axis=1), 0.0)
             inertia = float(tf.tensordot(self._weights64, tf.cast(distances, tf.float64), 1))
-        return AssignmentPass(labels.numpy(), sums[:, :-1], sums[:, -1], inertia)
+        return labels.numpy(), sums, inertia
 
     def final(self, centers: np.ndarray) -> tuple[np.ndarray, float]:
         """Labels under ``centers`` and the inertia from the differences (float64)."""
         if self.plan.mode == "eager":
-            labels = self._assign_eager(centers, False).labels
+            labels = self._assign_eager(centers, False, False)[0]
             residuals = self._centered - tf.gather(tf.constant(centers), labels)
             distances = tf.cast(tf.reduce_sum(tf.square(residuals), axis=1), tf.float64)
             return labels, float(tf.tensordot(self._weights64, distances, 1))
