@@ -200,10 +200,10 @@ def test_xla_compiles_once_per_bucket_of_k_and_never_per_n():
         before = _traces()
         for k in range(2, 13):
             core.lloyd(digits, digits[:k], max_iter=10)
-        # k = 2..8 share the bucket 8, 9..12 the bucket 12: two shapes, and for each three
-        # kernels: the iterations with sums, those whose sums are updated from the points
-        # that changed cluster (labels only), and the final labels.
-        assert _new_traces(before) == 6
+        # k = 2..8 share the bucket 8, 9..12 the bucket 12: two shapes, and for each one
+        # kernel for the iterations (with the sums, or the labels only when the sums are
+        # updated from the points that changed cluster) and one for the final labels.
+        assert _new_traces(before) == 4
         before = _traces()
         for n in np.linspace(300, 1797, 10).astype(int):
             core.lloyd(digits[:n], digits[:10], max_iter=3)

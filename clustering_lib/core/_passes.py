@@ -70,14 +70,16 @@ class KernelOptions:
     ``centered``: subtract the offset from every chunk (data given uncentred);
     ``weighted``: sample weights other than one (else rows count once, and padding
     rows are excluded by position); ``inertia``: also the float64 inertia; ``sums``:
-    also the float64 per-cluster sums (else they come back as zeros, for a pass whose
-    sums the caller updates from the points that changed cluster).
+    also the float64 per-cluster sums (False: they come back as zeros, for a pass whose
+    sums the caller updates from the points that changed cluster; None: a last, boolean
+    argument of the kernel decides at every call, so that one compiled kernel serves
+    both kinds of pass).
     """
 
     centered: bool = True
     weighted: bool = True
     inertia: bool = True
-    sums: bool = True
+    sums: bool | None = True
 
 
 def _chunks(plan: BlockPlan, n_valid, state, body):
@@ -116,7 +118,8 @@ def _chunk_weights(weights, n_valid, start, rows, size, options):
     return tf.cast(positions < n_valid, weights.dtype)
 
 
-def _assign_block(points, weights, n_valid, offset, centers, center_norms, plan, options):
+def _assign_block(points, weights, n_valid, offset, centers, center_norms, with_sums=None, *,
+                  plan, options):
     """Labels, float64 per-cluster ``[sum w x, sum w]`` and inertia of one block."""
     count_trace("assign_block")
     rows = plan.chunk_rows if plan.mode == "xla" else None
@@ -129,12 +132,18 @@ def _assign_block(points, weights, n_valid, offset, centers, center_norms, plan,
         chunk_weights = _chunk_weights(weights, n_valid, start, rows, size, options)
         norms = tf.reduce_sum(tf.square(chunk), axis=1) if options.inertia else 0.0
         labels, distances = _nearest(chunk, norms, centers, center_norms, plan)
-        if options.sums and options.weighted:
-            sums = sums + kernels.cluster_sums(chunk, chunk_weights, labels, n_clusters)
-        elif options.sums:
-            sums = sums + kernels.cluster_counts_and_sums(
+
+        def added(sums):
+            if options.weighted:
+                return sums + kernels.cluster_sums(chunk, chunk_weights, labels, n_clusters)
+            return sums + kernels.cluster_counts_and_sums(
                 chunk, chunk_weights > 0, labels, n_clusters
             )
+
+        if options.sums is None:
+            sums = tf.cond(with_sums, lambda: added(sums), lambda: sums)
+        elif options.sums:
+            sums = added(sums)
         if options.inertia:
             inertia = inertia + tf.reduce_sum(
                 tf.cast(chunk_weights, tf.float64) * tf.cast(distances, tf.float64)
@@ -240,6 +249,7 @@ def _signature(plan: BlockPlan, dtype: tf.DType, n_features: int, *parts: str):
         "offset": tf.TensorSpec([features], dtype),
         "centers": tf.TensorSpec([clusters, features], dtype),
         "center_norms": tf.TensorSpec([clusters], dtype),
+        "with_sums": tf.TensorSpec([], tf.bool),
     }
     return [specs[part] for part in parts]
 
@@ -250,6 +260,12 @@ _PARTS = {
     "label": ("points", "n_valid", "offset", "centers", "center_norms"),
 }
 _FUNCTIONS = {"assign": _assign_block, "final": _final_block, "label": _label_block}
+
+
+def _parts(name: str, options: KernelOptions) -> tuple[str, ...]:
+    if name == "assign" and options.sums is None:
+        return (*_PARTS[name], "with_sums")
+    return _PARTS[name]
 
 
 def block_kernel(
@@ -286,7 +302,7 @@ def _compiled_kernel(
 ):
     compiled = tf.function(
         functools.partial(_FUNCTIONS[name], plan=plan, options=options),
-        input_signature=_signature(plan, dtype, n_features, *_PARTS[name]),
+        input_signature=_signature(plan, dtype, n_features, *_parts(name, options)),
         jit_compile=plan.mode == "xla",
     )
     # One instance per plan and dtype, each traced exactly once; TensorFlow's retracing
@@ -420,6 +436,7 @@ class _PreviousPass(NamedTuple):
 
     labels: np.ndarray
     sums: np.ndarray  # (k, d + 1) float64 [sum w x, sum w] under ``labels``
+    counts: np.ndarray  # (k,) int64, rows of positive weight under ``labels``
     n_changed: int  # labels that differed from the pass before (all, for the first)
 
 
@@ -492,30 +509,42 @@ class DataPasses:
         if self.plan.mode == "eager":
             labels, sums, inertia = self._assign_eager(centers, with_inertia, not incremental)
         else:
-            labels, sums, inertia = self._assign_blocks(centers, with_inertia, not incremental)
+            labels, sums, inertia = self._assign_blocks(
+                centers, with_inertia, not incremental, tracked
+            )
         if incremental:
             changed = np.flatnonzero(labels != previous.labels)
-            sums = self._updated_sums(previous, labels, changed)
+            sums, counts = self._updated_sums(previous, labels, changed)
             n_changed = len(changed)
-        else:
+        elif tracked:
+            counted = labels if self._positive is None else labels[self._positive]
+            counts = np.bincount(counted, minlength=len(centers))
             n_changed = (
                 self.n_samples if previous is None or len(previous.sums) != len(centers)
                 else int(np.count_nonzero(labels != previous.labels))
             )
         if tracked:
-            self._previous = _PreviousPass(labels, sums, n_changed)
+            self._previous = _PreviousPass(labels, sums, counts, n_changed)
         return AssignmentPass(labels, sums[:, :-1], sums[:, -1], inertia)
 
-    def _assign_blocks(self, centers: np.ndarray, with_inertia: bool, with_sums: bool):
+    def _assign_blocks(
+        self, centers: np.ndarray, with_inertia: bool, with_sums: bool, tracked: bool
+    ):
         """Labels, float64 sums (k, d + 1; None without ``with_sums``) and inertia, by the
-        compiled block kernel."""
-        options = dataclasses.replace(self.options, inertia=with_inertia, sums=with_sums)
+        compiled block kernel; when the sums are ``tracked``, one kernel for passes with
+        and without them (it compiles once)."""
+        options = dataclasses.replace(
+            self.options, inertia=with_inertia, sums=None if tracked else True
+        )
         kernel = block_kernel("assign", self.plan, self.dtype, self.n_features, options)
         padded, norms = padded_centers(centers, self.plan)
+        flag = (tf.constant(with_sums),) if tracked else ()
 
         def run(start, stop):
             points, weights, n_valid = self._block_tensors(start, stop)
-            labels, sums, inertia = kernel(points, weights, n_valid, self.offset, padded, norms)
+            labels, sums, inertia = kernel(
+                points, weights, n_valid, self.offset, padded, norms, *flag
+            )
             return labels.numpy()[: stop - start], sums.numpy(), float(inertia)
 
         results = _map_blocks(run, self.n_samples, self.plan)
@@ -525,8 +554,8 @@ class DataPasses:
 
     def _updated_sums(
         self, previous: _PreviousPass, labels: np.ndarray, changed: np.ndarray
-    ) -> np.ndarray:
-        """The previous pass's float64 ``[sum w x, sum w]`` moved to ``labels``.
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The previous pass's float64 ``[sum w x, sum w]`` and counts moved to ``labels``.
 
         Each changed row is taken out of its old cluster and added to its new one,
         rounded as the full sums round it (centred and weighted in the data's dtype,
@@ -544,9 +573,15 @@ class DataPasses:
             signs[labels[rows], positions] = 1.0
             signs[previous.labels[rows], positions] = -1.0
             sums += signs @ self._weighted_rows(rows)
-        counted = labels if self._positive is None else labels[self._positive]
-        sums[np.bincount(counted, minlength=n_clusters) == 0] = 0.0
-        return sums
+        if self._positive is not None:
+            changed = changed[self._positive[changed]]
+        counts = (
+            previous.counts
+            + np.bincount(labels[changed], minlength=n_clusters)
+            - np.bincount(previous.labels[changed], minlength=n_clusters)
+        )
+        sums[counts == 0] = 0.0
+        return sums, counts
 
     def _weighted_rows(self, rows: np.ndarray) -> np.ndarray:
         """``[w x, w]`` of some rows in float64, as the full sums add them up."""
