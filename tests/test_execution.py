@@ -59,6 +59,21 @@ def test_plan_follows_the_settings():
     assert one_thread == 4 * four_threads  # one block per thread
 
 
+@pytest.mark.parametrize(
+    ("n_samples", "n_features", "block_rows"),
+    [
+        (2000, 2000, 1024),  # two blocks of 1,024 (976 valid): no thread waits longer than
+        # with four of 512, in half the kernel calls
+        (10_000, 784, 4096),  # 8,192 would leave one thread 8,192 rows, 4,096 leaves 5,904
+        (2**20, 32, 2**18),  # at most block_bytes of points
+    ],
+)
+def test_blocks_are_doubled_only_when_no_thread_finishes_later(n_samples, n_features,
+                                                                block_rows):
+    with cl.config_context(threads=2):
+        assert execution.plan(n_samples, n_features, 20).block_rows == block_rows
+
+
 def test_one_thread_pool_sized_by_the_setting():
     pool = execution.thread_pool()
     assert execution.thread_pool() is pool
