@@ -7,9 +7,13 @@ before under XLA), and check that the results are scikit-learn's; they count tra
 and compilations; and they check the float64 accumulation at 20 million points.
 """
 
+import dataclasses
+import types
+
 import numpy as np
 import pytest
 import scipy.sparse
+import tensorflow as tf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.cluster import KMeans as SklearnKMeans
@@ -19,7 +23,7 @@ from sklearn.datasets import load_digits, make_blobs
 import clustering_lib as cl
 from clustering_lib import core
 from clustering_lib.core import _execution as execution
-from clustering_lib.core._passes import DataPasses
+from clustering_lib.core._passes import DataPasses, KernelOptions, block_kernel, padded_centers
 from clustering_lib.core._sparse import SparsePasses
 
 MODES = [("eager", None), ("eager", 64), ("graph", None), ("graph", 64), ("xla", 64)]
@@ -228,21 +232,28 @@ def test_cluster_sums_of_20_million_points_are_exact():
     assert counts.tolist() == [n // 2, n - n // 2]
 
 
+def _spy_on_moved_sums(monkeypatch) -> list:
+    calls = []
+    original = DataPasses._moved_sums
+    monkeypatch.setattr(DataPasses, "_moved_sums",
+                        lambda self, *args: calls.append(1) or original(self, *args))
+    return calls
+
+
 @pytest.mark.parametrize("mode", ["eager", "graph", "xla"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_sums_updated_from_the_changed_points_equal_a_full_pass(mode, dtype, monkeypatch):
+@pytest.mark.parametrize("as_tensor", [False, True])
+def test_sums_moved_with_the_changed_rows_equal_a_full_pass(mode, dtype, as_tensor,
+                                                             monkeypatch):
     rng = np.random.default_rng(0)
     X = (rng.normal(size=(700, 5)) + 50.0).astype(dtype)
-    weights = rng.uniform(0.1, 3.0, len(X)).astype(dtype)
-    weights[::7] = 0.0
     offset = X.mean(axis=0)
-    updates = []
-    original = DataPasses._updated_sums
-    monkeypatch.setattr(DataPasses, "_updated_sums",
-                        lambda self, *args: updates.append(1) or original(self, *args))
+    ones = np.ones(len(X), dtype)
+    points = tf.constant(X) if as_tensor else X
+    moves = _spy_on_moved_sums(monkeypatch)
     with execution.config_context(mode=mode, block_rows=128, incremental_divisor=1):
         plan = execution.plan(len(X), 5, 4)
-        data = DataPasses(X, weights, offset, plan)
+        data = DataPasses(points, ones, offset, plan)
         centers = X[:4] - offset
         for step in range(6):
             if step == 3:  # cluster 2 loses every point
@@ -251,16 +262,70 @@ def test_sums_updated_from_the_changed_points_equal_a_full_pass(mode, dtype, mon
                 centers[2] = X[10] - offset
             else:
                 centers = centers + rng.normal(scale=0.3, size=centers.shape).astype(dtype)
-            updated = data.assign(centers)
-            full = DataPasses(X, weights, offset, plan).assign(centers)
-            np.testing.assert_array_equal(updated.labels, full.labels)
-            np.testing.assert_allclose(updated.sums, full.sums, rtol=1e-12, atol=1e-9)
-            np.testing.assert_allclose(updated.totals, full.totals, rtol=1e-12, atol=1e-9)
-            # An emptied cluster is exactly empty, whatever the rounding of the updates.
-            np.testing.assert_array_equal(updated.totals == 0.0, full.totals == 0.0)
-            if step == 3:
-                assert updated.totals[2] == 0.0 and not updated.sums[2].any()
-    assert len(updates) == 5  # every pass after the first
+            moved = data.assign(centers)
+            full = DataPasses(points, ones, offset, plan).assign(centers)
+            np.testing.assert_array_equal(moved.labels, full.labels)
+            np.testing.assert_allclose(moved.sums, full.sums, rtol=1e-12, atol=1e-9)
+            np.testing.assert_array_equal(moved.totals, full.totals)  # exact counts
+            if step == 3:  # an emptied cluster is exactly empty, whatever the rounding
+                assert moved.totals[2] == 0.0 and not moved.sums[2].any()
+    assert len(moves) == 5  # every pass after the first
+
+
+def test_a_cluster_whose_rows_all_left_is_exactly_empty():
+    # Added in another order than they leave, these rows leave a float64 residue:
+    # (1e16 + -1e16) + 3 = 3 went in; (-1e16 - 3) + 1e16 = -4 comes out.
+    X = np.array([[1e16], [3.0], [-1e16], [7.0]])
+    with execution.config_context(mode="eager"):
+        data = DataPasses(X, np.ones(4), None, execution.plan(4, 1, 2))
+    previous = types.SimpleNamespace(  # the last pass's labels and [sum x, count]
+        labels=np.array([1, 1, 1, 0]), sums=np.array([[7.0, 1.0], [3.0, 3.0]])
+    )
+    sums = data._moved_sums(previous, np.zeros(4, np.int64), np.array([0, 1, 2]))
+    assert sums[1].tolist() == [0.0, 0.0]
+    assert sums[0, 1] == 4.0
+
+
+@pytest.mark.parametrize(
+    ("weighted", "n_clusters", "changes"),
+    [(True, 4, {}), (False, 65, {}), (False, 4, {"incremental_max_clusters": 0})],
+)
+def test_weighted_data_and_many_clusters_keep_full_passes(weighted, n_clusters, changes,
+                                                           monkeypatch):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(2000, 3)).astype(np.float32)
+    weights = rng.uniform(0.5, 2.0, len(X)).astype(np.float32) if weighted else None
+    moves = _spy_on_moved_sums(monkeypatch)
+    with execution.config_context(mode="xla", **changes):
+        core.lloyd(X, X[:n_clusters], max_iter=10, sample_weight=weights)
+    assert not moves
+    with execution.config_context(mode="xla"):
+        core.lloyd(X, X[:4], max_iter=10)
+    assert moves  # the same fit, unweighted and with 4 clusters, moves sums
+
+
+@pytest.mark.parametrize("mode", ["graph", "xla"])
+def test_the_kernel_skips_the_sums_only_when_told(mode):
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(300, 4)).astype(np.float32)
+    with execution.config_context(mode=mode, block_rows=128):
+        plan = execution.plan(len(X), 4, 3)
+    block = np.zeros((plan.block_rows, 4), np.float32)
+    block[:128] = X[:128]
+    centers, norms = padded_centers(X[:3], plan)
+    options = KernelOptions(centered=False, weighted=False, inertia=False)
+    reference = block_kernel("assign", plan, tf.float32, 4, options)
+    optional = block_kernel("assign", plan, tf.float32, 4,
+                            dataclasses.replace(options, optional_sums=True))
+    arguments = (tf.constant(block), tf.ones([plan.block_rows]), tf.constant(128),
+                 tf.zeros([4]), centers, norms)
+    labels, sums, _ = reference(*arguments)
+    with_sums = optional(*arguments, tf.constant(True))
+    without = optional(*arguments, tf.constant(False))
+    assert sums.numpy()[:3, -1].sum() == 128
+    np.testing.assert_array_equal(with_sums[1].numpy(), sums.numpy())
+    assert not without[1].numpy().any()
+    np.testing.assert_array_equal(without[0].numpy(), labels.numpy())
 
 
 @pytest.mark.slow

@@ -134,16 +134,17 @@ class Settings:
         Rows per block when a partially given ``init`` is completed (masked distances
         to the centres).
     incremental_divisor, incremental_max_clusters : int
-        A compiled pass over in-memory data with at most ``incremental_max_clusters``
-        centres (as the kernels see them, see :func:`padded_clusters`) computes only the
-        labels, and the driver updates the float64 sums from the points that changed
-        cluster, when the previous pass changed at most ``n_samples //
-        incremental_divisor`` labels. With few clusters, converting each block to float64
-        for its sums is much of a pass; with many, the distances are, and tracking the
-        changes costs more than it saves. Measured on 2 cores (XLA, 20 iterations, same
-        start, min of 5-6 interleaved fits): MNIST 10,000 x 784, k=10: 145 ms against 176-
-        192 ms; china.jpg's 273,280 pixels, k=64: 0.90x; 2,000,000 x 4, k=16: 0.93x;
-        1,000,000 x 32, k=100: 1.12-1.21x (so not used there).
+        Unweighted in-memory data with at most ``incremental_max_clusters`` centres (as
+        the kernels see them, see :func:`padded_clusters`; 0 turns this off): once a
+        pass changed at most ``n_samples // incremental_divisor`` labels, the next pass
+        computes the labels only and :class:`~._passes.DataPasses` moves the float64
+        sums with the rows that changed cluster. With few clusters, converting each
+        block to float64 for its sums is much of a pass; with many, the distances are,
+        and tracking the changes costs more than it saves. Measured on 2 cores (20
+        iterations from the same start, minimum of 11 interleaved fits, with and without):
+        MNIST 10,000 x 784, k=10: 0.145-0.152 s against 0.171-0.179 s; 2,000,000 x 4,
+        k=16: 0.82x; china.jpg's 273,280 pixels, k=64: 0.88x; 50,000 x 2, k=8 (eager):
+        0.61x; 1,000,000 x 32, k=100: 1.12-1.21x (hence the limit on k).
     minibatch_xla_after_steps : int
         ``MiniBatchKMeans`` runs its first steps in a plain graph and switches to XLA
         after this many (dense batches of a fixed size only): XLA makes a step faster,
@@ -188,7 +189,10 @@ class Settings:
             value = getattr(self, field.name)
             if field.name == "mode" or (value is None and field.default is None):
                 continue
-            lowest = 0 if field.name == "minibatch_xla_after_steps" else 1
+            lowest = (
+                0 if field.name in ("minibatch_xla_after_steps", "incremental_max_clusters")
+                else 1
+            )
             if isinstance(value, bool) or not isinstance(value, int) or value < lowest:
                 raise ValueError(
                     f"{field.name} must be an int >= {lowest}"

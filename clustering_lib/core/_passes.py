@@ -69,17 +69,16 @@ class KernelOptions:
 
     ``centered``: subtract the offset from every chunk (data given uncentred);
     ``weighted``: sample weights other than one (else rows count once, and padding
-    rows are excluded by position); ``inertia``: also the float64 inertia; ``sums``:
-    also the float64 per-cluster sums (False: they come back as zeros, for a pass whose
-    sums the caller updates from the points that changed cluster; None: a last, boolean
-    argument of the kernel decides at every call, so that one compiled kernel serves
-    both kinds of pass).
+    rows are excluded by position); ``inertia``: also the float64 inertia;
+    ``optional_sums``: the ``"assign"`` kernel takes a last, boolean argument
+    ``with_sums``, and skips the per-cluster sums (returning zeros) when it is False, so
+    that one compiled kernel serves passes with and without them.
     """
 
     centered: bool = True
     weighted: bool = True
     inertia: bool = True
-    sums: bool | None = True
+    optional_sums: bool = False
 
 
 def _chunks(plan: BlockPlan, n_valid, state, body):
@@ -140,9 +139,9 @@ def _assign_block(points, weights, n_valid, offset, centers, center_norms, with_
                 chunk, chunk_weights > 0, labels, n_clusters
             )
 
-        if options.sums is None:
+        if options.optional_sums:
             sums = tf.cond(with_sums, lambda: added(sums), lambda: sums)
-        elif options.sums:
+        else:
             sums = added(sums)
         if options.inertia:
             inertia = inertia + tf.reduce_sum(
@@ -263,7 +262,7 @@ _FUNCTIONS = {"assign": _assign_block, "final": _final_block, "label": _label_bl
 
 
 def _parts(name: str, options: KernelOptions) -> tuple[str, ...]:
-    if name == "assign" and options.sums is None:
+    if name == "assign" and options.optional_sums:
         return (*_PARTS[name], "with_sums")
     return _PARTS[name]
 
@@ -279,10 +278,11 @@ def block_kernel(
     block shape (eager: the plain function).
 
     ``name`` is ``"assign"`` (``(points, weights, n_valid, offset, centers,
-    center_norms) -> (labels, float64 sums (k, d + 1) = [sum w x, sum w], float64
-    inertia)``), ``"final"`` (same inputs, ``-> (labels, inertia from the
-    differences)``) or ``"label"`` (``(points, n_valid, offset, centers, center_norms)
-    -> (labels, squared distances)``). Centres and norms come padded by
+    center_norms[, with_sums]) -> (labels, float64 sums (k, d + 1) = [sum w x, sum w],
+    float64 inertia)``; ``with_sums`` with ``options.optional_sums``), ``"final"``
+    (same inputs, ``-> (labels, inertia from the differences)``) or ``"label"``
+    (``(points, n_valid, offset, centers, center_norms) -> (labels, squared
+    distances)``). Centres and norms come padded by
     :func:`padded_centers`. Under XLA every block has ``plan.block_rows`` rows, of
     which the first ``n_valid`` are data; the rest must have weight zero.
     """
@@ -338,7 +338,8 @@ def _map_blocks(function, n_samples: int, plan: BlockPlan) -> list:
     XLA kernels run on one thread each, so blocks are processed as many at a time as
     TensorFlow may use threads (its intra-op setting, or the cores), as scikit-learn
     runs its chunks on OpenMP threads; the results come back in block order, so sums
-    added in that order are the same on any number of cores.
+    added in that order are the same on any number of cores for a given plan (the
+    plan's block size depends on the thread count, see :func:`~._execution.plan`).
     """
     blocks = list(_blocks(n_samples, plan))
     if plan.mode != "xla" or len(blocks) == 1 or execution.thread_count() == 1:
@@ -435,8 +436,7 @@ class _PreviousPass(NamedTuple):
     """What :meth:`DataPasses.assign` keeps of its last pass for the next one."""
 
     labels: np.ndarray
-    sums: np.ndarray  # (k, d + 1) float64 [sum w x, sum w] under ``labels``
-    counts: np.ndarray  # (k,) int64, rows of positive weight under ``labels``
+    sums: np.ndarray  # (k, d + 1) float64 [sum x, count] under ``labels`` (read-only)
     n_changed: int  # labels that differed from the pass before (all, for the first)
 
 
@@ -449,10 +449,14 @@ class DataPasses:
     (n,); ``offset`` (d,) or None, subtracted from every block. Centres go in and
     results come out as NumPy arrays: the M-step on k x d numbers is the driver's.
 
-    With few clusters (``incremental_max_clusters``), a pass that follows one which
-    changed few labels (``incremental_divisor``) runs the kernel for the labels only
-    and updates the last pass's float64 sums with the rows that changed cluster: the
-    same sums up to float64 rounding, without converting every block to float64.
+    Unweighted data with few clusters (``incremental_max_clusters``): a pass that
+    follows one which changed few labels (``incremental_divisor``) computes the labels
+    only, and the last pass's float64 sums are moved with the rows that changed
+    cluster, without converting every block to float64. Counts stay exact integers;
+    the sums differ from a full pass by float64 rounding of the rows moved since the
+    first pass (each of the data's own scale: weights, which could be of any scale,
+    keep every pass full). The state is that of one run of Lloyd's iterations: a
+    ``DataPasses`` is built per run.
     """
 
     def __init__(self, points: Any, weights: Any, offset: Any, plan: BlockPlan) -> None:
@@ -473,9 +477,6 @@ class DataPasses:
             inertia=False,
         )
         self._cache: dict[int, tuple] = {}
-        # Rows whose moves count (positive weight), for the exact emptiness of a cluster
-        # whose sums were updated incrementally; None: every row.
-        self._positive = None if not self.options.weighted else np.asarray(weight_values) > 0
         self._previous: _PreviousPass | None = None
         self._keep_blocks = (
             plan.mode != "eager"
@@ -499,9 +500,13 @@ class DataPasses:
         """Labels, per-cluster float64 sums and (optionally) inertia under ``centers``."""
         previous = self._previous
         settings = execution.get_config()
-        tracked = self.plan.padded_clusters <= settings.incremental_max_clusters
+        # Whether this fit moves sums (its kernel then takes the with_sums argument).
+        moves_sums = (
+            not self.options.weighted
+            and self.plan.padded_clusters <= settings.incremental_max_clusters
+        )
         incremental = (
-            tracked
+            moves_sums
             and previous is not None
             and len(previous.sums) == len(centers)
             and previous.n_changed <= self.n_samples // settings.incremental_divisor
@@ -510,40 +515,38 @@ class DataPasses:
             labels, sums, inertia = self._assign_eager(centers, with_inertia, not incremental)
         else:
             labels, sums, inertia = self._assign_blocks(
-                centers, with_inertia, not incremental, tracked
+                centers, with_inertia, not incremental, moves_sums
             )
         if incremental:
             changed = np.flatnonzero(labels != previous.labels)
-            sums, counts = self._updated_sums(previous, labels, changed)
+            sums = self._moved_sums(previous, labels, changed)
             n_changed = len(changed)
-        elif tracked:
-            counted = labels if self._positive is None else labels[self._positive]
-            counts = np.bincount(counted, minlength=len(centers))
+        elif moves_sums:
             n_changed = (
                 self.n_samples if previous is None or len(previous.sums) != len(centers)
                 else int(np.count_nonzero(labels != previous.labels))
             )
-        if tracked:
-            self._previous = _PreviousPass(labels, sums, counts, n_changed)
+        if moves_sums:
+            sums.setflags(write=False)  # kept for the next pass; the driver copies
+            self._previous = _PreviousPass(labels, sums, n_changed)
         return AssignmentPass(labels, sums[:, :-1], sums[:, -1], inertia)
 
     def _assign_blocks(
-        self, centers: np.ndarray, with_inertia: bool, with_sums: bool, tracked: bool
+        self, centers: np.ndarray, with_inertia: bool, with_sums: bool, optional_sums: bool
     ):
         """Labels, float64 sums (k, d + 1; None without ``with_sums``) and inertia, by the
-        compiled block kernel; when the sums are ``tracked``, one kernel for passes with
-        and without them (it compiles once)."""
+        compiled block kernel (with ``optional_sums``, the kernel that can skip them)."""
         options = dataclasses.replace(
-            self.options, inertia=with_inertia, sums=None if tracked else True
+            self.options, inertia=with_inertia, optional_sums=optional_sums
         )
         kernel = block_kernel("assign", self.plan, self.dtype, self.n_features, options)
         padded, norms = padded_centers(centers, self.plan)
-        flag = (tf.constant(with_sums),) if tracked else ()
+        extra = (tf.constant(with_sums),) if optional_sums else ()
 
         def run(start, stop):
             points, weights, n_valid = self._block_tensors(start, stop)
             labels, sums, inertia = kernel(
-                points, weights, n_valid, self.offset, padded, norms, *flag
+                points, weights, n_valid, self.offset, padded, norms, *extra
             )
             return labels.numpy()[: stop - start], sums.numpy(), float(inertia)
 
@@ -552,46 +555,42 @@ class DataPasses:
         return (np.concatenate([result[0] for result in results]), sums,
                 sum(result[2] for result in results))
 
-    def _updated_sums(
+    def _moved_sums(
         self, previous: _PreviousPass, labels: np.ndarray, changed: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """The previous pass's float64 ``[sum w x, sum w]`` and counts moved to ``labels``.
+    ) -> np.ndarray:
+        """The previous pass's float64 ``[sum x, count]`` with the ``changed`` rows moved
+        from their old cluster to their new one.
 
-        Each changed row is taken out of its old cluster and added to its new one,
-        rounded as the full sums round it (centred and weighted in the data's dtype,
-        then float64), by a product with a k x m matrix of signs, whose size
-        ``host_block_bytes`` bounds. A cluster left without a row of positive weight gets
-        sums of exactly zero, whatever the rounding of the updates.
+        The rows are rounded as a full pass rounds them (centred in the data's dtype,
+        then float64) and added up per cluster in row order (sorted by cluster, then
+        ``np.add.reduceat``): the same result on every processor. At most
+        ``host_block_bytes`` of float64 rows at a time. A cluster left with no row gets
+        exactly zero.
         """
-        n_clusters = len(previous.sums)
         sums = previous.sums.copy()
-        step = max(1, execution.get_config().host_block_bytes // (8 * n_clusters))
+        # The rows twice (added and taken away), then sorted: four copies of a step's rows.
+        step = max(1, execution.get_config().host_block_bytes
+                   // (4 * 8 * (self.n_features + 1)))
         for start in range(0, len(changed), step):
             rows = changed[start:start + step]
-            signs = np.zeros((n_clusters, len(rows)))
-            positions = np.arange(len(rows))
-            signs[labels[rows], positions] = 1.0
-            signs[previous.labels[rows], positions] = -1.0
-            sums += signs @ self._weighted_rows(rows)
-        if self._positive is not None:
-            changed = changed[self._positive[changed]]
-        counts = (
-            previous.counts
-            + np.bincount(labels[changed], minlength=n_clusters)
-            - np.bincount(previous.labels[changed], minlength=n_clusters)
-        )
-        sums[counts == 0] = 0.0
-        return sums, counts
+            moved = self._centered_rows(rows)
+            clusters = np.concatenate([labels[rows], previous.labels[rows]])
+            order = np.argsort(clusters, kind="stable")
+            clusters = clusters[order]
+            values = np.concatenate([moved, -moved])[order]
+            first = np.flatnonzero(np.r_[True, clusters[1:] != clusters[:-1]])
+            sums[clusters[first]] += np.add.reduceat(values, first, axis=0)
+        sums[sums[:, -1] == 0.0] = 0.0  # counts are exact integers
+        return sums
 
-    def _weighted_rows(self, rows: np.ndarray) -> np.ndarray:
-        """``[w x, w]`` of some rows in float64, as the full sums add them up."""
+    def _centered_rows(self, rows: np.ndarray) -> np.ndarray:
+        """``[x, 1]`` of some rows (unweighted data) in float64, as a full pass adds them."""
         if self.plan.mode == "eager":
             return tf.gather(self._weighted, rows).numpy()
         values = np.asarray(_rows(self.points, rows)) - self.offset_array
-        weights = np.asarray(_rows(self.weights, rows), values.dtype)
-        if self.options.weighted:
-            values = values * weights[:, None]
-        return np.concatenate([values, weights[:, None]], axis=1).astype(np.float64)
+        return np.concatenate(
+            [values.astype(np.float64), np.ones((len(rows), 1))], axis=1
+        )
 
     def _assign_eager(self, centers: np.ndarray, with_inertia: bool, with_sums: bool):
         norms = center_norms(centers)
