@@ -267,7 +267,8 @@ def test_sums_moved_with_the_changed_rows_equal_a_full_pass(mode, dtype, as_tens
             np.testing.assert_array_equal(moved.labels, full.labels)
             np.testing.assert_allclose(moved.sums, full.sums, rtol=1e-12, atol=1e-9)
             np.testing.assert_array_equal(moved.totals, full.totals)  # exact counts
-            if step == 3:  # an emptied cluster is exactly empty, whatever the rounding
+            if step == 3:  # cluster 2 is empty (its rows left as they came: no residue
+                # here; the hand-made case below needs the exact zero)
                 assert moved.totals[2] == 0.0 and not moved.sums[2].any()
     assert len(moves) == 5  # every pass after the first
 
@@ -278,12 +279,36 @@ def test_a_cluster_whose_rows_all_left_is_exactly_empty():
     X = np.array([[1e16], [3.0], [-1e16], [7.0]])
     with execution.config_context(mode="eager"):
         data = DataPasses(X, np.ones(4), None, execution.plan(4, 1, 2))
-    previous = types.SimpleNamespace(  # the last pass's labels and [sum x, count]
-        labels=np.array([1, 1, 1, 0]), sums=np.array([[7.0, 1.0], [3.0, 3.0]])
+    previous = types.SimpleNamespace(  # the last pass's labels, [sum x, count] and churn
+        labels=np.array([1, 1, 1, 0]), sums=np.array([[7.0, 1.0], [3.0, 3.0]]),
+        churn=np.zeros(2),
     )
-    sums = data._moved_sums(previous, np.zeros(4, np.int64), np.array([0, 1, 2]))
+    sums, _ = data._moved_sums(previous, np.zeros(4, np.int64), np.array([0, 1, 2]))
     assert sums[1].tolist() == [0.0, 0.0]
     assert sums[0, 1] == 4.0
+
+
+@pytest.mark.parametrize("mode", ["eager", "xla"])
+def test_rows_far_larger_than_a_cluster_holds_do_not_leave_their_rounding_behind(mode):
+    # The two rows of size 1e16 pass through cluster 1 and leave; the 1.0 they absorbed
+    # must be back in its sum (a review found y = 0 where scikit-learn has 1e16 / 1.7e-3).
+    X = np.zeros((603, 2))
+    X[0] = [19.5, 1.0]
+    X[1] = [6.0, 1e16]
+    X[2] = [6.0, -1e16]
+    X[3:203, 0] = np.linspace(0, 20, 200)
+    X[203:, 0] = 1000.0
+    init = np.array([[0.0, 0.0], [1.0, 0.0], [1000.0, 0.0]])
+    reference = SklearnKMeans(3, init=init, n_init=1, tol=0.0).fit(X)
+    with execution.config_context(mode=mode):
+        model = cl.KMeans(3, init=init, n_init=1, tol=0.0).fit(X)
+    np.testing.assert_array_equal(model.labels_, reference.labels_)
+    assert model.n_iter_ == reference.n_iter_
+    np.testing.assert_allclose(model.cluster_centers_, reference.cluster_centers_, rtol=1e-9)
+    with execution.config_context(mode=mode, incremental_divisor=1):
+        small = core.lloyd(np.array([[3.0], [4.5], [1e16], [-1e16]]),
+                           np.array([[0.0], [2.1e16], [-2.1e16]]))
+    assert small.centers.numpy()[0, 0] == 3.75
 
 
 @pytest.mark.parametrize(

@@ -403,9 +403,9 @@ def plan(n_samples: int, n_features: int, n_clusters: int) -> BlockPlan:
             n_features <= settings.few_features
             and padded <= settings.few_features_max_clusters
         )
-        # A power of two of rows: at most block_bytes, and small enough that every thread
-        # gets a block (blocks run in parallel, one per thread); twice that when the
-        # threads then finish no later: fewer kernel calls (2,000 x 2,000 points, k=20:
+        # A power of two of rows, at most block_bytes: the largest that gives every thread
+        # a block (blocks run in parallel, one per thread), or twice that when no thread
+        # then handles more rows: fewer kernel calls (2,000 x 2,000 points, k=20:
         # two blocks of 1,024 rows instead of four of 512, 37.3 ms a fit against 39.3;
         # 200,000 x 64, k=1000: 4.66 s against 4.71 s; 2 cores).
         largest = _pow2_below(settings.block_bytes // (4 * n_features))

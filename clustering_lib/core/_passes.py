@@ -437,7 +437,15 @@ class _PreviousPass(NamedTuple):
 
     labels: np.ndarray
     sums: np.ndarray  # (k, d + 1) float64 [sum x, count] under ``labels`` (read-only)
+    churn: np.ndarray  # (k,) float64, sum of max_j |x_j| of the rows moved through each cluster
     n_changed: int  # labels that differed from the pass before (all, for the first)
+
+
+# Moved sums are recomputed from the rows once the rows moved through a cluster since the
+# last full pass (each counted by its largest |x_j|) exceed this many times its count times
+# its centre's largest |c_j|: their rounding is then at most about this factor times a
+# float64 rounding of the centre's scale.
+_CHURN_LIMIT = 2**10
 
 
 class DataPasses:
@@ -454,9 +462,12 @@ class DataPasses:
     only, and the last pass's float64 sums are moved with the rows that changed
     cluster, without converting every block to float64. Counts stay exact integers;
     the sums differ from a full pass by float64 rounding of the rows moved since the
-    first pass (each of the data's own scale: weights, which could be of any scale,
-    keep every pass full). The state is that of one run of Lloyd's iterations: a
-    ``DataPasses`` is built per run.
+    last full pass, and a pass is made full again when that could exceed about
+    ``_CHURN_LIMIT`` times a full pass's rounding (rows far larger than what the
+    clusters hold moved through them); weights, which could be of any scale, keep every
+    pass full. The state is that of one run of Lloyd's iterations (a ``DataPasses`` is
+    built per run): :meth:`assign` depends on the previous call, and the sums it
+    returns are read-only.
     """
 
     def __init__(self, points: Any, weights: Any, offset: Any, plan: BlockPlan) -> None:
@@ -517,10 +528,19 @@ class DataPasses:
             labels, sums, inertia = self._assign_blocks(
                 centers, with_inertia, not incremental, moves_sums
             )
+        churn = None
         if incremental:
             changed = np.flatnonzero(labels != previous.labels)
-            sums = self._moved_sums(previous, labels, changed)
+            sums, churn = self._moved_sums(previous, labels, changed)
             n_changed = len(changed)
+            # The moved sums carry the rounding of every row moved since the last full
+            # pass, about eps * churn; a full pass's, eps * (the cluster's own rows). When
+            # rows far larger than the clusters now hold have passed through (values of
+            # very different sizes), the sums are computed again from the rows.
+            scale = np.max(np.abs(centers), axis=1)
+            if np.any(churn > _CHURN_LIMIT * sums[:, -1] * scale):
+                labels, sums, inertia = self._full_pass(centers, with_inertia)
+                churn = None
         elif moves_sums:
             n_changed = (
                 self.n_samples if previous is None or len(previous.sums) != len(centers)
@@ -528,7 +548,9 @@ class DataPasses:
             )
         if moves_sums:
             sums.setflags(write=False)  # kept for the next pass; the driver copies
-            self._previous = _PreviousPass(labels, sums, n_changed)
+            if churn is None:
+                churn = np.zeros(len(sums))
+            self._previous = _PreviousPass(labels, sums, churn, n_changed)
         return AssignmentPass(labels, sums[:, :-1], sums[:, -1], inertia)
 
     def _assign_blocks(
@@ -555,33 +577,43 @@ class DataPasses:
         return (np.concatenate([result[0] for result in results]), sums,
                 sum(result[2] for result in results))
 
+    def _full_pass(self, centers: np.ndarray, with_inertia: bool):
+        """Labels, float64 sums and inertia from every row (the kernel that can skip the
+        sums, told not to)."""
+        if self.plan.mode == "eager":
+            return self._assign_eager(centers, with_inertia, True)
+        return self._assign_blocks(centers, with_inertia, True, True)
+
     def _moved_sums(
         self, previous: _PreviousPass, labels: np.ndarray, changed: np.ndarray
-    ) -> np.ndarray:
+    ) -> tuple[np.ndarray, np.ndarray]:
         """The previous pass's float64 ``[sum x, count]`` with the ``changed`` rows moved
-        from their old cluster to their new one.
+        from their old cluster to their new one, and the churn: the sum over the rows
+        moved through each cluster since the last full pass of their largest ``|x_j|``.
 
         The rows are rounded as a full pass rounds them (centred in the data's dtype,
-        then float64) and added up per cluster in row order (sorted by cluster, then
-        ``np.add.reduceat``): the same result on every processor. At most
-        ``host_block_bytes`` of float64 rows at a time. A cluster left with no row gets
-        exactly zero.
+        then float64); the rows added to each cluster, then those taken away, are added
+        up in row order (sorted by cluster, then ``np.add.reduceat``): the same result on
+        every processor. At most ``block_bytes`` of float64 rows at a time (the bytes of
+        one block of points fed to a kernel), all copies counted. A cluster left with no
+        row gets exactly zero.
         """
         sums = previous.sums.copy()
-        # The rows twice (added and taken away), then sorted: four copies of a step's rows.
-        step = max(1, execution.get_config().host_block_bytes
-                   // (4 * 8 * (self.n_features + 1)))
+        churn = previous.churn.copy()
+        # The rows, their absolute values and a sorted copy.
+        step = max(1, execution.get_config().block_bytes // (6 * 8 * (self.n_features + 1)))
         for start in range(0, len(changed), step):
             rows = changed[start:start + step]
             moved = self._centered_rows(rows)
-            clusters = np.concatenate([labels[rows], previous.labels[rows]])
-            order = np.argsort(clusters, kind="stable")
-            clusters = clusters[order]
-            values = np.concatenate([moved, -moved])[order]
-            first = np.flatnonzero(np.r_[True, clusters[1:] != clusters[:-1]])
-            sums[clusters[first]] += np.add.reduceat(values, first, axis=0)
+            largest = np.max(np.abs(moved[:, :-1]), axis=1)
+            for clusters, sign in ((labels[rows], 1.0), (previous.labels[rows], -1.0)):
+                order = np.argsort(clusters, kind="stable")
+                clusters = clusters[order]
+                first = np.flatnonzero(np.r_[True, clusters[1:] != clusters[:-1]])
+                sums[clusters[first]] += sign * np.add.reduceat(moved[order], first, axis=0)
+                churn += np.bincount(clusters, weights=largest[order], minlength=len(churn))
         sums[sums[:, -1] == 0.0] = 0.0  # counts are exact integers
-        return sums
+        return sums, churn
 
     def _centered_rows(self, rows: np.ndarray) -> np.ndarray:
         """``[x, 1]`` of some rows (unweighted data) in float64, as a full pass adds them."""
