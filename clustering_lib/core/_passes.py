@@ -516,18 +516,13 @@ class DataPasses:
             not self.options.weighted
             and self.plan.padded_clusters <= settings.incremental_max_clusters
         )
+        same_clusters = previous is not None and len(previous.sums) == len(centers)
         incremental = (
             moves_sums
-            and previous is not None
-            and len(previous.sums) == len(centers)
+            and same_clusters
             and previous.n_changed <= self.n_samples // settings.incremental_divisor
         )
-        if self.plan.mode == "eager":
-            labels, sums, inertia = self._assign_eager(centers, with_inertia, not incremental)
-        else:
-            labels, sums, inertia = self._assign_blocks(
-                centers, with_inertia, not incremental, moves_sums
-            )
+        labels, sums, inertia = self._pass(centers, with_inertia, not incremental, moves_sums)
         churn = None
         if incremental:
             changed = np.flatnonzero(labels != previous.labels)
@@ -539,12 +534,12 @@ class DataPasses:
             # very different sizes), the sums are computed again from the rows.
             scale = np.max(np.abs(centers), axis=1)
             if np.any(churn > _CHURN_LIMIT * sums[:, -1] * scale):
-                labels, sums, inertia = self._full_pass(centers, with_inertia)
+                labels, sums, inertia = self._pass(centers, with_inertia, True, True)
                 churn = None
         elif moves_sums:
             n_changed = (
-                self.n_samples if previous is None or len(previous.sums) != len(centers)
-                else int(np.count_nonzero(labels != previous.labels))
+                int(np.count_nonzero(labels != previous.labels)) if same_clusters
+                else self.n_samples
             )
         if moves_sums:
             sums.setflags(write=False)  # kept for the next pass; the driver copies
@@ -577,12 +572,14 @@ class DataPasses:
         return (np.concatenate([result[0] for result in results]), sums,
                 sum(result[2] for result in results))
 
-    def _full_pass(self, centers: np.ndarray, with_inertia: bool):
-        """Labels, float64 sums and inertia from every row (the kernel that can skip the
-        sums, told not to)."""
+    def _pass(
+        self, centers: np.ndarray, with_inertia: bool, with_sums: bool, optional_sums: bool
+    ):
+        """Labels, float64 sums (None without ``with_sums``) and inertia: eagerly, or by
+        the compiled block kernel (with ``optional_sums``, the one that can skip them)."""
         if self.plan.mode == "eager":
-            return self._assign_eager(centers, with_inertia, True)
-        return self._assign_blocks(centers, with_inertia, True, True)
+            return self._assign_eager(centers, with_inertia, with_sums)
+        return self._assign_blocks(centers, with_inertia, with_sums, optional_sums)
 
     def _moved_sums(
         self, previous: _PreviousPass, labels: np.ndarray, changed: np.ndarray
