@@ -1,7 +1,10 @@
 """The execution settings: one module, changed for a block of code by ``config_context``."""
 
+from unittest import mock
+
 import numpy as np
 import pytest
+import tensorflow as tf
 from sklearn.datasets import load_digits, make_blobs
 
 import clustering_lib as cl
@@ -118,3 +121,37 @@ def test_minibatch_steps_switch_to_xla_after_the_setting():
         assert not execution.minibatch_xla(10**6)
     with cl.config_context(mode="xla"):
         assert execution.minibatch_xla(0)
+
+
+@pytest.mark.parametrize("jit_compile", [False, True])
+def test_flat_call_gives_the_function_s_results_and_traces_once(jit_compile):
+    traces = []
+
+    def scaled_sums(points, scale):
+        traces.append(1)
+        return tf.reduce_sum(points * scale, axis=0), tf.shape(points)[0]
+
+    function = tf.function(scaled_sums, jit_compile=jit_compile, input_signature=[
+        tf.TensorSpec([None, 3], tf.float32), tf.TensorSpec([], tf.float32)])
+    call = execution.flat_call(function)
+    points = np.arange(12, dtype=np.float32).reshape(4, 3)
+    # NumPy arrays and Python numbers are converted to the signature's dtypes.
+    sums, rows = call(points, 2)
+    np.testing.assert_array_equal(sums.numpy(), 2 * points.sum(axis=0))
+    assert rows.numpy() == 4
+    # Once traced, the call does not go through tf.function's argument binding.
+    with mock.patch.object(type(function), "__call__", side_effect=AssertionError):
+        sums, rows = call(tf.constant(points[:2]), tf.constant(0.5))
+    np.testing.assert_array_equal(sums.numpy(), 0.5 * points[:2].sum(axis=0))
+    assert len(traces) == 1
+    with pytest.raises(ValueError, match=r"shape \(4, 2\) does not fit the signature"):
+        call(points[:, :2], 1.0)
+
+    # A single output comes back as it is, not in a list.
+    single = execution.flat_call(tf.function(
+        lambda points: tf.reduce_sum(points), input_signature=[tf.TensorSpec(None, tf.float32)]))
+    assert single(points).numpy() == points.sum()
+
+    # Inside another tf.function (a tf.distribute step) the function itself is called.
+    outer = tf.function(lambda values: call(values, 1.0)[0])
+    np.testing.assert_array_equal(outer(points).numpy(), points.sum(axis=0))

@@ -60,6 +60,7 @@ __all__ = [
     "compiled",
     "config_context",
     "count_trace",
+    "flat_call",
     "get_config",
     "kernel_cache",
     "minibatch_xla",
@@ -286,6 +287,56 @@ def kernel_cache(function: Callable) -> Callable:
     """Cache the compiled kernels ``function`` builds, at most ``KERNEL_CACHE_SIZE``
     (least recently used first out)."""
     return functools.lru_cache(maxsize=KERNEL_CACHE_SIZE)(function)
+
+
+def flat_call(function: Any) -> Callable:
+    """A ``tf.function`` with an ``input_signature``, called with its tensors as they are.
+
+    Calling a ``tf.function`` binds its arguments to the signature in Python, some
+    50 microseconds per argument: 0.5 ms for a block kernel's seven, which on 10,000 x
+    784 points (three blocks per pass) was a fifth of a Lloyd iteration and ran under
+    the interpreter lock, so the two threads waited on each other (measured on 2
+    cores: a 256-row block 0.72 ms through ``tf.function``, 0.25 ms called directly; a
+    4,096-row block 1.84 ms against 1.28 ms). Eagerly, the traced function is called
+    through its compiled inference function, the arguments converted to the
+    signature's dtypes and their shapes checked: the same program, the same results.
+    Inside another ``tf.function`` (a ``tf.distribute`` step), or where TensorFlow
+    offers no direct call, ``function`` itself is called. Traced once, at the first
+    call.
+    """
+    signature = function.input_signature
+    direct = None
+    outputs = None
+
+    def call(*args: Any) -> Any:
+        nonlocal direct, outputs
+        if not tf.executing_eagerly():
+            return function(*args)
+        if direct is None:
+            concrete = function.get_concrete_function()
+            inference = getattr(concrete, "inference_fn", None)
+            outputs = concrete.structured_outputs
+            direct = (
+                inference.call_flat
+                if inference is not None and hasattr(inference, "call_flat")
+                and not concrete.captured_inputs
+                else function
+            )
+        if direct is function:
+            return function(*args)
+        tensors = [
+            tf.convert_to_tensor(value, spec.dtype)
+            for value, spec in zip(args, signature, strict=True)
+        ]
+        for tensor, spec in zip(tensors, signature, strict=True):
+            # The direct call would run (and XLA compile anew) on any shape.
+            if not spec.shape.is_compatible_with(tensor.shape):
+                raise ValueError(
+                    f"argument of shape {tensor.shape} does not fit the signature {spec}."
+                )
+        return tf.nest.pack_sequence_as(outputs, direct(*tensors))
+
+    return call
 
 
 #: ``KMedoids`` runs plain graphs, not XLA. Measured on a 2-core CPU, float32:

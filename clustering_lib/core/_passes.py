@@ -308,7 +308,7 @@ def _compiled_kernel(
     # One instance per plan and dtype, each traced exactly once; TensorFlow's retracing
     # detector counts traces per code object, which the instances share.
     compiled._omit_frequent_tracing_warning = True
-    return compiled
+    return execution.flat_call(compiled)
 
 
 # --------------------------------------------------------------------------- #

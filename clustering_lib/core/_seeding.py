@@ -212,12 +212,12 @@ def _plusplus_graphs(dtype: tf.DType, block_rows: int):
         return _candidate_potentials(points, weights, closest, tf.gather(points, candidates),
                                      offset, block_rows)
 
-    return (
+    return tuple(execution.flat_call(graph) for graph in (
         tf.function(_start_graph, input_signature=[points, weights, row, offset]),
         tf.function(potentials, input_signature=[
             points, weights, closest, tf.TensorSpec([None], tf.int64), offset]),
         tf.function(_closest_graph, input_signature=[points, closest, row, offset]),
-    )
+    ))
 
 
 class _GraphScorer:
