@@ -28,9 +28,15 @@ starts itself with ``--worker`` for every measurement. In one run:
   - **interleaved**, one process for all three libraries: the data is built, one
     untimed warm-up fit of each library (its labels give the share of labels equal to
     scikit-learn's), then ``--repeats`` rounds; each round times ours, scikit-learn and
-    faiss once each, the order rotated by one library per round. Reported: the minimum
-    and the median per library, and the ratios ours / scikit-learn and ours / faiss of
-    the minima and of the medians (below 1: ours is faster).
+    faiss once each, the order rotated by one library per round, after a pause of
+    ``PAUSE`` seconds before every timed fit. Reported: the minimum and the median per
+    library, and the ratios ours / scikit-learn and ours / faiss of the minima and of the
+    medians (below 1: ours is faster). The pause lets the threads of the library timed
+    before go to sleep: OpenBLAS's and OpenMP's idle threads spin for a while after a
+    call, and a fit started meanwhile shares the cores with them. Without it, on MNIST (2
+    cores, 9 rounds, in one process), ours 0.166 s and faiss 0.229 s, each always timed
+    right after faiss or the matrix-product check; with 0.3 s, 0.116 s and 0.132 s
+    (scikit-learn 0.062 s and 0.072 s).
   - **noise check**: the machine's rate for a float32 matrix product (2048 x 2048, best
     of 3, GFLOP/s through NumPy's BLAS) just before the timed rounds and after each of
     them. A shape is marked *noisy* when these rates differ by more than
@@ -92,6 +98,9 @@ LIBRARIES = ("ours", "sklearn", "faiss")
 #: cent; another process on one of the two cores costs up to half the rate. 10 % is
 #: above the probe's own scatter and well below what a busy core does to a timing.
 NOISE_THRESHOLD = 0.10
+
+#: Seconds of pause before every timed fit of the interleaved rounds (see the docstring).
+PAUSE = 0.3
 #: The noise probe: a float32 product of two MATMUL_SIZE x MATMUL_SIZE matrices, best of
 #: MATMUL_REPEATS (0.1-0.3 s each on 2 cores).
 MATMUL_SIZE, MATMUL_REPEATS = 2048, 3
@@ -251,6 +260,7 @@ def worker_interleaved(shape: str, libraries: list[str], repeats: int) -> dict:
     for round_ in range(repeats):
         shift = round_ % len(libraries)
         for library in libraries[shift:] + libraries[:shift]:
+            time.sleep(PAUSE)  # the threads of the previous fit go idle (see above)
             start = time.perf_counter()
             fits[library](X)
             times[library].append(time.perf_counter() - start)
