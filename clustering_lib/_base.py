@@ -433,15 +433,18 @@ class BaseKMeans(ValidatedParameters, ClassNamePrefixFeaturesOutMixin, Transform
         -------
         labels : ndarray of shape (n_samples,)
         """
-        return self._each_block(X, lambda points: self._nearest_centers(points)[0].numpy())
+        return self._each_block(X, lambda points: self._final_pass(points)[0])
 
-    def _nearest_centers(self, X: Any) -> tuple[tf.Tensor, tf.Tensor]:
-        """Labels and squared distances, blocked. Dense data is measured in a frame
+    def _final_pass(self, X: Any, weights: Any = None) -> tuple[np.ndarray, float]:
+        """Labels and float64 squared-Euclidean inertia, by the fit's final pass (its
+        compiled kernels serve any number of points). Dense data is measured in a frame
         centred on the centres' mean (the fit centres on the data's mean), so data far
         from the origin keeps in float32 the precision it had during the fit; sparse
-        data is never centred (the engine does not use the offset)."""
+        data is never centred."""
         centers = np.asarray(self.cluster_centers_, dtype=X.dtype)
-        return core.nearest_centers(X, centers, offset=centers.mean(axis=0))
+        if weights is None:
+            weights = np.ones(X.shape[0], X.dtype)
+        return core.labels_and_inertia(X, weights, centers, offset=centers.mean(axis=0))
 
     def transform(self, X: Any) -> np.ndarray:
         """Distance from each sample to each cluster centre.
@@ -483,10 +486,7 @@ class BaseKMeans(ValidatedParameters, ClassNamePrefixFeaturesOutMixin, Transform
         """
         total = 0.0
         for points, weights in self._test_blocks(X, sample_weight):
-            _, distances = self._nearest_centers(points)
-            distances = self._metric.from_squared(tf.cast(distances, tf.float64).numpy())
-            total += float(distances.sum() if weights is None
-                           else np.dot(distances, weights.astype(np.float64)))
+            total += self._metric.from_squared(self._final_pass(points, weights)[1])
         return -total
 
     def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:

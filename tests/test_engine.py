@@ -214,6 +214,29 @@ def test_xla_compiles_once_per_bucket_of_k_and_never_per_n():
         assert _new_traces(before) == 0
 
 
+@pytest.mark.slow
+def test_predict_transform_and_score_on_new_sizes_compile_nothing_after_a_fit():
+    X, _ = make_blobs(n_samples=3000, n_features=6, centers=5, random_state=0)
+    X = X.astype(np.float32)
+    with execution.config_context(mode="xla"):
+        model = cl.KMeans(5, random_state=0, n_init=1).fit(X)
+        model.transform(X[:10])  # the distance graph: one trace for every shape
+        before = _traces()
+        weights = np.random.default_rng(0).random(len(X)).astype(np.float32)
+        for n in (3000, 777, 2049, 1):
+            labels = model.predict(X[:n])
+            distances = ((X[:n, None, :].astype(np.float64)
+                          - model.cluster_centers_[None].astype(np.float64)) ** 2).sum(-1)
+            np.testing.assert_array_equal(labels, distances.argmin(axis=1))
+            np.testing.assert_allclose(model.transform(X[:n]) ** 2, distances, rtol=1e-4,
+                                       atol=1e-4)
+            expected = distances.min(axis=1) @ weights[:n].astype(np.float64)
+            np.testing.assert_allclose(-model.score(X[:n], sample_weight=weights[:n]),
+                                       expected, rtol=1e-6)
+        assert _new_traces(before) == 0
+    np.testing.assert_array_equal(model.predict(X), model.labels_)
+
+
 # --------------------------------------------------------------------------- #
 # Exact accumulation at any size
 # --------------------------------------------------------------------------- #

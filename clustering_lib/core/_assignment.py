@@ -4,7 +4,8 @@ Two layers, as in the rest of :mod:`clustering_lib.core`:
 
 * :func:`assign`, :func:`pairwise_squared_distances` and :func:`update_centroids`
   take any array-like, check it and say clearly what is wrong;
-* :func:`nearest_centers`, :func:`center_distances` and :func:`cluster_sums` take
+* :func:`nearest_centers`, :func:`labels_and_inertia`, :func:`center_distances` and
+  :func:`cluster_sums` take
   checked input (a float ndarray, memory map or tensor; or a SciPy sparse matrix,
   handled by :mod:`._sparse`) and are what the estimators call. They run block by
   block under the execution settings, so memory stays O(block x k) besides the output.
@@ -21,7 +22,7 @@ from . import _execution as execution
 from . import _kernels as kernels
 from . import _passes as passes
 from . import _sparse as sparse
-from ._sources import is_sparse_points
+from ._sources import is_sparse_points, lloyd_passes
 from ._validation import (
     as_float_tensor,
     check_n_clusters,
@@ -32,6 +33,7 @@ from ._validation import (
 __all__ = [
     "assign",
     "center_distances",
+    "labels_and_inertia",
     "cluster_sums",
     "nearest_centers",
     "pairwise_squared_distances",
@@ -60,6 +62,24 @@ def nearest_centers(points: Any, centers: Any, offset: Any = None) -> tuple[tf.T
         centers = centers - offset
     plan = execution.plan(points.shape[0], points.shape[1], int(centers.shape[0]))
     return passes.label_pass(points, offset, centers, plan)
+
+
+def labels_and_inertia(
+    points: Any, weights: Any, centers: np.ndarray, offset: np.ndarray | None = None
+) -> tuple[np.ndarray, float]:
+    """Nearest centre of each point and the float64 inertia ``sum w ||x - c||^2``
+    (checked input): the final pass of a fit, with its kernels.
+
+    Under XLA the points go in blocks of a size a fit has compiled for the same kind of
+    data, whatever their number, so ``predict`` and ``score`` on a new size compile
+    nothing. ``offset`` (dense points only) is subtracted from points and centres
+    first; ``weights`` (n,) in the points' dtype.
+    """
+    if is_sparse_points(points):
+        offset = None
+    centers = np.asarray(centers, points.dtype)
+    data = lloyd_passes(points, weights, offset, len(centers), reuse_kernels=True)
+    return data.final(centers - data.offset_array)
 
 
 def center_distances(points: Any, centers: Any, squared: bool = False) -> tf.Tensor:

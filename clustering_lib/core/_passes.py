@@ -18,6 +18,7 @@ is three operations.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import functools
 from typing import Any, NamedTuple, Protocol
@@ -33,8 +34,10 @@ __all__ = [
     "AssignmentPass",
     "DataPasses",
     "DataSource",
+    "FINAL_OPTIONS",
     "KernelOptions",
     "block_kernel",
+    "built_plan",
     "distance_pass",
     "label_pass",
     "padded_centers",
@@ -79,6 +82,12 @@ class KernelOptions:
     weighted: bool = True
     inertia: bool = True
     optional_sums: bool = False
+
+
+#: The final pass (labels and inertia) always centres and weighs, so that ``predict`` and
+#: ``score`` (offset: the centres' mean; weights: given or ones) find the kernel a fit
+#: built: subtracting a zero offset and multiplying by weights of one change nothing.
+FINAL_OPTIONS = KernelOptions(centered=True, weighted=True, inertia=False)
 
 
 def _chunks(plan: BlockPlan, n_valid, state, body):
@@ -296,10 +305,36 @@ def block_kernel(
 _GRAPH_PLAN = BlockPlan("graph", 0, 0)
 
 
+#: Block and chunk sizes of the XLA kernels built so far, by everything else that keys them.
+_BUILT_BLOCKS: dict[tuple, set[tuple[int, int]]] = collections.defaultdict(set)
+
+
+def _shape_key(name: str, plan: BlockPlan, dtype: tf.DType, n_features: int,
+               options: KernelOptions) -> tuple:
+    return (name, dataclasses.replace(plan, block_rows=0, chunk_rows=0), dtype, n_features,
+            options)
+
+
+def built_plan(plan: BlockPlan, dtype: tf.DType, n_features: int) -> BlockPlan:
+    """``plan`` with the block (and chunk) size of a final-pass kernel already built for
+    the same kind of data (the largest blocks, if several), so that a pass on a new
+    number of points (``predict``, ``score``) compiles nothing; ``plan`` itself when
+    none was built or it is not XLA's."""
+    if plan.mode != "xla":
+        return plan
+    built = _BUILT_BLOCKS.get(_shape_key("final", plan, dtype, n_features, FINAL_OPTIONS))
+    if not built:
+        return plan
+    block_rows, chunk_rows = max(built)
+    return dataclasses.replace(plan, block_rows=block_rows, chunk_rows=chunk_rows)
+
+
 @execution.kernel_cache
 def _compiled_kernel(
     name: str, plan: BlockPlan, dtype: tf.DType, n_features: int, options: KernelOptions
 ):
+    _BUILT_BLOCKS[_shape_key(name, plan, dtype, n_features, options)].add(
+        (plan.block_rows, plan.chunk_rows))
     compiled = tf.function(
         functools.partial(_FUNCTIONS[name], plan=plan, options=options),
         input_signature=_signature(plan, dtype, n_features, *_parts(name, options)),
@@ -643,7 +678,7 @@ class DataPasses:
             residuals = self._centered - tf.gather(tf.constant(centers), labels)
             distances = tf.cast(tf.reduce_sum(tf.square(residuals), axis=1), tf.float64)
             return labels, float(tf.tensordot(self._weights64, distances, 1))
-        kernel = block_kernel("final", self.plan, self.dtype, self.n_features, self.options)
+        kernel = block_kernel("final", self.plan, self.dtype, self.n_features, FINAL_OPTIONS)
         padded, norms = padded_centers(centers, self.plan)
 
         def run(start, stop):
@@ -742,17 +777,19 @@ def label_pass(
 
 def distance_pass(points: Any, centers: tf.Tensor, block_rows: int) -> tf.Tensor:
     """Squared Euclidean distances (n, k) to every centre, computed in float64 by blocks."""
-    step = _distance_step()
+    step = _distance_step(tf.as_dtype(points.dtype), centers.dtype)
     parts = [
-        step(tf.convert_to_tensor(points[start:start + block_rows]), centers)
+        step(points[start:start + block_rows], centers)
         for start in range(0, points.shape[0], block_rows)
     ]
     return _concat(parts)
 
 
 @functools.cache
-def _distance_step():
-    return tf.function(_distance_block, reduce_retracing=True)
+def _distance_step(dtype: tf.DType, centers_dtype: tf.DType):
+    """The distance graph for any number of points, features and centres: one trace."""
+    return execution.flat_call(tf.function(_distance_block, input_signature=[
+        tf.TensorSpec([None, None], dtype), tf.TensorSpec([None, None], centers_dtype)]))
 
 
 def _concat(parts: list) -> tf.Tensor:

@@ -38,7 +38,7 @@ import scipy.sparse
 import tensorflow as tf
 
 from . import _execution as execution
-from ._passes import DataPasses, DataSource
+from ._passes import DataPasses, DataSource, built_plan
 from ._progress import PassProgress
 from ._sparse import SparsePasses, SparseRows, as_sparse_rows
 from ._streaming import ArrayRows, DatasetRows, DataSummary, summarize
@@ -273,17 +273,22 @@ def rows_as_array(points: Any, indices: Any) -> np.ndarray:
     return rows.toarray() if scipy.sparse.issparse(rows) else np.array(rows)
 
 
-def lloyd_passes(points: Any, weights: Any, offset: Any, n_clusters: int) -> DataSource:
+def lloyd_passes(points: Any, weights: Any, offset: Any, n_clusters: int,
+                 reuse_kernels: bool = False) -> DataSource:
     """The :class:`~._passes.DataSource` of checked in-memory points for Lloyd's driver.
 
     ``points``: a float ndarray or tensor (read in dense blocks, ``offset`` subtracted
     from each) or CSR rows (never centred, never densified); ``weights`` (n,);
-    ``n_clusters`` sets the block shape.
+    ``n_clusters`` sets the block shape. ``reuse_kernels``: for a final pass only
+    (``predict``, ``score``), in blocks of a size whose kernel a fit has compiled, if
+    any, whatever the number of points.
     """
     if is_sparse_points(points):
         return SparsePasses(points, weights, n_clusters)
     n_samples, n_features = points.shape
     plan = execution.plan(n_samples, n_features, n_clusters)
+    if reuse_kernels:
+        plan = built_plan(plan, tf.as_dtype(points.dtype), n_features)
     return DataPasses(points, weights, offset, plan)
 
 
