@@ -538,6 +538,9 @@ class DataPasses:
             self._weighted = tf.cast(
                 tf.concat([centered * weights[:, None], weights[:, None]], axis=1), tf.float64
             )
+            # The same float64 rows on the host, where the moved sums gather from them
+            # (NumPy indexing: microseconds; an eager gather: about 0.1 ms a pass).
+            self._weighted_rows = self._weighted.numpy()
             self._weights64 = tf.cast(weights, tf.float64)
             self._norms = tf.reduce_sum(tf.square(centered), axis=1)
             self._centered = centered
@@ -650,7 +653,7 @@ class DataPasses:
     def _centered_rows(self, rows: np.ndarray) -> np.ndarray:
         """``[x, 1]`` of some rows (unweighted data) in float64, as a full pass adds them."""
         if self.plan.mode == "eager":
-            return tf.gather(self._weighted, rows).numpy()
+            return self._weighted_rows[rows]
         values = np.asarray(_rows(self.points, rows)) - self.offset_array
         return np.concatenate(
             [values.astype(np.float64), np.ones((len(rows), 1))], axis=1
