@@ -36,7 +36,9 @@ starts itself with ``--worker`` for every measurement. In one run:
     call, and a fit started meanwhile shares the cores with them. Without it, on MNIST (2
     cores, 9 rounds, in one process), ours 0.166 s and faiss 0.229 s, each always timed
     right after faiss or the matrix-product check; with 0.3 s, 0.116 s and 0.132 s
-    (scikit-learn 0.062 s and 0.072 s).
+    (scikit-learn 0.062 s and 0.072 s). A pause alone would also time each library
+    with its own threads asleep (scikit-learn's smallest fits then took 0.1-0.5 ms
+    longer), so after it each library fits the first ``max(1000, 4 k)`` rows, untimed.
   - **noise check**: the machine's rate for a float32 matrix product (2048 x 2048, best
     of 3, GFLOP/s through NumPy's BLAS) just before the timed rounds and after each of
     them. A shape is marked *noisy* when these rates differ by more than
@@ -255,12 +257,14 @@ def worker_interleaved(shape: str, libraries: list[str], repeats: int) -> dict:
     X, k, init = _shape_data(shape)
     fits = {library: _estimator(library, k, init, X.shape[1]) for library in libraries}
     labels = {library: np.asarray(fits[library](X)) for library in libraries}  # warm-up
+    wake = X[: min(len(X), max(1000, 4 * k))]  # a small untimed fit before each timed one
     rates = [matmul_gflops()]
     times = {library: [] for library in libraries}
     for round_ in range(repeats):
         shift = round_ % len(libraries)
         for library in libraries[shift:] + libraries[:shift]:
             time.sleep(PAUSE)  # the threads of the previous fit go idle (see above)
+            fits[library](wake)  # and this library's own threads are awake again
             start = time.perf_counter()
             fits[library](X)
             times[library].append(time.perf_counter() - start)

@@ -436,7 +436,7 @@ class BaseKMeans(ValidatedParameters, ClassNamePrefixFeaturesOutMixin, Transform
         return self._each_block(X, lambda points: self._final_pass(points)[0])
 
     def _final_pass(self, X: Any, weights: Any = None) -> tuple[np.ndarray, float]:
-        """Labels and float64 squared-Euclidean inertia, by the fit's final pass (its
+        """Labels and squared-Euclidean inertia, by the fit's final pass (its
         compiled kernels serve any number of points). Dense data is measured in a frame
         centred on the centres' mean (the fit centres on the data's mean), so data far
         from the origin keeps in float32 the precision it had during the fit; sparse
@@ -444,7 +444,7 @@ class BaseKMeans(ValidatedParameters, ClassNamePrefixFeaturesOutMixin, Transform
         centers = np.asarray(self.cluster_centers_, dtype=X.dtype)
         if weights is None:
             weights = np.ones(X.shape[0], X.dtype)
-        return core.labels_and_inertia(X, weights, centers, offset=centers.mean(axis=0))
+        return core.labels_and_inertia(X, centers, centers.mean(axis=0), weights=weights)
 
     def transform(self, X: Any) -> np.ndarray:
         """Distance from each sample to each cluster centre.

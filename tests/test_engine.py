@@ -23,7 +23,13 @@ from sklearn.datasets import load_digits, make_blobs
 import clustering_lib as cl
 from clustering_lib import core
 from clustering_lib.core import _execution as execution
-from clustering_lib.core._passes import DataPasses, KernelOptions, block_kernel, padded_centers
+from clustering_lib.core._passes import (
+    DataPasses,
+    KernelOptions,
+    block_kernel,
+    built_plan,
+    padded_centers,
+)
 from clustering_lib.core._sparse import SparsePasses
 
 MODES = [("eager", None), ("eager", 64), ("graph", None), ("graph", 64), ("xla", 64)]
@@ -223,7 +229,7 @@ def test_predict_transform_and_score_on_new_sizes_compile_nothing_after_a_fit():
         model.transform(X[:10])  # the distance graph: one trace for every shape
         before = _traces()
         weights = np.random.default_rng(0).random(len(X)).astype(np.float32)
-        for n in (3000, 777, 2049, 1):
+        for n in (3000, 777, 2049, 1200):
             labels = model.predict(X[:n])
             distances = ((X[:n, None, :].astype(np.float64)
                           - model.cluster_centers_[None].astype(np.float64)) ** 2).sum(-1)
@@ -234,6 +240,11 @@ def test_predict_transform_and_score_on_new_sizes_compile_nothing_after_a_fit():
             np.testing.assert_allclose(-model.score(X[:n], sample_weight=weights[:n]),
                                        expected, rtol=1e-6)
         assert _new_traces(before) == 0
+        # Far more points than the fit's: blocks of their own size (one compilation),
+        # not a kernel call for every 2,048 rows.
+        large = execution.plan(400_000, 6, 5)
+        assert large.block_rows > 4 * 2048
+        assert built_plan(large, tf.float32, 6) == large
     np.testing.assert_array_equal(model.predict(X), model.labels_)
 
 

@@ -155,3 +155,24 @@ def test_flat_call_gives_the_function_s_results_and_traces_once(jit_compile):
     # Inside another tf.function (a tf.distribute step) the function itself is called.
     outer = tf.function(lambda values: call(values, 1.0)[0])
     np.testing.assert_array_equal(outer(points).numpy(), points.sum(axis=0))
+
+
+def test_engine_kernels_take_the_direct_call():
+    X, _ = make_blobs(n_samples=600, n_features=4, centers=3, random_state=0)
+    with execution.config_context(mode="xla"):
+        cl.KMeans(3, n_init=1, random_state=0).fit(X)  # traces the kernels once
+        function_type = type(tf.function(lambda: 0))
+        with mock.patch.object(function_type, "__call__", side_effect=AssertionError):
+            # k-means++'s graphs, the block kernels and the final pass of predict.
+            model = cl.KMeans(3, n_init=1, random_state=1).fit(X)
+            model.predict(X[:100])
+    # Debugging with functions run eagerly goes through tf.function again.
+    tf.config.run_functions_eagerly(True)
+    try:
+        call = execution.flat_call(tf.function(
+            lambda points: tf.reduce_sum(points), input_signature=[tf.TensorSpec(None)]))
+        with mock.patch.object(function_type, "__call__", side_effect=RuntimeError("bound")):
+            with pytest.raises(RuntimeError, match="bound"):
+                call(np.ones(3, np.float32))
+    finally:
+        tf.config.run_functions_eagerly(False)

@@ -65,10 +65,12 @@ def nearest_centers(points: Any, centers: Any, offset: Any = None) -> tuple[tf.T
 
 
 def labels_and_inertia(
-    points: Any, weights: Any, centers: np.ndarray, offset: np.ndarray | None = None
+    points: Any, centers: np.ndarray, offset: np.ndarray | None = None, *, weights: Any
 ) -> tuple[np.ndarray, float]:
-    """Nearest centre of each point and the float64 inertia ``sum w ||x - c||^2``
-    (checked input): the final pass of a fit, with its kernels.
+    """Nearest centre of each point and the inertia ``sum w ||x - c||^2`` (checked
+    input): the final pass of a fit, with its kernels and its rounding (float64
+    residuals in compiled passes; on small data, run eagerly, each row's squares added
+    in the data's dtype, the rows in float64).
 
     Under XLA the points go in blocks of a size a fit has compiled for the same kind of
     data, whatever their number, so ``predict`` and ``score`` on a new size compile

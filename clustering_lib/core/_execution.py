@@ -100,8 +100,9 @@ class Settings:
         k-means++ runs eagerly up to this many centres on data of one block.
     block_bytes : int
         Bytes of points in one block fed to an XLA kernel. Each call of a compiled
-        function costs some hundreds of microseconds in Python, so blocks are large; they
-        are cut into cache-sized chunks inside the kernel.
+        function has a fixed cost (about 0.25 ms for a 256-row block kernel, Python and
+        XLA's runtime, see :func:`flat_call`), so blocks are large; they are cut into
+        cache-sized chunks inside the kernel.
     chunk_bytes : int
         Bytes of points and scores of one chunk inside an XLA kernel: about the size of
         the processor's level-2 cache, so the sums read the chunk from the cache.
@@ -300,9 +301,11 @@ def flat_call(function: Any) -> Callable:
     4,096-row block 1.84 ms against 1.28 ms). Eagerly, the traced function is called
     through its compiled inference function, the arguments converted to the
     signature's dtypes and their shapes checked: the same program, the same results.
-    Inside another ``tf.function`` (a ``tf.distribute`` step), or where TensorFlow
-    offers no direct call, ``function`` itself is called. Traced once, at the first
-    call.
+    Inside another ``tf.function`` (a ``tf.distribute`` step), under
+    ``tf.config.run_functions_eagerly(True)`` (debugging), for outputs that are not all
+    tensors, or where TensorFlow offers no direct call, ``function`` itself is called.
+    Positional arguments only; no gradient is recorded (for the engine's kernels, which
+    need none). Traced once, at the first call.
     """
     signature = function.input_signature
     direct = None
@@ -310,7 +313,7 @@ def flat_call(function: Any) -> Callable:
 
     def call(*args: Any) -> Any:
         nonlocal direct, outputs
-        if not tf.executing_eagerly():
+        if not tf.executing_eagerly() or tf.config.functions_run_eagerly():
             return function(*args)
         if direct is None:
             concrete = function.get_concrete_function()
@@ -320,6 +323,7 @@ def flat_call(function: Any) -> Callable:
                 inference.call_flat
                 if inference is not None and hasattr(inference, "call_flat")
                 and not concrete.captured_inputs
+                and all(isinstance(output, tf.Tensor) for output in tf.nest.flatten(outputs))
                 else function
             )
         if direct is function:

@@ -317,16 +317,30 @@ def _shape_key(name: str, plan: BlockPlan, dtype: tf.DType, n_features: int,
 
 def built_plan(plan: BlockPlan, dtype: tf.DType, n_features: int) -> BlockPlan:
     """``plan`` with the block (and chunk) size of a final-pass kernel already built for
-    the same kind of data (the largest blocks, if several), so that a pass on a new
-    number of points (``predict``, ``score``) compiles nothing; ``plan`` itself when
-    none was built or it is not XLA's."""
-    if plan.mode != "xla":
+    the same kind of data, so that a pass on a new number of points (``predict``,
+    ``score``) compiles nothing: the built size nearest ``plan``'s own, within a factor
+    of ``_REUSE_FACTOR`` (smaller blocks would cost a kernel call per few rows, larger
+    ones a copy of padding and one thread for all). ``plan`` itself when none fits, when
+    it is not XLA's, or when the settings force a block size."""
+    if plan.mode != "xla" or execution.get_config().block_rows is not None:
         return plan
-    built = _BUILT_BLOCKS.get(_shape_key("final", plan, dtype, n_features, FINAL_OPTIONS))
+    built = [
+        sizes for sizes in _BUILT_BLOCKS.get(
+            _shape_key("final", plan, dtype, n_features, FINAL_OPTIONS), ())
+        if plan.block_rows <= _REUSE_FACTOR * sizes[0]
+        and sizes[0] <= _REUSE_FACTOR * plan.block_rows
+    ]
     if not built:
         return plan
-    block_rows, chunk_rows = max(built)
+    block_rows, chunk_rows = min(
+        built, key=lambda sizes: (abs(np.log2(sizes[0] / plan.block_rows)), -sizes[0])
+    )
     return dataclasses.replace(plan, block_rows=block_rows, chunk_rows=chunk_rows)
+
+
+#: How much larger or smaller than its own plan's a built block may be and still serve a
+#: final pass (blocks are powers of two: up to two sizes either way).
+_REUSE_FACTOR = 4
 
 
 @execution.kernel_cache
@@ -530,20 +544,30 @@ class DataPasses:
             and points.nbytes <= execution.get_config().cached_blocks_max_bytes
         )
         if plan.mode == "eager":
-            centered = tf.convert_to_tensor(points, self.dtype) - self.offset
-            weights = tf.convert_to_tensor(weights, self.dtype)
+            self._centered = tf.convert_to_tensor(points, self.dtype) - self.offset
             ones = tf.ones([self.n_samples, 1], self.dtype)
             # [x, 1] . [-2 c, ||c||^2] = ||c||^2 - 2 x.c: the scores in one product.
-            self._augmented = tf.concat([centered, ones], axis=1)
-            self._weighted = tf.cast(
-                tf.concat([centered * weights[:, None], weights[:, None]], axis=1), tf.float64
-            )
-            # The same float64 rows on the host, where the moved sums gather from them
-            # (NumPy indexing: microseconds; an eager gather: about 0.1 ms a pass).
-            self._weighted_rows = self._weighted.numpy()
-            self._weights64 = tf.cast(weights, tf.float64)
-            self._norms = tf.reduce_sum(tf.square(centered), axis=1)
-            self._centered = centered
+            self._augmented = tf.concat([self._centered, ones], axis=1)
+            self._weights64 = tf.cast(tf.convert_to_tensor(weights, self.dtype), tf.float64)
+
+    # Eager data only, built when a pass first needs them (a final pass alone, as in
+    # predict, needs none of them).
+    @functools.cached_property
+    def _weighted(self) -> tf.Tensor:
+        """``[w x, w]`` of every (centred) row in float64: the sums of a full pass."""
+        weights = tf.convert_to_tensor(self.weights, self.dtype)[:, None]
+        return tf.cast(tf.concat([self._centered * weights, weights], axis=1), tf.float64)
+
+    @functools.cached_property
+    def _weighted_rows(self) -> np.ndarray:
+        """:attr:`_weighted` on the host, where the moved sums gather from it (NumPy
+        indexing costs microseconds; an eager gather about 0.1 ms a pass)."""
+        return self._weighted.numpy()
+
+    @functools.cached_property
+    def _norms(self) -> tf.Tensor:
+        """``||x||^2`` of every centred row (the inertia of a pass)."""
+        return tf.reduce_sum(tf.square(self._centered), axis=1)
 
     def assign(self, centers: np.ndarray, with_inertia: bool = False) -> AssignmentPass:
         """Labels, per-cluster float64 sums and (optionally) inertia under ``centers``."""
