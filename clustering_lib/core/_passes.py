@@ -34,7 +34,6 @@ __all__ = [
     "AssignmentPass",
     "DataPasses",
     "DataSource",
-    "FINAL_OPTIONS",
     "KernelOptions",
     "block_kernel",
     "built_plan",
@@ -87,7 +86,7 @@ class KernelOptions:
 #: The final pass (labels and inertia) always centres and weighs, so that ``predict`` and
 #: ``score`` (offset: the centres' mean; weights: given or ones) find the kernel a fit
 #: built: subtracting a zero offset and multiplying by weights of one change nothing.
-FINAL_OPTIONS = KernelOptions(centered=True, weighted=True, inertia=False)
+_FINAL_OPTIONS = KernelOptions(centered=True, weighted=True, inertia=False)
 
 
 def _chunks(plan: BlockPlan, n_valid, state, body):
@@ -326,7 +325,7 @@ def built_plan(plan: BlockPlan, dtype: tf.DType, n_features: int) -> BlockPlan:
         return plan
     built = [
         sizes for sizes in _BUILT_BLOCKS.get(
-            _shape_key("final", plan, dtype, n_features, FINAL_OPTIONS), ())
+            _shape_key("final", plan, dtype, n_features, _FINAL_OPTIONS), ())
         if plan.block_rows <= _REUSE_FACTOR * sizes[0]
         and sizes[0] <= _REUSE_FACTOR * plan.block_rows
     ]
@@ -705,7 +704,7 @@ class DataPasses:
             residuals = self._centered - tf.gather(tf.constant(centers), labels)
             distances = tf.cast(tf.reduce_sum(tf.square(residuals), axis=1), tf.float64)
             return labels, float(tf.tensordot(self._weights64, distances, 1))
-        kernel = block_kernel("final", self.plan, self.dtype, self.n_features, FINAL_OPTIONS)
+        kernel = block_kernel("final", self.plan, self.dtype, self.n_features, _FINAL_OPTIONS)
         padded, norms = padded_centers(centers, self.plan)
 
         def run(start, stop):
