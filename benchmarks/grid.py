@@ -47,8 +47,10 @@ starts itself with ``--worker`` for every measurement. In one run:
     at the start and the end of the run.
 
 One table at the end (after the cold one), then the median of each ratio over the grid.
-``python benchmarks/grid.py [--repeats N] [--shapes a,b] [--skip-cold]`` (``make bench``
-runs it); results also go to ``build/bench/grid.json``. MNIST is read by
+``python benchmarks/grid.py [--repeats N] [--shapes a,b] [--skip-cold]
+[--ours-setting NAME=VALUE ...]`` (``make bench`` runs it with the defaults;
+``--ours-setting fused_loop=true`` times ours with Lloyd's whole loop compiled for small
+data); results also go to ``build/bench/grid.json``. MNIST is read by
 ``clustering_lib.load_mnist`` (``MNIST_DIR`` names its folder).
 """
 
@@ -198,9 +200,17 @@ def _data(shape: str):
     return X.astype(np.float32)
 
 
+#: How ``--ours-setting`` reaches the worker processes.
+_SETTINGS_VARIABLE = "GRID_OURS_SETTINGS"
+
+
 def _import(library: str) -> None:
     if library == "ours":
-        import clustering_lib  # noqa: F401
+        import clustering_lib
+
+        settings = json.loads(os.environ.get(_SETTINGS_VARIABLE, "{}"))
+        if settings:  # --ours-setting: for the whole worker process
+            clustering_lib.config_context(**settings).__enter__()
     elif library == "sklearn":
         import sklearn.cluster  # noqa: F401
     else:
@@ -281,6 +291,7 @@ def worker_interleaved(shape: str, libraries: list[str], repeats: int) -> dict:
 def worker_cold(library: str) -> dict:
     import numpy as np
 
+    _import(library)
     if library == "ours":
         from clustering_lib import KMeans
     else:
@@ -403,6 +414,9 @@ def _print_header(machine: dict) -> None:
           f"{rates['start']:.0f} GFLOP/s at the start, {rates['end']:.0f} at the end")
     environment = ", ".join(f"{key}={value}" for key, value in machine["environment"].items())
     print(f"environment: {environment}")
+    settings = machine["clustering_lib settings"]
+    print("clustering_lib settings: "
+          + (", ".join(f"{name}={value}" for name, value in settings.items()) or "defaults"))
     print("BLAS / OpenMP in the timed processes (threadpoolctl):")
     for module in machine["blas"]:
         print(f"- {module['internal_api']} {module['version'] or ''} ({module['prefix']}): "
@@ -477,8 +491,16 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--shapes", default=",".join(SHAPES))
     parser.add_argument("--skip-cold", action="store_true")
+    parser.add_argument(
+        "--ours-setting", action="append", default=[], metavar="NAME=VALUE",
+        help="an execution setting of clustering_lib for every fit of ours (a JSON value), "
+             "e.g. fused_loop=true; repeatable")
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.ours_setting:
+        settings = dict(item.split("=", 1) for item in args.ours_setting)
+        os.environ[_SETTINGS_VARIABLE] = json.dumps(
+            {name: json.loads(value) for name, value in settings.items()})
     if args.worker:
         kind, *rest = args.worker
         if kind == "cold":
@@ -497,6 +519,7 @@ def main() -> None:
     libraries = [lib for lib in LIBRARIES if lib != "faiss" or _has_faiss()]
     start = time.perf_counter()
     machine = {
+        "clustering_lib settings": json.loads(os.environ.get(_SETTINGS_VARIABLE, "{}")),
         "load average at start": list(os.getloadavg()),
         "environment": {key: os.environ.get(key, "unset")
                         for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")},

@@ -6,7 +6,9 @@ relocated as scikit-learn does, centres become the means, and the stopping rule 
 scikit-learn's (labels unchanged, or the squared centre shift summed over clusters at
 most ``tol``). The loop over iterations is Python: an iteration costs one call of a
 compiled kernel per block plus a handful of small ops on k x d tensors, and it can
-print progress or call back between iterations.
+print progress or call back between iterations. Small data may instead run the whole
+loop in one compiled call (:mod:`._fused`, with the setting ``fused_loop``), which
+hands an iteration that empties a cluster back to this loop.
 
 The data is never copied as a whole: a NumPy array (or memory map) is read block by
 block, and the centring that keeps the expanded distance formula accurate is applied
@@ -22,6 +24,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import tensorflow as tf
 
+from . import _fused as fused
 from . import _passes as passes
 from . import _sources as sources
 from ._progress import verbose_printer
@@ -196,7 +199,16 @@ def lloyd_on(
     labels_old = None
     strict = False
     n_iter = 0
-    for iteration in range(max_iter):
+    if not listeners and not spherical and fixed_mask is None:
+        result = fused.fused_lloyd(data, centers, max_iter=max_iter, tol=tol)
+        if result is not None and not result.handed_over:
+            return LloydResult(
+                tf.constant(result.centers + offset), tf.constant(result.labels),
+                tf.constant(result.inertia, tf.float64), result.n_iter,
+            )
+        if result is not None:  # an empty cluster to relocate: go on from there
+            centers, labels_old, n_iter = result.centers, result.labels, result.n_iter
+    for iteration in range(n_iter, max_iter):
         assignment = data.assign(centers, with_inertia=bool(listeners))
         new_centers = _m_step(data, centers, assignment, spherical, fixed_mask)
         n_changed = (

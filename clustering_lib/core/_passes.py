@@ -35,6 +35,7 @@ __all__ = [
     "DataPasses",
     "DataSource",
     "KernelOptions",
+    "block_function",
     "block_kernel",
     "built_plan",
     "distance_pass",
@@ -295,13 +296,22 @@ def block_kernel(
     which the first ``n_valid`` are data; the rest must have weight zero.
     """
     if plan.mode == "eager":
-        return functools.partial(_FUNCTIONS[name], plan=plan, options=options)
+        return block_function(name, plan, options)
     if plan.mode == "graph":
         return _compiled_kernel(name, _GRAPH_PLAN, dtype, 0, options)
     return _compiled_kernel(name, plan, dtype, n_features, options)
 
 
 _GRAPH_PLAN = BlockPlan("graph", 0, 0)
+
+
+def block_function(name: str, plan: BlockPlan, options: KernelOptions | None = None):
+    """The plain function of a block kernel (see :func:`block_kernel`), to be called
+    eagerly or inside another traced function. ``options`` default to those of the
+    final pass for ``"final"``, to ``KernelOptions()`` otherwise."""
+    if options is None:
+        options = _FINAL_OPTIONS if name == "final" else KernelOptions()
+    return functools.partial(_FUNCTIONS[name], plan=plan, options=options)
 
 
 #: Block and chunk sizes of the XLA kernels built so far, by everything else that keys them.
@@ -349,9 +359,10 @@ def _compiled_kernel(
     _BUILT_BLOCKS[_shape_key(name, plan, dtype, n_features, options)].add(
         (plan.block_rows, plan.chunk_rows))
     compiled = tf.function(
-        functools.partial(_FUNCTIONS[name], plan=plan, options=options),
+        block_function(name, plan, options),
         input_signature=_signature(plan, dtype, n_features, *_parts(name, options)),
         jit_compile=plan.mode == "xla",
+        autograph=False,  # control flow is written with tf.while_loop and tf.cond
     )
     # One instance per plan and dtype, each traced exactly once; TensorFlow's retracing
     # detector counts traces per code object, which the instances share.
@@ -542,15 +553,22 @@ class DataPasses:
             and type(points) is np.ndarray  # not a memory map, not a tensor
             and points.nbytes <= execution.get_config().cached_blocks_max_bytes
         )
-        if plan.mode == "eager":
-            self._centered = tf.convert_to_tensor(points, self.dtype) - self.offset
-            ones = tf.ones([self.n_samples, 1], self.dtype)
-            # [x, 1] . [-2 c, ||c||^2] = ||c||^2 - 2 x.c: the scores in one product.
-            self._augmented = tf.concat([self._centered, ones], axis=1)
-            self._weights64 = tf.cast(tf.convert_to_tensor(weights, self.dtype), tf.float64)
+    # Eager data only, built when a pass first needs them (a fit that runs Lloyd's fused
+    # loop needs none of them; a final pass alone, as in predict, the first three).
+    @functools.cached_property
+    def _centered(self) -> tf.Tensor:
+        return tf.convert_to_tensor(self.points, self.dtype) - self.offset
 
-    # Eager data only, built when a pass first needs them (a final pass alone, as in
-    # predict, needs none of them).
+    @functools.cached_property
+    def _augmented(self) -> tf.Tensor:
+        """``[x, 1]``: with ``[-2 c, ||c||^2]``, the scores ``||c||^2 - 2 x.c`` in one product."""
+        ones = tf.ones([self.n_samples, 1], self.dtype)
+        return tf.concat([self._centered, ones], axis=1)
+
+    @functools.cached_property
+    def _weights64(self) -> tf.Tensor:
+        return tf.cast(tf.convert_to_tensor(self.weights, self.dtype), tf.float64)
+
     @functools.cached_property
     def _weighted(self) -> tf.Tensor:
         """``[w x, w]`` of every (centred) row in float64: the sums of a full pass."""
@@ -815,7 +833,8 @@ def distance_pass(points: Any, centers: tf.Tensor, block_rows: int) -> tf.Tensor
 def _distance_step(dtype: tf.DType, centers_dtype: tf.DType):
     """The distance graph for any number of points, features and centres: one trace."""
     return execution.flat_call(tf.function(_distance_block, input_signature=[
-        tf.TensorSpec([None, None], dtype), tf.TensorSpec([None, None], centers_dtype)]))
+        tf.TensorSpec([None, None], dtype), tf.TensorSpec([None, None], centers_dtype)],
+        autograph=False))
 
 
 def _concat(parts: list) -> tf.Tensor:

@@ -213,10 +213,13 @@ def _plusplus_graphs(dtype: tf.DType, block_rows: int):
                                      offset, block_rows)
 
     return tuple(execution.flat_call(graph) for graph in (
-        tf.function(_start_graph, input_signature=[points, weights, row, offset]),
+        tf.function(_start_graph, input_signature=[points, weights, row, offset],
+                    autograph=False),
         tf.function(potentials, input_signature=[
-            points, weights, closest, tf.TensorSpec([None], tf.int64), offset]),
-        tf.function(_closest_graph, input_signature=[points, closest, row, offset]),
+            points, weights, closest, tf.TensorSpec([None], tf.int64), offset],
+                    autograph=False),
+        tf.function(_closest_graph, input_signature=[points, closest, row, offset],
+                    autograph=False),
     ))
 
 
