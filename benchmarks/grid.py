@@ -202,6 +202,7 @@ def _data(shape: str):
 
 #: How ``--ours-setting`` reaches the worker processes.
 _SETTINGS_VARIABLE = "GRID_OURS_SETTINGS"
+_SETTINGS_IN_FORCE: list = []
 
 
 def _import(library: str) -> None:
@@ -209,8 +210,10 @@ def _import(library: str) -> None:
         import clustering_lib
 
         settings = json.loads(os.environ.get(_SETTINGS_VARIABLE, "{}"))
-        if settings:  # --ours-setting: for the whole worker process
-            clustering_lib.config_context(**settings).__enter__()
+        if settings and not _SETTINGS_IN_FORCE:  # --ours-setting: for the whole process
+            context = clustering_lib.config_context(**settings)
+            context.__enter__()
+            _SETTINGS_IN_FORCE.append(context)  # kept: a collected context restores them
     elif library == "sklearn":
         import sklearn.cluster  # noqa: F401
     else:
