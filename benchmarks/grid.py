@@ -57,6 +57,7 @@ data); results also go to ``build/bench/grid.json``. MNIST is read by
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import json
 import os
@@ -202,18 +203,21 @@ def _data(shape: str):
 
 #: How ``--ours-setting`` reaches the worker processes.
 _SETTINGS_VARIABLE = "GRID_OURS_SETTINGS"
-_SETTINGS_IN_FORCE: list = []
+_SETTINGS_IN_FORCE = contextlib.ExitStack()
+_settings_applied = False
 
 
 def _import(library: str) -> None:
     if library == "ours":
         import clustering_lib
 
+        global _settings_applied
         settings = json.loads(os.environ.get(_SETTINGS_VARIABLE, "{}"))
-        if settings and not _SETTINGS_IN_FORCE:  # --ours-setting: for the whole process
-            context = clustering_lib.config_context(**settings)
-            context.__enter__()
-            _SETTINGS_IN_FORCE.append(context)  # kept: a collected context restores them
+        if settings and not _settings_applied:  # --ours-setting: for the whole process
+            # Entered on a stack that lives as long as the process: a context manager
+            # that is garbage-collected restores the settings it changed.
+            _SETTINGS_IN_FORCE.enter_context(clustering_lib.config_context(**settings))
+            _settings_applied = True
     elif library == "sklearn":
         import sklearn.cluster  # noqa: F401
     else:
@@ -489,6 +493,28 @@ def _print_summary(summary: dict) -> None:
         print(f"{label} ({values['shapes']} shapes): " + ", ".join(parts))
 
 
+def _parse_settings(parser: argparse.ArgumentParser, items: list[str]) -> dict:
+    """``NAME=VALUE`` items (JSON values) as settings, checked by ``config_context``."""
+    settings = {}
+    for item in items:
+        name, equals, value = item.partition("=")
+        try:
+            settings[name] = json.loads(value)
+        except json.JSONDecodeError:
+            equals = ""
+        if not equals:
+            parser.error(f"--ours-setting {item!r}: expected NAME=VALUE with a JSON value "
+                         "(true, false, a number or a quoted string)")
+    import clustering_lib
+
+    try:
+        with clustering_lib.config_context(**settings):
+            pass
+    except (TypeError, ValueError) as error:
+        parser.error(f"--ours-setting: {error}")
+    return settings
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
@@ -501,9 +527,7 @@ def main() -> None:
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.ours_setting:
-        settings = dict(item.split("=", 1) for item in args.ours_setting)
-        os.environ[_SETTINGS_VARIABLE] = json.dumps(
-            {name: json.loads(value) for name, value in settings.items()})
+        os.environ[_SETTINGS_VARIABLE] = json.dumps(_parse_settings(parser, args.ours_setting))
     if args.worker:
         kind, *rest = args.worker
         if kind == "cold":

@@ -52,6 +52,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import numpy as np
 import tensorflow as tf
 
 __all__ = [
@@ -63,6 +64,7 @@ __all__ = [
     "count_trace",
     "flat_call",
     "fused_due",
+    "traced_once",
     "fused_plan",
     "get_config",
     "kernel_cache",
@@ -152,16 +154,20 @@ class Settings:
         0.61x; 1,000,000 x 32, k=100: 1.12-1.21x (hence the limit on k).
     fused_loop : bool
         Run Lloyd's iterations on data of one block (the problems that otherwise run
-        eagerly) as one compiled program, the whole loop in one XLA call
-        (:mod:`._fused`). On 2 cores, 20 iterations from the same start: the digits
-        (1,797 x 64, k=10) 1.9 ms against 11 ms eagerly, 50,000 x 2 (k=8) 9.2 against 34
-        ms, 300 x 10 (k=5) 0.43 against 2.5 ms. But tracing and compiling the program costs
-        about 0.5 s per process and kind of problem (rows rounded up to a power of two,
-        bucket of k, features, dtype), which only repeated fits earn back (a fresh
-        process's first fit of 1,000 points: 0.05 s eagerly, 0.6 s), so it is off by
-        default; turn it on for long sweeps over seeds or k. The two loops compute the
-        distances with other roundings, so a near-tie can go to another centre; a fit's
-        result never depends on which fits ran before it in the process.
+        eagerly) with at most ``FUSED_MAX_CLUSTERS`` padded centres as one compiled
+        program, the whole loop in one XLA call (:mod:`._fused`). On 2 cores, 20
+        iterations from the same start: the digits (1,797 x 64, k=10) 1.9 ms against 11
+        ms eagerly, 50,000 x 2 (k=8) 9.2 against 34 ms, 300 x 10 (k=5) 0.43 against 2.5
+        ms. But tracing and compiling the program costs about 0.5 s per process and kind
+        of problem (rows rounded up to a power of two, bucket of k, features, dtype),
+        which only repeated fits earn back (a fresh process's first fit of 1,000 points:
+        0.05 s eagerly, 0.6 s), so it is off by default; turn it on for long sweeps over
+        seeds or small k. Where points are exactly as far from two centres (integer-valued
+        data) the two loops may break the tie differently: XLA adds up the centres'
+        squared norms in another order than NumPy's ``einsum``, which scikit-learn and the
+        eager loop use. Measured by a reviewer on random integer data with values 0..4 and
+        65-128 rows, k=2..8: labels other than scikit-learn's in 88 of 264 fits with 2
+        features (the eager loop: 30), 189 of 399 with 5 (66), 192 of 400 with 16 (76).
     minibatch_xla_after_steps : int
         ``MiniBatchKMeans`` runs its first steps in a plain graph and switches to XLA
         after this many (dense batches of a fixed size only): XLA makes a step faster,
@@ -208,8 +214,9 @@ class Settings:
             if field.name == "mode" or (value is None and field.default is None):
                 continue
             if isinstance(field.default, bool):
-                if not isinstance(value, bool):
+                if not isinstance(value, (bool, np.bool_)):
                     raise ValueError(f"{field.name} must be True or False, got {value!r}.")
+                object.__setattr__(self, field.name, bool(value))
                 continue
             lowest = (
                 0 if field.name in ("minibatch_xla_after_steps", "incremental_max_clusters")
@@ -331,10 +338,14 @@ def flat_call(function: Any) -> Callable:
     direct = None
     outputs = None
 
+    def converted(args: tuple) -> list:
+        return [tf.convert_to_tensor(value, spec.dtype)
+                for value, spec in zip(args, signature, strict=True)]
+
     def call(*args: Any) -> Any:
         nonlocal direct, outputs
         if not tf.executing_eagerly() or tf.config.functions_run_eagerly():
-            return function(*args)
+            return function(*converted(args))
         if direct is None:
             concrete = function.get_concrete_function()
             inference = getattr(concrete, "inference_fn", None)
@@ -346,12 +357,9 @@ def flat_call(function: Any) -> Callable:
                 and all(isinstance(output, tf.Tensor) for output in tf.nest.flatten(outputs))
                 else function
             )
+        tensors = converted(args)
         if direct is function:
-            return function(*args)
-        tensors = [
-            tf.convert_to_tensor(value, spec.dtype)
-            for value, spec in zip(args, signature, strict=True)
-        ]
+            return function(*tensors)
         for tensor, spec in zip(tensors, signature, strict=True):
             # The direct call would run (and XLA compile anew) on any shape.
             if not spec.shape.is_compatible_with(tensor.shape):
@@ -361,6 +369,18 @@ def flat_call(function: Any) -> Callable:
         return tf.nest.pack_sequence_as(outputs, direct(*tensors))
 
     return call
+
+
+def traced_once(function: Callable, signature: list, *, jit_compile: bool) -> Callable:
+    """``function`` as a ``tf.function`` with this input signature (traced once, without
+    AutoGraph: the engine writes its loops with ``tf.while_loop``), called through
+    :func:`flat_call`. For the engine's compiled kernels, one instance per shape and
+    options; TensorFlow's retracing warning, which counts traces per code object that
+    the instances share, is switched off."""
+    compiled = tf.function(function, input_signature=signature, jit_compile=jit_compile,
+                           autograph=False)
+    compiled._omit_frequent_tracing_warning = True
+    return flat_call(compiled)
 
 
 #: ``KMedoids`` runs plain graphs, not XLA. Measured on a 2-core CPU, float32:
@@ -518,11 +538,20 @@ def fused_plan(n_samples: int, n_features: int, n_clusters: int) -> BlockPlan:
                      _chunk_rows(n_features, padded, rows))
 
 
-def fused_due() -> bool:
-    """Whether Lloyd's loop on data of one block runs as one compiled program: the setting
-    ``fused_loop``, unless the settings force a mode or a block size."""
+#: Lloyd's fused loop serves at most this many centres (padded, see :func:`padded_clusters`).
+#: With more, the distances are most of an iteration and the eager product is as fast:
+#: digits with k=100, 37 ms fused against 34 ms eagerly; 3,000 x 2 with k=1,500, 129
+#: against 77 ms (2 cores).
+FUSED_MAX_CLUSTERS = 64
+
+
+def fused_due(n_clusters: int) -> bool:
+    """Whether Lloyd's loop with ``n_clusters`` centres on data of one block runs as one
+    compiled program: the setting ``fused_loop``, for at most ``FUSED_MAX_CLUSTERS``
+    (padded) centres, unless the settings force a mode or a block size."""
     settings = _settings
-    return settings.fused_loop and settings.mode is None and settings.block_rows is None
+    return (settings.fused_loop and settings.mode is None and settings.block_rows is None
+            and padded_clusters(n_clusters) <= FUSED_MAX_CLUSTERS)
 
 
 def sparse_block_rows(n_clusters: int) -> int:

@@ -10,8 +10,10 @@ the M-step, scikit-learn's stopping rule and the final pass run inside one
 The program sees one block: the rows padded with zero-weight rows to a power of two and
 the centres to the bucket of k (:func:`~._execution.fused_plan`), so it compiles once
 per kind of problem. Whether a fit uses it is the settings' choice (``fused_loop``,
-off by default): compiling costs about half a second, which only repeated fits earn
-back.
+off by default, and at most ``FUSED_MAX_CLUSTERS`` padded centres): compiling costs about
+half a second, which only repeated fits earn back. The centres' squared norms are added
+up by XLA, in another order than NumPy's ``einsum`` (scikit-learn's and the eager
+loop's), so a point exactly as far from two centres may join the other one.
 
 An iteration that leaves a cluster empty hands over to Lloyd's driver before its
 M-step: relocating empty clusters picks points as scikit-learn's ``argpartition`` does,
@@ -45,23 +47,25 @@ class FusedResult(NamedTuple):
 
     centers: np.ndarray
     labels: np.ndarray | None
-    inertia: float
+    inertia: float | None
     n_iter: int
     handed_over: bool
 
 
-def _eligible(data) -> bool:
-    return isinstance(data, passes.DataPasses) and data.plan.mode == "eager"
-
-
-def fused_lloyd(data, centers: np.ndarray, *, max_iter: int, tol: float) -> FusedResult | None:
+def fused_lloyd(data, centers: np.ndarray, *, max_iter: int, tol: float, spherical: bool,
+                fixed_mask: np.ndarray | None, observed: bool) -> FusedResult | None:
     """Lloyd's iterations in one compiled call, or None when the driver runs them.
 
-    ``data``: the driver's source; only in-memory data of one eager block qualifies,
-    and only when the settings ask for it (:func:`~._execution.fused_due`).
-    ``centers``: (k, d) in the working frame.
+    ``data``: the driver's source. Only in-memory data of one eager block qualifies,
+    only when the settings ask for it (:func:`~._execution.fused_due`), and never for
+    spherical k-means, fixed features or an ``observed`` run (progress printed or a
+    callback after every iteration). ``centers``: (k, d) in the working frame.
     """
-    if not execution.fused_due() or not _eligible(data):
+    if (
+        observed or spherical or fixed_mask is not None
+        or not isinstance(data, passes.DataPasses) or data.plan.mode != "eager"
+        or not execution.fused_due(len(centers))
+    ):
         return None
     n_clusters = len(centers)
     plan = execution.fused_plan(data.n_samples, data.n_features, n_clusters)
@@ -74,13 +78,15 @@ def fused_lloyd(data, centers: np.ndarray, *, max_iter: int, tol: float) -> Fuse
     weights[:n] = np.asarray(data.weights, dtype)
     padded = np.zeros((plan.padded_clusters, data.n_features), dtype)
     padded[:n_clusters] = centers
+    # The loop's counter is int32; more iterations than that never run anyway.
+    max_iter = min(max_iter, np.iinfo(np.int32).max)
     out_centers, labels, previous, inertia, n_iter, handed_over = program(
         points, weights, n, data.offset_array, padded, n_clusters, max_iter, tol
     )
     n_iter = int(n_iter)
     out_centers = out_centers.numpy()[:n_clusters]
     if bool(handed_over):
-        return FusedResult(out_centers, previous.numpy()[:n] if n_iter else None, 0.0,
+        return FusedResult(out_centers, previous.numpy()[:n] if n_iter else None, None,
                            n_iter, True)
     return FusedResult(out_centers, labels.numpy()[:n], float(inertia), n_iter, False)
 
@@ -94,9 +100,11 @@ def _program(plan: BlockPlan, dtype: tf.DType, n_features: int, weighted: bool):
     rows, n_padded = plan.block_rows, plan.padded_clusters
 
     def norms_of(centers, valid):
-        # +inf for padded centres and for a centre equal to an earlier one (the first
-        # of equal centres takes their points, as in every pass).
-        equal = tf.reduce_all(tf.equal(centers[:, None, :], centers[None, :, :]), axis=2)
+        # +inf for padded centres and for a centre equal to an earlier one, bit for bit
+        # as :func:`~._passes.repeated_rows` compares them (the first of equal centres
+        # takes their points, as in every pass).
+        bits = tf.bitcast(centers, tf.int64 if dtype == tf.float64 else tf.int32)
+        equal = tf.reduce_all(tf.equal(bits[:, None, :], bits[None, :, :]), axis=2)
         earlier = tf.range(n_padded)[:, None] > tf.range(n_padded)[None, :]
         repeated = tf.reduce_any(equal & earlier, axis=1)
         norms = tf.reduce_sum(tf.square(centers), axis=1)
@@ -152,6 +160,4 @@ def _program(plan: BlockPlan, dtype: tf.DType, n_features: int, weighted: bool):
         tf.TensorSpec([], tf.int32),
         tf.TensorSpec([], tf.float64),
     ]
-    compiled = tf.function(loop, input_signature=signature, jit_compile=True, autograph=False)
-    compiled._omit_frequent_tracing_warning = True
-    return execution.flat_call(compiled)
+    return execution.traced_once(loop, signature, jit_compile=True)

@@ -197,17 +197,41 @@ def lloyd_on(
         listeners.insert(0, verbose_printer(tol))
 
     labels_old = None
-    strict = False
     n_iter = 0
-    if not listeners and not spherical and fixed_mask is None:
-        result = fused.fused_lloyd(data, centers, max_iter=max_iter, tol=tol)
-        if result is not None and not result.handed_over:
-            return LloydResult(
-                tf.constant(result.centers + offset), tf.constant(result.labels),
-                tf.constant(result.inertia, tf.float64), result.n_iter,
-            )
-        if result is not None:  # an empty cluster to relocate: go on from there
-            centers, labels_old, n_iter = result.centers, result.labels, result.n_iter
+    fused_result = fused.fused_lloyd(
+        data, centers, max_iter=max_iter, tol=tol, spherical=spherical,
+        fixed_mask=fixed_mask, observed=bool(listeners),
+    )
+    if fused_result is not None:
+        centers, n_iter = fused_result.centers, fused_result.n_iter
+    if fused_result is not None and not fused_result.handed_over:
+        labels, inertia = fused_result.labels, fused_result.inertia
+    else:
+        if fused_result is not None:  # an empty cluster to relocate: go on from there
+            labels_old = fused_result.labels
+        centers, labels_old, n_iter, strict = _iterate(
+            data, centers, labels_old, n_iter, max_iter=max_iter, tol=tol,
+            spherical=spherical, fixed_mask=fixed_mask, listeners=listeners,
+        )
+        labels, inertia = data.final(centers)
+        if strict and not np.array_equal(labels, labels_old):
+            # Stopped on unchanged labels right after an empty cluster was relocated: as
+            # scikit-learn, report the iteration's labels, and the inertia of those labels.
+            labels = labels_old
+            inertia = data.inertia_of(centers, labels)
+    return LloydResult(
+        tf.constant(centers + offset), tf.constant(labels), tf.constant(inertia, tf.float64),
+        n_iter,
+    )
+
+
+def _iterate(data, centers, labels_old, n_iter, *, max_iter, tol, spherical, fixed_mask,
+             listeners):
+    """Lloyd's iterations ``n_iter`` to ``max_iter - 1`` (or until scikit-learn's rule
+    stops them). Returns the centres, the last labels, the iterations done and whether
+    the last one left every label unchanged."""
+    offset = data.offset_array
+    strict = False
     for iteration in range(n_iter, max_iter):
         assignment = data.assign(centers, with_inertia=bool(listeners))
         new_centers = _m_step(data, centers, assignment, spherical, fixed_mask)
@@ -228,17 +252,7 @@ def lloyd_on(
                                    converged, centers + offset))
         if converged:
             break
-
-    labels, inertia = data.final(centers)
-    if strict and not np.array_equal(labels, labels_old):
-        # Stopped on unchanged labels right after an empty cluster was relocated: as
-        # scikit-learn, report the iteration's labels, and the inertia of those labels.
-        labels = labels_old
-        inertia = data.inertia_of(centers, labels)
-    return LloydResult(
-        tf.constant(centers + offset), tf.constant(labels), tf.constant(inertia, tf.float64),
-        n_iter,
-    )
+    return centers, labels_old, n_iter, strict
 
 
 def lloyd(

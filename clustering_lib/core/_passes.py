@@ -358,16 +358,11 @@ def _compiled_kernel(
 ):
     _BUILT_BLOCKS[_shape_key(name, plan, dtype, n_features, options)].add(
         (plan.block_rows, plan.chunk_rows))
-    compiled = tf.function(
+    return execution.traced_once(
         block_function(name, plan, options),
-        input_signature=_signature(plan, dtype, n_features, *_parts(name, options)),
+        _signature(plan, dtype, n_features, *_parts(name, options)),
         jit_compile=plan.mode == "xla",
-        autograph=False,  # control flow is written with tf.while_loop and tf.cond
     )
-    # One instance per plan and dtype, each traced exactly once; TensorFlow's retracing
-    # detector counts traces per code object, which the instances share.
-    compiled._omit_frequent_tracing_warning = True
-    return execution.flat_call(compiled)
 
 
 # --------------------------------------------------------------------------- #
