@@ -146,7 +146,7 @@ def test_the_fused_loop_compiles_once_per_kind_of_problem():
         assert _fused_traces() - before == 3
 
 
-def test_the_driver_runs_by_default_when_forced_for_many_centres_or_when_observed(
+def test_the_driver_runs_by_default_when_forced_for_many_centres_or_rows_or_observed(
         fused_runs, monkeypatch):
     def refused(*args):
         raise AssertionError("the fused loop was compiled")
@@ -161,7 +161,8 @@ def test_the_driver_runs_by_default_when_forced_for_many_centres_or_when_observe
         cl.KMeans(100, random_state=0, n_init=1).fit(X)  # 128 padded centres
         cl.KMeans(3, random_state=0, n_init=1, metric="cosine").fit(X)
         cl.KMeans(3, random_state=0, n_init=1, callback=lambda info: None).fit(X)
-    assert fused_runs == [None] * 6
+        cl.KMeans(3, random_state=0, n_init=1).fit(np.tile(X, (220, 1)))  # 66,000 rows
+    assert fused_runs == [None] * 7
 
 
 def test_printing_progress_keeps_the_driver_and_its_lines(fused_runs):

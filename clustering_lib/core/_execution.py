@@ -64,7 +64,6 @@ __all__ = [
     "count_trace",
     "flat_call",
     "fused_due",
-    "traced_once",
     "fused_plan",
     "get_config",
     "kernel_cache",
@@ -76,6 +75,7 @@ __all__ = [
     "host_block_rows",
     "thread_count",
     "thread_pool",
+    "traced_once",
 ]
 
 MODES = (None, "eager", "graph", "xla")
@@ -154,12 +154,14 @@ class Settings:
         0.61x; 1,000,000 x 32, k=100: 1.12-1.21x (hence the limit on k).
     fused_loop : bool
         Run Lloyd's iterations on data of one block (the problems that otherwise run
-        eagerly) with at most ``FUSED_MAX_CLUSTERS`` padded centres as one compiled
-        program, the whole loop in one XLA call (:mod:`._fused`). On 2 cores, 20
+        eagerly) with at most ``FUSED_MAX_CLUSTERS`` padded centres and ``FUSED_MAX_ROWS``
+        padded rows as one compiled program, the whole loop in one XLA call
+        (:mod:`._fused`; tested on the CPU only). On 2 cores, 20
         iterations from the same start: the digits (1,797 x 64, k=10) 1.9 ms against 11
         ms eagerly, 50,000 x 2 (k=8) 9.2 against 34 ms, 300 x 10 (k=5) 0.43 against 2.5
         ms. But tracing and compiling the program costs about 0.5 s per process and kind
-        of problem (rows rounded up to a power of two, bucket of k, features, dtype),
+        of problem (rows rounded up to a power of two, bucket of k, features, dtype,
+        weighted or not; k-means||'s reclustering of its candidates is one more),
         which only repeated fits earn back (a fresh process's first fit of 1,000 points:
         0.05 s eagerly, 0.6 s), so it is off by default; turn it on for long sweeps over
         seeds or small k. Where points are exactly as far from two centres (integer-valued
@@ -544,14 +546,21 @@ def fused_plan(n_samples: int, n_features: int, n_clusters: int) -> BlockPlan:
 #: against 77 ms (2 cores).
 FUSED_MAX_CLUSTERS = 64
 
+#: ... and at most this many rows (padded to a power of two). The program runs on one
+#: thread; it was measured up to 50,000 rows, and larger data that still runs eagerly
+#: (up to ``eager_max_elements``) keeps the eager loop, whose products use every core.
+FUSED_MAX_ROWS = 2**16
 
-def fused_due(n_clusters: int) -> bool:
-    """Whether Lloyd's loop with ``n_clusters`` centres on data of one block runs as one
-    compiled program: the setting ``fused_loop``, for at most ``FUSED_MAX_CLUSTERS``
-    (padded) centres, unless the settings force a mode or a block size."""
+
+def fused_due(n_samples: int, n_clusters: int) -> bool:
+    """Whether Lloyd's loop with ``n_clusters`` centres on ``n_samples`` rows of one block
+    runs as one compiled program: the setting ``fused_loop``, for at most
+    ``FUSED_MAX_CLUSTERS`` (padded) centres and ``FUSED_MAX_ROWS`` (padded) rows, unless
+    the settings force a mode or a block size."""
     settings = _settings
     return (settings.fused_loop and settings.mode is None and settings.block_rows is None
-            and padded_clusters(n_clusters) <= FUSED_MAX_CLUSTERS)
+            and padded_clusters(n_clusters) <= FUSED_MAX_CLUSTERS
+            and _pow2_above(n_samples) <= FUSED_MAX_ROWS)
 
 
 def sparse_block_rows(n_clusters: int) -> int:

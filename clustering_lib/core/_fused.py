@@ -30,6 +30,7 @@ import numpy as np
 import tensorflow as tf
 
 from . import _execution as execution
+from . import _kernels as kernels
 from . import _passes as passes
 from ._execution import BlockPlan, count_trace
 
@@ -64,7 +65,7 @@ def fused_lloyd(data, centers: np.ndarray, *, max_iter: int, tol: float, spheric
     if (
         observed or spherical or fixed_mask is not None
         or not isinstance(data, passes.DataPasses) or data.plan.mode != "eager"
-        or not execution.fused_due(len(centers))
+        or not execution.fused_due(data.n_samples, len(centers))
     ):
         return None
     n_clusters = len(centers)
@@ -116,7 +117,7 @@ def _program(plan: BlockPlan, dtype: tf.DType, n_features: int, weighted: bool):
         valid = tf.range(n_padded) < n_clusters
         valid_rows = tf.range(rows) < n_valid
 
-        def body(iteration, centers, previous, converged, handed_over):
+        def body(iteration, centers, previous, converged, handed_over, strict):
             labels, sums, _ = assign(points, weights, n_valid, offset, centers,
                                      norms_of(centers, valid))
             totals = sums[:, -1]
@@ -135,19 +136,29 @@ def _program(plan: BlockPlan, dtype: tf.DType, n_features: int, weighted: bool):
                 tf.where(empty, previous, labels),
                 converged & ~empty,
                 empty,
+                strict & ~empty,
             )
 
         start = (tf.constant(0), centers, tf.fill([rows], -1), tf.constant(False),
-                 tf.constant(False))
-        n_iter, centers, previous, _, handed_over = tf.while_loop(
-            lambda iteration, _c, _p, converged, handed_over:
+                 tf.constant(False), tf.constant(False))
+        n_iter, centers, previous, _, handed_over, strict = tf.while_loop(
+            lambda iteration, _c, _p, converged, handed_over, _s:
                 (iteration < max_iter) & ~converged & ~handed_over,
             body, start,
         )
-        # Without relocation, labels unchanged by an iteration give unchanged centres,
-        # so the final pass finds the same labels the loop stopped on.
         labels, inertia = final(points, weights, n_valid, offset, centers,
                                 norms_of(centers, valid))
+        # Stopped on unchanged labels: as the driver and scikit-learn, report the labels
+        # of that iteration (the final pass finds the same ones unless the two kernels
+        # round a near-tie apart) and their inertia.
+        kept = strict & tf.reduce_any((labels != previous) & valid_rows)
+        labels = tf.where(kept, previous, labels)
+        inertia = tf.cond(
+            kept,
+            lambda: kernels.residual_inertia(points - offset, weights, centers,
+                                             tf.maximum(previous, 0)),
+            lambda: inertia,
+        )
         return centers, labels, previous, inertia, n_iter, handed_over
 
     signature = [

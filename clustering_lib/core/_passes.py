@@ -548,6 +548,7 @@ class DataPasses:
             and type(points) is np.ndarray  # not a memory map, not a tensor
             and points.nbytes <= execution.get_config().cached_blocks_max_bytes
         )
+
     # Eager data only, built when a pass first needs them (a fit that runs Lloyd's fused
     # loop needs none of them; a final pass alone, as in predict, the first three).
     @functools.cached_property
