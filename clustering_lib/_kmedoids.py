@@ -321,7 +321,9 @@ def _check_precomputed_entries(D: np.ndarray) -> None:
 
 
 def _check_no_zero_rows(X: np.ndarray) -> None:
-    zero = ~np.any(X != 0, axis=1)
+    # Zero length as the scaling computes it: a row of tiny entries (1e-200 in float64)
+    # whose squares underflow has no length either, and would stay unscaled.
+    zero = np.einsum("ij,ij->i", X, X) == 0
     if np.any(zero):
         raise ValueError(
             f"metric='cosine' is undefined for zero-length rows: X has {np.count_nonzero(zero)} "

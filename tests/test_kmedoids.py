@@ -281,6 +281,12 @@ def test_cosine_rejects_zero_length_rows():
     model = KMedoids(2, metric="cosine").fit(X[[0, 2]])
     with pytest.raises(ValueError, match="zero-length"):
         model.predict(X)
+    # Entries so small that their squares underflow: no length to scale by either.
+    tiny = np.array([[1.0, 0.0], [1e-200, 1e-200], [0.5, 0.5]])
+    with pytest.raises(ValueError, match=r"X has 1 row\(s\) of zero length \(first: row 1\)"):
+        KMedoids(2, metric="cosine").fit(tiny)
+    with pytest.raises(ValueError, match="zero-length"):
+        KMedoids(2, metric="cosine").fit(np.array([[1, 0], [1e-30, 0], [1, 1]], np.float32))
 
 
 @pytest.mark.parametrize(

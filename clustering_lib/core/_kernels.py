@@ -141,9 +141,9 @@ def residual_inertia(
 def cluster_means(sums: tf.Tensor, totals: tf.Tensor, fallback: tf.Tensor) -> tf.Tensor:
     """``sums / totals`` row by row, in the dtype of ``fallback``; empty rows keep ``fallback``.
 
-    The (float64) sums and totals are rounded to that dtype before the division, as
-    scikit-learn divides in the data's dtype: centres then agree bit for bit whenever
-    the sums are exact in both (integer-valued data, for instance).
+    The (float64) sums and totals are rounded to that dtype before the division. Lloyd's
+    M-step multiplies by the reciprocal of the weight instead, as scikit-learn does, so
+    the two can differ in the last bit.
     """
     means = tf.math.divide_no_nan(
         tf.cast(sums, fallback.dtype), tf.cast(totals, fallback.dtype)[:, None]
