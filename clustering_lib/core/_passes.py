@@ -672,18 +672,19 @@ class DataPasses:
         """
         sums = previous.sums.copy()
         churn = previous.churn.copy()
-        # The rows, their absolute values and a sorted copy.
+        # The rows, read sorted by new cluster (then row), and a copy sorted by old cluster
+        # (then row).
         step = max(1, execution.get_config().block_bytes // (6 * 8 * (self.n_features + 1)))
         for start in range(0, len(changed), step):
-            rows = changed[start:start + step]
+            rows = changed[start:start + step]  # ascending
+            rows = rows[np.argsort(labels[rows], kind="stable")]
             moved = self._centered_rows(rows)
-            largest = np.max(np.abs(moved[:, :-1]), axis=1)
-            for clusters, sign in ((labels[rows], 1.0), (previous.labels[rows], -1.0)):
-                order = np.argsort(clusters, kind="stable")
-                clusters = clusters[order]
-                first = np.flatnonzero(np.r_[True, clusters[1:] != clusters[:-1]])
-                sums[clusters[first]] += sign * np.add.reduceat(moved[order], first, axis=0)
-                churn += np.bincount(clusters, weights=largest[order], minlength=len(churn))
+            columns = moved[:, :-1]
+            largest = np.maximum(columns.max(axis=1), -columns.min(axis=1))
+            by_old = np.lexsort((rows, previous.labels[rows]))
+            _add_by_cluster(sums, churn, labels[rows], moved, largest, 1.0)
+            _add_by_cluster(sums, churn, previous.labels[rows[by_old]], moved[by_old],
+                            largest[by_old], -1.0)
         sums[sums[:, -1] == 0.0] = 0.0  # counts are exact integers
         return sums, churn
 
@@ -692,9 +693,10 @@ class DataPasses:
         if self.plan.mode == "eager":
             return self._weighted_rows[rows]
         values = np.asarray(_rows(self.points, rows)) - self.offset_array
-        return np.concatenate(
-            [values.astype(np.float64), np.ones((len(rows), 1))], axis=1
-        )
+        moved = np.empty((len(rows), self.n_features + 1))
+        moved[:, :-1] = values  # centred in the data's dtype, then float64
+        moved[:, -1] = 1.0
+        return moved
 
     def _assign_eager(self, centers: np.ndarray, with_inertia: bool, with_sums: bool):
         norms = center_norms(centers)
@@ -785,6 +787,15 @@ class DataPasses:
         rows = np.asarray(_rows(self.points, farthest), np.float64) - self.offset_array
         weights = np.asarray(_rows(self.weights, farthest), np.float64)
         return rows, weights, labels[farthest]
+
+
+def _add_by_cluster(sums: np.ndarray, churn: np.ndarray, clusters: np.ndarray,
+                    rows: np.ndarray, largest: np.ndarray, sign: float) -> None:
+    """Add ``sign`` times ``rows`` (sorted by ``clusters``) to their clusters' ``sums``, in
+    row order (``np.add.reduceat``), and their ``largest`` entries to the ``churn``."""
+    first = np.flatnonzero(np.r_[True, clusters[1:] != clusters[:-1]])
+    sums[clusters[first]] += sign * np.add.reduceat(rows, first, axis=0)
+    churn += np.bincount(clusters, weights=largest, minlength=len(churn))
 
 
 def _rows(values: Any, indices: np.ndarray) -> np.ndarray:
