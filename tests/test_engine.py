@@ -323,6 +323,37 @@ def test_a_cluster_whose_rows_all_left_is_exactly_empty():
 
 
 @pytest.mark.parametrize("mode", ["eager", "xla"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_moved_rows_are_added_then_taken_away_in_row_order(mode, dtype):
+    # Entries from 1e-8 to 1e8, so that the order of the additions shows in the sums: the
+    # rows that join each cluster, then those that leave it, each group in row order, added
+    # up by np.add.reduceat (its own order of additions within a group, the same every time).
+    rng = np.random.default_rng(3)
+    n, d, k = 400, 5, 4
+    X = (rng.standard_normal((n, d)) * 10.0 ** rng.integers(-8, 9, (n, 1))).astype(dtype)
+    offset = X.mean(axis=0)
+    with execution.config_context(mode=mode, block_bytes=2**12):  # several steps of rows
+        data = DataPasses(X, np.ones(n, dtype), offset, execution.plan(n, d, k))
+        before = rng.integers(0, k, n)
+        after = np.where(rng.random(n) < 0.6, rng.integers(0, k, n), before)
+        previous = types.SimpleNamespace(labels=before, sums=rng.standard_normal((k, d + 1)),
+                                         churn=np.zeros(k))
+        changed = np.flatnonzero(after != before)
+        sums, _ = data._moved_sums(previous, after, changed)
+    rows = np.concatenate([(X - offset).astype(np.float64), np.ones((n, 1))], axis=1)
+    expected = previous.sums.copy()
+    step = max(1, 2**12 // (6 * 8 * (d + 1)))
+    for start in range(0, len(changed), step):
+        chunk = changed[start:start + step]
+        for cluster in range(k):
+            for members, sign in ((chunk[after[chunk] == cluster], 1.0),
+                                  (chunk[before[chunk] == cluster], -1.0)):
+                if len(members):
+                    expected[cluster] += sign * np.add.reduceat(rows[members], [0], axis=0)[0]
+    np.testing.assert_array_equal(sums, expected)
+
+
+@pytest.mark.parametrize("mode", ["eager", "xla"])
 def test_rows_far_larger_than_a_cluster_holds_do_not_leave_their_rounding_behind(mode):
     # The two rows of size 1e16 pass through cluster 1 and leave; the 1.0 they absorbed
     # must be back in its sum (a review found y = 0 where scikit-learn has 1e16 / 1.7e-3).

@@ -664,9 +664,9 @@ class DataPasses:
         moved through each cluster since the last full pass of their largest ``|x_j|``.
 
         The rows are rounded as a full pass rounds them (centred in the data's dtype,
-        then float64); the rows added to each cluster, then those taken away, are added
-        up in row order (sorted by cluster, then ``np.add.reduceat``): the same result on
-        every processor. At most ``block_bytes`` of float64 rows at a time (the bytes of
+        then float64); the rows added to each cluster, then those taken away, each group in
+        row order, are added up by ``np.add.reduceat`` (sorted by cluster): the same result
+        on every processor. At most ``block_bytes`` of float64 rows at a time (the bytes of
         one block of points fed to a kernel), all copies counted. A cluster left with no
         row gets exactly zero.
         """
