@@ -39,6 +39,8 @@ __all__ = [
     "block_kernel",
     "built_plan",
     "distance_pass",
+    "farthest_positions",
+    "host_inertia",
     "label_pass",
     "padded_centers",
 ]
@@ -736,15 +738,11 @@ class DataPasses:
 
     def inertia_of(self, centers: np.ndarray, labels: np.ndarray) -> float:
         """The inertia of ``labels`` under ``centers`` (see :class:`DataSource`)."""
-        centers = np.asarray(centers, np.float64)
-
-        total = 0.0
-        for start, stop in _blocks(self.n_samples, self.plan):
-            rows = np.asarray(self.points[start:stop], np.float64) - self.offset_array
-            residuals = rows - centers[labels[start:stop]]
-            weights = np.asarray(self.weights[start:stop], np.float64)
-            total += float(weights @ np.einsum("ij,ij->i", residuals, residuals))
-        return total
+        return host_inertia(
+            ((start, self.points[start:stop], self.weights[start:stop])
+             for start, stop in _blocks(self.n_samples, self.plan)),
+            self.offset_array, centers, labels,
+        )
 
     def _block_tensors(self, start: int, stop: int) -> tuple[Any, Any, tf.Tensor]:
         """A block's points and weights as the kernels take them (padded under XLA).
@@ -782,11 +780,32 @@ class DataPasses:
         ])
         if distances.max() == 0.0:
             return None
-        # The same selection as scikit-learn's, ties included.
-        farthest = np.argpartition(distances, -count)[: -count - 1 : -1]
+        farthest = farthest_positions(distances, count)
         rows = np.asarray(_rows(self.points, farthest), np.float64) - self.offset_array
         weights = np.asarray(_rows(self.weights, farthest), np.float64)
         return rows, weights, labels[farthest]
+
+
+def host_inertia(blocks: Any, offset: np.ndarray, centers: np.ndarray,
+                 labels: np.ndarray) -> float:
+    """``sum w ||x - c_label||^2`` of labels given, from the differences in float64, on the
+    host: ``blocks`` yields ``(start, rows, weights or None)`` (see
+    :meth:`DataSource.inertia_of`)."""
+    centers = np.asarray(centers, np.float64)
+    total = 0.0
+    for start, rows, weights in blocks:
+        residuals = (np.asarray(rows, np.float64) - offset
+                     - centers[labels[start:start + len(rows)]])
+        squared = np.einsum("ij,ij->i", residuals, residuals)
+        total += float(squared.sum() if weights is None
+                       else np.asarray(weights, np.float64) @ squared)
+    return total
+
+
+def farthest_positions(distances: np.ndarray, count: int) -> np.ndarray:
+    """The positions of the ``count`` largest ``distances``, chosen as scikit-learn's
+    relocation of empty clusters chooses them (``argpartition``, ties included)."""
+    return np.argpartition(distances, -count)[: -count - 1 : -1]
 
 
 def _add_by_cluster(sums: np.ndarray, churn: np.ndarray, clusters: np.ndarray,

@@ -34,7 +34,7 @@ import tensorflow as tf
 
 from . import _execution as execution
 from ._execution import count_trace
-from ._passes import AssignmentPass, repeated_rows
+from ._passes import AssignmentPass, farthest_positions, repeated_rows
 
 __all__ = [
     "PlusPlusRows",
@@ -528,8 +528,7 @@ class SparsePasses:
         labels, distances = assignment.labels, assignment.distances
         if distances.max() == 0.0:
             return None
-        # The same selection as scikit-learn's (and the dense engine's), ties included.
-        farthest = np.argpartition(distances, -count)[: -count - 1 : -1]
+        farthest = farthest_positions(distances, count)
         rows = rows_as_dense(self.rows, tf.constant(farthest, tf.int64), tf.float64).numpy()
         weights = np.asarray(tf.gather(self.weights, farthest), np.float64)
         return rows, weights, labels[farthest]

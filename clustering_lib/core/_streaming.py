@@ -57,7 +57,7 @@ import tensorflow as tf
 
 from . import _execution as execution
 from ._distributed import Group, ReplicaRunner
-from ._passes import AssignmentPass, KernelOptions, padded_centers
+from ._passes import AssignmentPass, KernelOptions, host_inertia, padded_centers
 from ._progress import PassProgress
 from ._validation import unit_length_rows
 
@@ -412,14 +412,7 @@ class StreamedPasses:
     def inertia_of(self, centers: np.ndarray, labels: np.ndarray) -> float:
         """The inertia of ``labels`` under ``centers``, from the differences in float64:
         one host pass (see :class:`~._passes.DataSource`)."""
-        centers = np.asarray(centers, np.float64)
-        total = 0.0
-        for start, rows, weights in self.host_blocks("inertia"):
-            residuals = (np.asarray(rows, np.float64) - self.offset_array
-                         - centers[labels[start:start + len(rows)]])
-            squared = np.einsum("ij,ij->i", residuals, residuals)
-            total += float(squared.sum() if weights is None else np.asarray(weights) @ squared)
-        return total
+        return host_inertia(self.host_blocks("inertia"), self.offset_array, centers, labels)
 
     def label_pass(self, centers: np.ndarray, visit: Callable, label: str = "labelling",
                    plan: execution.BlockPlan | None = None) -> None:
