@@ -55,7 +55,7 @@ from .core import _execution as execution
 from .core import _kernels as kernels
 from .core._seeding import greedy_plusplus, plusplus_draws, random_indices
 from .core._sources import as_source
-from .core._validation import check_random_state
+from .core._validation import check_random_state, unit_length_rows
 
 __all__ = ["KMedoids", "medoid_cost"]
 
@@ -75,10 +75,9 @@ def _euclidean(points: tf.Tensor, others: tf.Tensor) -> tf.Tensor:
 
 
 def _cosine(points: tf.Tensor, others: tf.Tensor) -> tf.Tensor:
-    """1 - cosine similarity, clipped at zero (callers have rejected zero rows)."""
-    similarity = tf.matmul(kernels.unit_rows(points, points), kernels.unit_rows(others, others),
-                           transpose_b=True)
-    return tf.maximum(1.0 - similarity, 0.0)
+    """1 - cosine similarity of rows of unit length (see :func:`_directions`), clipped at
+    zero."""
+    return tf.maximum(1.0 - tf.matmul(points, others, transpose_b=True), 0.0)
 
 
 def _pairwise_distances(points: tf.Tensor, metric: str) -> tf.Tensor:
@@ -320,15 +319,11 @@ def _check_precomputed_entries(D: np.ndarray) -> None:
         )
 
 
-def _check_no_zero_rows(X: np.ndarray) -> None:
-    # Zero length as the scaling computes it: a row of tiny entries (1e-200 in float64)
-    # whose squares underflow has no length either, and would stay unscaled.
-    zero = np.einsum("ij,ij->i", X, X) == 0
-    if np.any(zero):
-        raise ValueError(
-            f"metric='cosine' is undefined for zero-length rows: X has {np.count_nonzero(zero)} "
-            f"row(s) of zero length (first: row {int(np.argmax(zero))})."
-        )
+def _directions(X: np.ndarray, metric: str) -> np.ndarray:
+    """The rows the distances are computed from: scaled to unit length for the cosine
+    metric (the library's one scaling, which rejects rows of zero length), as they are
+    otherwise."""
+    return unit_length_rows(X) if metric == "cosine" else X
 
 
 # --------------------------------------------------------------------------- #
@@ -525,10 +520,7 @@ class KMedoids(ValidatedParameters, ClassNamePrefixFeaturesOutMixin, Transformer
             else:
                 _check_precomputed_entries(X)
             return X
-        X = validate_data(self, X, reset=reset, dtype=_DTYPES, order="C")
-        if metric == "cosine":
-            _check_no_zero_rows(X)
-        return X
+        return validate_data(self, X, reset=reset, dtype=_DTYPES, order="C")
 
     def _initial_medoids(self, distances: tf.Tensor, indices, rng) -> tf.Tensor:
         n_samples = int(distances.shape[0])
@@ -568,7 +560,7 @@ class KMedoids(ValidatedParameters, ClassNamePrefixFeaturesOutMixin, Transformer
         if self.metric == "precomputed":
             distances = tf.constant(X)
         else:
-            distances = _pairwise_fn(tf.constant(X), self.metric)
+            distances = _pairwise_fn(tf.constant(_directions(X, self.metric)), self.metric)
 
         max_iter = tf.constant(self.max_iter, tf.int32)
         best = None
@@ -598,8 +590,9 @@ class KMedoids(ValidatedParameters, ClassNamePrefixFeaturesOutMixin, Transformer
     def _transform(self, X: np.ndarray) -> np.ndarray:
         if self.metric == "precomputed":
             return X[:, self.medoid_indices_]
-        medoids = tf.constant(self.cluster_centers_.astype(X.dtype, copy=False))
-        return _cross_fn(tf.constant(X), medoids, self.metric).numpy()
+        medoids = _directions(self.cluster_centers_.astype(X.dtype, copy=False), self.metric)
+        return _cross_fn(tf.constant(_directions(X, self.metric)), tf.constant(medoids),
+                         self.metric).numpy()
 
     def predict(self, X: Any) -> np.ndarray:
         """Index of the nearest medoid for each sample.
@@ -617,13 +610,12 @@ class KMedoids(ValidatedParameters, ClassNamePrefixFeaturesOutMixin, Transformer
         X = self._check_test_data(X)
         if self.metric == "precomputed":
             return _nearest_fn(tf.constant(X[:, self.medoid_indices_])).numpy()
-        medoids = tf.constant(self.cluster_centers_.astype(X.dtype, copy=False))
+        medoids = self.cluster_centers_.astype(X.dtype, copy=False)
         if self.metric == "cosine":
             # Among unit vectors the nearest is the most cosine-similar.
-            points = tf.constant(X)
-            return core.nearest_centers(
-                kernels.unit_rows(points, points), kernels.unit_rows(medoids, medoids)
-            )[0].numpy()
+            return core.nearest_centers(_directions(X, self.metric),
+                                        _directions(medoids, self.metric))[0].numpy()
+        medoids = tf.constant(medoids)
         # Blocked: memory O(block x k), never the (n, n_clusters) distances.
         offset = tf.reduce_mean(medoids, axis=0)
         return core.nearest_centers(X, medoids, offset=offset)[0].numpy()

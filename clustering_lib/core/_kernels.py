@@ -23,7 +23,6 @@ __all__ = [
     "nearest_center_transposed",
     "residual_inertia",
     "squared_distances",
-    "unit_rows",
 ]
 
 
@@ -149,9 +148,3 @@ def cluster_means(sums: tf.Tensor, totals: tf.Tensor, fallback: tf.Tensor) -> tf
         tf.cast(sums, fallback.dtype), tf.cast(totals, fallback.dtype)[:, None]
     )
     return tf.where((totals > 0)[:, None], means, fallback)
-
-
-def unit_rows(rows: tf.Tensor, fallback: tf.Tensor) -> tf.Tensor:
-    """Scale each row to unit length; a zero row is replaced by the ``fallback`` row."""
-    norms = tf.norm(rows, axis=1, keepdims=True)
-    return tf.where(norms > 0, rows / tf.where(norms > 0, norms, 1.0), fallback)

@@ -158,9 +158,9 @@ def feature_variances(X: Any) -> np.ndarray:
 def scale_to_unit_length(rows: np.ndarray, fallback: np.ndarray | None = None,
                          norms: np.ndarray | None = None) -> np.ndarray:
     """The rows of a dense array scaled to unit length, as a new array; a zero row
-    becomes its ``fallback`` row (without one, the rows must have no zero row). NumPy:
-    the data and the engine's host M-step; :func:`~._kernels.unit_rows` is the same
-    inside a TensorFlow graph. ``norms``: the rows' lengths, shape (n, 1), if known."""
+    becomes its ``fallback`` row (without one, the rows must have no zero row): the
+    library's one scaling (data of ``metric='cosine'``, k-medoids' too, and the host
+    M-step of spherical k-means). ``norms``: the rows' lengths, shape (n, 1), if known."""
     if norms is None:
         norms = np.linalg.norm(rows, axis=1, keepdims=True)
     if fallback is None:
