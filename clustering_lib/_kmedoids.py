@@ -122,6 +122,15 @@ def _assign(distances: tf.Tensor, medoids: tf.Tensor) -> tuple[tf.Tensor, tf.Ten
     return labels, nearest, to_medoids
 
 
+def _costs_within(distances: tf.Tensor, labels: tf.Tensor, n_clusters) -> tuple[tf.Tensor,
+                                                                               tf.Tensor]:
+    """Each point's total distance to the members of its own cluster, and each cluster's
+    smallest such total (the cost of its best medoid)."""
+    to_clusters = tf.math.unsorted_segment_sum(distances, labels, n_clusters)
+    cost = tf.gather(tf.transpose(to_clusters), labels, axis=1, batch_dims=1)
+    return cost, tf.math.unsorted_segment_min(cost, labels, n_clusters)
+
+
 def _update_medoids(distances: tf.Tensor, labels: tf.Tensor, medoids: tf.Tensor) -> tf.Tensor:
     """The member of each cluster with the least total distance to its cluster.
 
@@ -136,9 +145,7 @@ def _update_medoids(distances: tf.Tensor, labels: tf.Tensor, medoids: tf.Tensor)
     """
     n_samples = tf.shape(distances)[0]
     n_clusters = tf.shape(medoids)[0]
-    to_clusters = tf.math.unsorted_segment_sum(distances, labels, n_clusters)
-    cost = tf.gather(tf.transpose(to_clusters), labels, axis=1, batch_dims=1)
-    best_cost = tf.math.unsorted_segment_min(cost, labels, n_clusters)
+    cost, best_cost = _costs_within(distances, labels, n_clusters)
     is_best = cost <= tf.gather(best_cost, labels)
     first_best = tf.math.unsorted_segment_min(
         tf.where(is_best, tf.range(n_samples), n_samples), labels, n_clusters
@@ -355,10 +362,7 @@ def medoid_cost(distances: Any, labels: Any) -> float:
             f"{labels.shape}."
         )
     clusters, index = np.unique(labels, return_inverse=True)
-    to_clusters = tf.math.unsorted_segment_sum(D, index, len(clusters)).numpy()  # (k, n)
-    own = to_clusters[index, np.arange(len(index))]
-    best = np.full(len(clusters), np.inf)
-    np.minimum.at(best, index, own)
+    best = _costs_within(tf.constant(D), tf.constant(index), len(clusters))[1].numpy()
     return float(best.sum())
 
 
