@@ -41,6 +41,7 @@ __all__ = [
     "MiniBatchStep",
     "ReplicatedStep",
     "StepResult",
+    "apply_batch_sums",
     "minibatch_step",
     "minibatch_update",
     "move_centers",
@@ -129,14 +130,30 @@ def minibatch_update(batch, weights, centers, counts, reassign, candidates, rati
         labels, distances, sums, totals = _dense_assign(batch, weights, centers)
         n_batch = tf.shape(batch)[0]
     inertia = tf.reduce_sum(tf.cast(weights, tf.float64) * distances)
-    old = tf.cast(centers, tf.float64)
-    moved, new_counts = move_centers(old, counts, sums, totals)
 
     def batch_rows(chosen):
         if isinstance(batch, sparse.SparseRows):
             return sparse.rows_as_dense(batch, tf.cast(chosen, tf.int64), tf.float64)
         return tf.cast(tf.gather(batch, chosen), tf.float64)
 
+    new_centers, new_counts, statistics = apply_batch_sums(
+        centers, counts, sums, totals, reassign, candidates, ratio, n_batch, batch_rows)
+    return new_centers, new_counts, tf.concat([inertia[None], statistics], axis=0)
+
+
+def apply_batch_sums(centers, counts, sums, totals, reassign, candidates, ratio, n_batch,
+                     batch_rows):
+    """The update by one batch's float64 per-cluster ``sums`` (of ``w x``) and ``totals``
+    (of ``w``), in a graph or eagerly: the count-weighted move (:func:`move_centers`),
+    then, where ``reassign``, scikit-learn's reassignment of low-count centres
+    (:func:`reassign_low_counts`, from the batch's rows ``batch_rows(indices)``).
+
+    Returns the centres (``centers``' dtype), the counts and a float64 vector: the
+    squared shift of the centres summed over clusters, 1.0 if some count is zero after
+    the step (else 0.0), and the number of centres reassigned.
+    """
+    old = tf.cast(centers, tf.float64)
+    moved, new_counts = move_centers(old, counts, sums, totals)
     moved, new_counts, n_reassigned = tf.cond(
         reassign,
         lambda: reassign_low_counts(moved, new_counts, ratio, n_batch, candidates, batch_rows),
@@ -145,7 +162,7 @@ def minibatch_update(batch, weights, centers, counts, reassign, candidates, rati
     new_centers = tf.cast(moved, centers.dtype)
     shift = tf.reduce_sum(tf.square(tf.cast(new_centers, tf.float64) - old))
     has_empty = tf.cast(tf.reduce_any(tf.equal(new_counts, 0.0)), tf.float64)
-    return new_centers, new_counts, tf.stack([inertia, shift, has_empty, n_reassigned])
+    return new_centers, new_counts, tf.stack([shift, has_empty, n_reassigned])
 
 
 def move_centers(centers: tf.Tensor, counts: tf.Tensor, sums: tf.Tensor,
@@ -364,22 +381,15 @@ class ReplicatedStep(MiniBatchStep):
             (tf.zeros([n_features], centers.dtype), tf.constant(centers), tf.constant(norms)),
             lambda *_: None,
         )
-        old = centers.astype(np.float64)
-        moved, counts = move_centers(tf.constant(old), self.counts, tf.constant(sums[:, :-1]),
-                                     tf.constant(sums[:, -1]))
-        n_reassigned = 0
-        if reassign:
-            moved, counts, n_reassigned = reassign_low_counts(
-                moved, counts, tf.constant(self.reassignment_ratio, tf.float64),
-                len(points), candidates,
-                lambda chosen: tf.constant(points[chosen.numpy()], tf.float64),
-            )
-            n_reassigned = int(n_reassigned)
-        moved, counts = moved.numpy(), counts.numpy()
-        new_centers = moved.astype(centers.dtype)
-        shift = float(np.sum(np.square(new_centers.astype(np.float64) - old)))
-        self.centers, self.counts = tf.constant(new_centers), tf.constant(counts)
-        self.has_empty = bool(np.any(counts == 0))
+        self.centers, self.counts, statistics = apply_batch_sums(
+            self.centers, self.counts, tf.constant(sums[:, :-1]), tf.constant(sums[:, -1]),
+            tf.constant(reassign), candidates,
+            tf.constant(self.reassignment_ratio, tf.float64), len(points),
+            lambda chosen: tf.constant(points[chosen.numpy()], tf.float64),
+        )
+        shift, has_empty, n_reassigned = statistics.numpy()
+        n_reassigned = int(n_reassigned)
+        self.has_empty = bool(has_empty)
         if self.verbose and n_reassigned:
             print(f"[MiniBatchKMeans] Reassigning {n_reassigned} cluster centers.")
-        return StepResult(float(inertia), shift, n_reassigned)
+        return StepResult(float(inertia), float(shift), n_reassigned)
