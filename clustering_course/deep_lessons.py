@@ -37,8 +37,10 @@ def deskew(images: Any, *, pad: int = 0) -> np.ndarray:
     slant ``alpha = cov(i, j) / var(i)`` (how far the column of the ink moves per row) give a
     shear ``j -> j + alpha * (i - ci)`` that is undone, with the centre of mass moved to the
     middle of the image (bilinear interpolation, zeros outside). An image without ink is
-    returned unchanged. No parameter is tuned; LeCun et al. (1998) list "deskewing" as the
-    preprocessing of several classifiers in their MNIST table.
+    returned unchanged. Its one setting, ``pad``, stays 0 for MNIST, whose digits sit inside
+    their frame; notebook 05 tries a margin on scikit-learn's 8 x 8 digits, which fill
+    theirs. LeCun et al. (1998) list "deskewing" as the preprocessing of several classifiers
+    in their MNIST table.
 
     The shear and the shift move ink, and ink moved out of the frame is lost. MNIST's digits
     were scaled into a 20 x 20 box and placed in their 28 x 28 frame by their centre of mass,
@@ -288,9 +290,9 @@ def check_matched_agreement(matched_agreement: Callable[[np.ndarray, np.ndarray]
         expected = table[rows, cols].sum() / len(a)
         if np.isclose(got, expected, atol=1e-9):
             continue
-        hint = ("count the pairs (cluster of a, cluster of b) in a table, find the one-to-one "
-                "matching with the largest total (scipy.optimize.linear_sum_assignment), "
-                "divide by the number of points.")
+        hint = ("the best one-to-one matching is an assignment problem: the matching of "
+                "clusters with the most points in common. SciPy's optimisation module solves "
+                "it; divide its total by the number of points.")
         rows, cols = linear_sum_assignment(table)
         if np.isclose(got, table[rows, cols].sum() / len(a)):
             hint = ("this is the matching with the smallest total: linear_sum_assignment "
@@ -301,7 +303,7 @@ def check_matched_agreement(matched_agreement: Callable[[np.ndarray, np.ndarray]
                     "matching must be one-to-one.")
         elif np.isclose(got, _greedy_matching(table) / len(a)):
             hint = ("taking the largest count first and then the largest left is greedy: it "
-                    "can block a better matching. linear_sum_assignment finds the best one.")
+                    "can block a better matching. Solve the assignment problem instead.")
         elif np.isclose(got, np.mean(a == b)):
             hint = "this compares the cluster numbers as they are: match the clusters first."
         check.fail("the agreement differs.", expected=expected, got=got, hint=hint)
@@ -333,43 +335,58 @@ def _rank_correlation(x: np.ndarray, y: np.ndarray, ties: str = "average") -> fl
 
 
 def check_gain_against_purity(
-        gain_against_purity: Callable[[np.ndarray, np.ndarray], Any]) -> None:
-    """Check ``gain_against_purity(before, after) -> (gain, rho)``: the gain of each class
-    (``after - before``) and Spearman's rank correlation between ``before`` and the gain.
+        gain_against_purity: Callable[..., Any]) -> None:
+    """Check ``gain_against_purity(before, after, relative=False) -> (gain, rho)``: the gain of
+    each class and Spearman's rank correlation between ``before`` and the gain.
 
-    Typical slips are named: the gain the wrong way round or as a ratio, the correlation of
-    ``before`` with ``after`` (or of ``after`` with the gain) instead of with the gain,
-    Pearson's correlation instead of Spearman's, ties ranked by position.
+    With ``relative=False`` the gain is on the scale of the shares, ``after - before``; with
+    ``relative=True`` it is the share of the wrong neighbours removed,
+    ``(after - before) / (1 - before)``. Both scales are right answers to their own question;
+    the check names a scale mixed up with the other, the gain the wrong way round, a ratio of
+    the shares themselves, the correlation of ``before`` with ``after`` (or of ``after`` with
+    the gain) instead of with the gain, Pearson's correlation instead of Spearman's, and ties
+    ranked by position.
     """
     from scipy import stats
 
-    cases = _gain_cases()
+    cases = [(f"{label}, relative={relative}", before, after, relative)
+             for relative in (False, True) for label, before, after in _gain_cases()]
     check = ExerciseCheck(gain_against_purity, "gain_against_purity", len(cases))
-    for label, before, after in cases:
+    for label, before, after, relative in cases:
         check.start(label)
-        gain = after - before
+        difference = after - before
+        removed = difference / (1 - before)
+        gain = removed if relative else difference
         rho = _rank_correlation(before, gain)
-        result = check.call(before.copy(), after.copy())
+        result = check.call(before.copy(), after.copy(), relative=relative)
         check.pair(result, "gain, rho")
         got_gain = check.array(result[0], "gain", before.shape)
         if not np.allclose(got_gain, gain, atol=1e-9):
-            hint = "the gain of a class is its share after deskewing minus its share before."
+            hint = ("the share of the wrong neighbours removed: the gain measured against what "
+                    "was left to gain." if relative else
+                    "the gain of a class is its share after deskewing minus its share before.")
             if np.allclose(got_gain, -gain, atol=1e-9):
-                hint = "this is before minus after: a gain is after minus before."
+                hint = "the sign is reversed: a gain is what after adds to before."
+            elif not relative and np.allclose(got_gain, removed, atol=1e-9):
+                hint = ("this is the relative scale (the share of the wrong neighbours "
+                        "removed); with relative=False the gain is on the scale of the shares.")
+            elif relative and np.allclose(got_gain, difference, atol=1e-9):
+                hint = ("this is the gain on the scale of the shares; with relative=True it is "
+                        "measured against the wrong neighbours there were before.")
             elif np.allclose(got_gain, after / before, atol=1e-9) or np.allclose(
                     got_gain, after / before - 1, atol=1e-9):
-                hint = "this is a ratio; the gain asked for is the difference, after - before."
+                hint = ("this divides by the share before, the neighbours that were already "
+                        "right; " + ("the relative scale here divides by what was wrong."
+                                     if relative else "relative=False asks for no division."))
             check.fail("the gains differ.", expected=gain, got=got_gain, hint=hint)
         got_rho = float(check.array(result[1], "rho", (), shape_hint=(
-            "rho is one number: the correlation alone, such as spearmanr(...).statistic, "
-            "without its p-value.")))
+            "rho is one number: the correlation alone, without its p-value.")))
         if np.isclose(got_rho, rho, atol=1e-9):
             continue
-        hint = ("rank the shares before and the gains, and correlate the ranks "
-                "(scipy.stats.spearmanr does both).")
+        hint = ("rank the shares before and the gains, and correlate the ranks (SciPy's "
+                "statistics module does both in one call).")
         slips = [
-            (-rho, "the sign is reversed: correlate the shares before with the gains "
-                   "(after - before)."),
+            (-rho, "the sign is reversed: correlate the shares before with the gains."),
             (_rank_correlation(before, after), "this correlates the shares before with the "
                                                "shares after; the question is about the gain."),
             (_rank_correlation(after, gain), "this correlates the shares after with the gain; "
@@ -377,7 +394,7 @@ def check_gain_against_purity(
             (float(stats.pearsonr(before, gain)[0]), "this is Pearson's correlation of the "
                                                     "values; the question asks about ranks."),
             (_rank_correlation(before, gain, "ordinal"), "tied values need the same (average) "
-                                                         "rank, as scipy.stats.spearmanr gives."),
+                                                         "rank."),
         ]
         for value, slip in slips:
             if np.isclose(got_rho, value, atol=1e-9) and not np.isclose(value, rho, atol=1e-9):

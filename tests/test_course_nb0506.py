@@ -276,11 +276,20 @@ def test_recover_records_reference_attack():
         recover_records(records[:3], published[:3], published)
 
 
-def _gain(before, after, *, reverse=False, ratio=False, rho="spearman"):
-    # Written as a student would: a slip at a time.
+def _gain(before, after, relative=False, *, reverse=False, ratio=False, scale=None,
+          rho="spearman"):
+    # Written as a student would: a slip at a time. scale: "absolute" or "relative" whatever
+    # relative says (a scale mixed up with the other).
     from scipy import stats
 
-    gain = after / before if ratio else (before - after if reverse else after - before)
+    if scale is not None:
+        relative = scale == "relative"
+    if ratio:
+        gain = after / before
+    else:
+        gain = before - after if reverse else after - before
+        if relative:
+            gain = gain / (1 - before)
     if rho == "pearson":
         return gain, stats.pearsonr(before, gain)[0]
     if rho == "with after":
@@ -299,19 +308,39 @@ def test_gain_against_purity_reference_passes(capsys):
     from clustering_course.deep_lessons import check_gain_against_purity
 
     check_gain_against_purity(_gain)
-    assert "all 4 cases pass" in capsys.readouterr().out
+    assert "all 8 cases pass" in capsys.readouterr().out
+
+
+def test_gain_against_purity_accepts_both_scales_as_asked():
+    # The relative scale is a right answer when it is asked for, not a slip.
+    from clustering_course.deep_lessons import check_gain_against_purity
+
+    def relative_form(before, after, relative=False):
+        wrong_before, wrong_after = 1 - before, 1 - after
+        gain = 1 - wrong_after / wrong_before if relative else after - before
+        return gain, _gain(before, after, relative)[1]
+
+    check_gain_against_purity(relative_form)
 
 
 @pytest.mark.parametrize(("slip", "message"), [
-    (lambda b, a: _gain(b, a, reverse=True), "before minus after"),
-    (lambda b, a: _gain(b, a, ratio=True), "ratio"),
-    (lambda b, a: _gain(b, a, rho="pearson"), "Pearson"),
-    (lambda b, a: _gain(b, a, rho="with after"), "with the\\s+shares after"),
-    (lambda b, a: _gain(b, a, rho="after with gain"), "shares after with the gain"),
-    (lambda b, a: _gain(b, a, rho="ordinal"), "average"),
-    (lambda b, a: _gain(b, a, rho="whole"), "without its p-value"),
-    (lambda b, a: (a - b, -_gain(b, a)[1]), "sign is reversed"),
-    (lambda b, a: a - b, "two things"),
+    (lambda b, a, relative=False: _gain(b, a, relative, reverse=True), "a gain is what"),
+    (lambda b, a, relative=False: _gain(b, a, relative, ratio=True),
+     "divides by the share before"),
+    (lambda b, a, relative=False: _gain(b, a, relative, scale="relative"),
+     "relative=False the gain is on the scale of the shares"),
+    (lambda b, a, relative=False: _gain(b, a, relative, scale="absolute"),
+     "with relative=True it is\\s+measured against"),
+    (lambda b, a, relative=False: _gain(b, a, relative, rho="pearson"), "Pearson"),
+    (lambda b, a, relative=False: _gain(b, a, relative, rho="with after"),
+     "with the\\s+shares after"),
+    (lambda b, a, relative=False: _gain(b, a, relative, rho="after with gain"),
+     "shares after with the gain"),
+    (lambda b, a, relative=False: _gain(b, a, relative, rho="ordinal"), "average"),
+    (lambda b, a, relative=False: _gain(b, a, relative, rho="whole"), "without its p-value"),
+    (lambda b, a, relative=False: (_gain(b, a, relative)[0], -_gain(b, a, relative)[1]),
+     "sign is reversed: correlate"),
+    (lambda b, a, relative=False: a - b, "two things"),
 ])
 def test_gain_against_purity_slips_are_diagnosed(slip, message):
     from clustering_course.deep_lessons import check_gain_against_purity
