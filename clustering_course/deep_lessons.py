@@ -261,9 +261,51 @@ def _greedy_matching(table: np.ndarray) -> int:
     return int(total)
 
 
+_MATCHING_FUNCTIONS = ("cluster_accuracy", "evaluate_clustering", "match_labels")
+
+
+def _call_watching_library_matching(check: ExerciseCheck, function: Callable[..., Any],
+                                    *args: Any) -> tuple[Any, list[str]]:
+    """Call ``function`` through ``check``; also return which of the library's matching
+    functions (``cluster_accuracy``, ``evaluate_clustering``, ``match_labels``) it called.
+
+    While the function runs, those names are swapped for recording wrappers in
+    ``clustering_lib`` and its ``metrics`` module, and in the function's own globals where they
+    name the same objects (``from clustering_lib import cluster_accuracy``).
+    """
+    import clustering_lib
+    from clustering_lib import metrics
+
+    called: list[str] = []
+    swapped: list[tuple[dict[str, Any], str, Any]] = []
+    namespaces = [vars(clustering_lib), vars(metrics), getattr(function, "__globals__", {})]
+    for name in _MATCHING_FUNCTIONS:
+        original = getattr(metrics, name)
+
+        def recording(*inner_args: Any, _name: str = name, _original: Any = original,
+                      **inner_kwargs: Any) -> Any:
+            called.append(_name)
+            return _original(*inner_args, **inner_kwargs)
+
+        for namespace in namespaces:
+            if namespace.get(name) is original:
+                swapped.append((namespace, name, original))
+                namespace[name] = recording
+    try:
+        result = check.call(*args)
+    finally:
+        for namespace, name, original in reversed(swapped):
+            namespace[name] = original
+    return result, called
+
+
 def check_matched_agreement(matched_agreement: Callable[[np.ndarray, np.ndarray], Any]) -> None:
     """Check ``matched_agreement(a, b) -> float``: the share of points on which two partitions
-    agree after the best one-to-one matching of the clusters of ``b`` to those of ``a``."""
+    agree after the best one-to-one matching of the clusters of ``b`` to those of ``a``.
+
+    The exercise is to write the matching: a function that hands it to the library
+    (``cluster_accuracy``, ``evaluate_clustering`` or ``match_labels``) fails, even with the
+    right number."""
     from scipy.optimize import linear_sum_assignment
 
     rng = np.random.default_rng(6)
@@ -283,11 +325,19 @@ def check_matched_agreement(matched_agreement: Callable[[np.ndarray, np.ndarray]
     check = ExerciseCheck(matched_agreement, "matched_agreement", len(cases))
     for label, a, b in cases:
         check.start(label)
-        got = float(np.asarray(check.call(a.copy(), b.copy())))
+        result, called = _call_watching_library_matching(check, matched_agreement, a.copy(),
+                                                         b.copy())
+        got = float(np.asarray(result))
         table = np.zeros((max(a.max(), b.max()) + 1,) * 2, dtype=np.int64)
         np.add.at(table, (a, b), 1)
         rows, cols = linear_sum_assignment(-table)
         expected = table[rows, cols].sum() / len(a)
+        if called:
+            check.fail(f"your function calls the library's {called[0]}, which does the "
+                       "matching for you.",
+                       hint="build the table of points each pair of clusters shares and solve "
+                            "the matching yourself; the library's function is what you are "
+                            "rebuilding.")
         if np.isclose(got, expected, atol=1e-9):
             continue
         hint = ("the best one-to-one matching is an assignment problem: the matching of "

@@ -347,3 +347,45 @@ def test_gain_against_purity_slips_are_diagnosed(slip, message):
 
     with pytest.raises(ExerciseFailed, match=message):
         check_gain_against_purity(slip)
+
+
+@pytest.mark.parametrize("use", ["cluster_accuracy", "evaluate_clustering", "match_labels",
+                                 "imported name"])
+def test_matched_agreement_refuses_the_library_matching(use):
+    # The right number through the library's matching fails: the exercise is the matching.
+    import clustering_lib as cl
+    from clustering_course.deep_lessons import check_matched_agreement
+    from clustering_course.exercises import ExerciseFailed
+
+    def through_library(a, b):
+        if use == "cluster_accuracy":
+            return cl.cluster_accuracy(a, b)
+        if use == "evaluate_clustering":
+            return cl.evaluate_clustering(a, b)["accuracy"]
+        return np.mean(cl.relabel(b, cl.match_labels(a, b, method="hungarian")) == a)
+
+    if use == "imported name":  # as in a notebook cell: the name imported into its globals
+        cell = {}
+        exec("from clustering_lib import cluster_accuracy\n\n"
+             "def through_library(a, b):\n    return cluster_accuracy(a, b)\n", cell)
+        through_library = cell["through_library"]
+    expected = "cluster_accuracy" if use == "imported name" else use
+    with pytest.raises(ExerciseFailed, match=f"calls the library's {expected}"):
+        check_matched_agreement(through_library)
+    assert cl.cluster_accuracy is cl.metrics.cluster_accuracy  # the names are restored
+    assert cl.match_labels is cl.metrics.match_labels
+
+
+def test_matched_agreement_written_out_passes(capsys):
+    from scipy.optimize import linear_sum_assignment
+
+    from clustering_course.deep_lessons import check_matched_agreement
+
+    def written_out(a, b):
+        table = np.zeros((max(a.max(), b.max()) + 1,) * 2, dtype=np.int64)
+        np.add.at(table, (a, b), 1)
+        rows, cols = linear_sum_assignment(-table)
+        return table[rows, cols].sum() / len(a)
+
+    check_matched_agreement(written_out)
+    assert "all 5 cases pass" in capsys.readouterr().out
