@@ -13,7 +13,9 @@ between nbgrader-style markers, with a hint for the stub::
 
 :func:`student_notebook` replaces each marked block by
 ``raise NotImplementedError("Your turn: <hint>")`` at the block's indentation, clears the
-outputs of the exercise cells and keeps every other cell (and its outputs) as it is. Exercise
+outputs of the exercise cells, replaces the text of each markdown cell tagged ``solution`` (the
+answers and notes meant for the teacher) by a pointer to the teacher's version, and keeps every
+other cell (and its outputs) as it is, so the two versions have the same cells. Exercise
 cells are side branches: no later cell may need what a student writes, so the student version
 runs from top to bottom with only the stubs' errors. :func:`student_run_problems` checks that
 on an executed student notebook.
@@ -32,6 +34,8 @@ __all__ = [
     "END_MARKER",
     "EXERCISE_TAG",
     "HINT_MARKER",
+    "SOLUTION_TAG",
+    "SOLUTION_TEXT_STUB",
     "STUB_PREFIX",
     "ExerciseFormatError",
     "StudentNotebook",
@@ -44,6 +48,9 @@ BEGIN_MARKER = "### BEGIN SOLUTION"
 END_MARKER = "### END SOLUTION"
 HINT_MARKER = "### HINT:"
 EXERCISE_TAG = "exercise"
+SOLUTION_TAG = "solution"
+SOLUTION_TEXT_STUB = ("*The answers to this exercise are in the teacher's version of the "
+                      "notebook.*")
 STUB_PREFIX = "Your turn: "
 
 _MARKER_LINE = re.compile(r"^(?P<indent>[ \t]*)(?P<marker>### (BEGIN|END) SOLUTION|### HINT:)"
@@ -165,12 +172,14 @@ def student_notebook(notebook: Any, name: str = "notebook") -> StudentNotebook:
     """Make the student version of a full notebook.
 
     Solution blocks become stubs (:func:`stub_solutions`); the code cells tagged ``exercise``
-    lose their outputs and execution counts; every other cell is kept with its outputs.
+    lose their outputs and execution counts; the text of a markdown cell tagged ``solution``
+    becomes :data:`SOLUTION_TEXT_STUB`; every other cell is kept with its outputs.
 
     Raises
     ------
     ExerciseFormatError
-        When a cell with solution markers is not tagged ``exercise``, or a block is malformed.
+        When a cell with solution markers is not tagged ``exercise``, a code cell is tagged
+        ``solution`` (answers in code belong between solution markers), or a block is malformed.
     """
     student = copy.deepcopy(notebook)
     stub_messages: dict[int, list[str]] = {}
@@ -179,9 +188,17 @@ def student_notebook(notebook: Any, name: str = "notebook") -> StudentNotebook:
         tagged = EXERCISE_TAG in _tags(cell)
         if tagged:
             exercise_cells.append(index)
+        where = f"{name}, cell {index}"
+        if SOLUTION_TAG in _tags(cell):
+            if cell["cell_type"] != "markdown":
+                raise ExerciseFormatError(
+                    f"{where} is a {cell['cell_type']} cell tagged '{SOLUTION_TAG}': only "
+                    "markdown cells take that tag; put the answer in code between "
+                    f"{BEGIN_MARKER} and {END_MARKER}.")
+            cell["source"] = SOLUTION_TEXT_STUB
+            continue
         if cell["cell_type"] != "code":
             continue
-        where = f"{name}, cell {index}"
         source, messages = stub_solutions(cell["source"], where)
         if messages:
             if not tagged:

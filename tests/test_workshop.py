@@ -9,6 +9,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from clustering_course.workshop import (
+    SOLUTION_TEXT_STUB,
     ExerciseFormatError,
     StudentNotebook,
     stub_solutions,
@@ -102,6 +103,26 @@ def test_solution_markers_in_an_untagged_cell_are_an_error():
     with pytest.raises(ExerciseFormatError, match="nb, cell 0 has solution markers but no "
                                                   "'exercise' tag"):
         student_notebook(notebook, "nb")
+
+
+def test_markdown_answers_tagged_solution_are_left_out_of_the_student_version():
+    answer = new_markdown_cell("**Answer.** The fours in the cluster of the nines.")
+    answer.metadata["tags"] = ["exercise", "solution"]
+    story = new_markdown_cell("The story goes on.")
+    full = new_notebook(cells=[new_markdown_cell("## Exercise"), answer, story])
+    student = student_notebook(full, "nb")
+    assert [cell.source for cell in student.notebook.cells] == [
+        "## Exercise", SOLUTION_TEXT_STUB, "The story goes on."]  # same cells, same order
+    assert student.exercise_cells == [1]
+    assert full.cells[1].source.startswith("**Answer.**")  # the teacher's version keeps it
+
+
+def test_a_code_cell_tagged_solution_is_an_error():
+    cell = new_code_cell("answer = 42")
+    cell.metadata["tags"] = ["solution"]
+    with pytest.raises(ExerciseFormatError, match="nb, cell 0 is a code cell tagged "
+                                                  "'solution': only markdown cells"):
+        student_notebook(new_notebook(cells=[cell]), "nb")
 
 
 def _error(ename, evalue):
