@@ -4,9 +4,9 @@
 - :func:`plot_off_diagonal`: a confusion matrix whose colour shows the mistakes only;
 - :func:`uniform_distortion`: the k-means distortion share ``W/T`` of uniform data, the
   yardstick of notebook 04's rescaling argument;
-- :func:`check_lloyd_from_partition` (notebook 04), :func:`check_matched_agreement` and
-  :func:`check_gain_against_purity` (notebook 05): the exercises' checks, in the style of
-  :mod:`clustering_course.exercises`.
+- :func:`check_lloyd_from_partition` (notebook 04), :func:`check_matched_agreement`,
+  :func:`check_shared_partitions` and :func:`check_gain_against_purity` (notebook 05): the
+  exercises' checks, in the style of :mod:`clustering_course.exercises`.
 """
 
 from __future__ import annotations
@@ -24,13 +24,14 @@ __all__ = [
     "check_gain_against_purity",
     "check_lloyd_from_partition",
     "check_matched_agreement",
+    "check_shared_partitions",
     "deskew",
     "plot_off_diagonal",
     "uniform_distortion",
 ]
 
 
-def deskew(images: Any, *, pad: int = 0) -> np.ndarray:
+def deskew(images: Any, *, pad: int = 0, shear: bool = True) -> np.ndarray:
     """Straighten slanted digits by their second moments (the classic MNIST deskewing).
 
     Each image's ink is treated as a mass distribution: its centre of mass ``(ci, cj)`` and the
@@ -40,7 +41,11 @@ def deskew(images: Any, *, pad: int = 0) -> np.ndarray:
     returned unchanged. Its one setting, ``pad``, stays 0 for MNIST, whose digits sit inside
     their frame; notebook 05 tries a margin on scikit-learn's 8 x 8 digits, which fill
     theirs. LeCun et al. (1998) list "deskewing" as the preprocessing of several classifiers
-    in their MNIST table.
+    in their MNIST table; their deslanting counted each foreground pixel as 1 (not its grey
+    level) and shifted the rows without recentring, so this is a variant of it.
+
+    ``shear=False`` is the control without the shear: the same recentring and the same bilinear
+    resampling, with the slant left as it is (``alpha`` taken as 0).
 
     The shear and the shift move ink, and ink moved out of the frame is lost. MNIST's digits
     were scaled into a 20 x 20 box and placed in their 28 x 28 frame by their centre of mass,
@@ -53,6 +58,8 @@ def deskew(images: Any, *, pad: int = 0) -> np.ndarray:
         Grey-level images, ink positive.
     pad : int, default=0
         Empty pixels added on every side before straightening; the result is that much larger.
+    shear : bool, default=True
+        False: recentre and resample only, without undoing the slant.
 
     Returns
     -------
@@ -68,6 +75,8 @@ def deskew(images: Any, *, pad: int = 0) -> np.ndarray:
         raise ValueError(f"expected images of shape (n, h, w) or (h, w), got {stack.shape}")
     if isinstance(pad, bool) or not isinstance(pad, (int, np.integer)) or pad < 0:
         raise ValueError(f"pad must be a non-negative integer, got {pad!r}")
+    if not isinstance(shear, (bool, np.bool_)):
+        raise ValueError(f"shear must be True or False, got {shear!r}")
     stack = np.pad(stack, ((0, 0), (pad, pad), (pad, pad)))
     height, width = stack.shape[1:]
     rows, cols = np.mgrid[:height, :width].astype(np.float64)
@@ -81,9 +90,9 @@ def deskew(images: Any, *, pad: int = 0) -> np.ndarray:
         ci, cj = (rows * image).sum() / mass, (cols * image).sum() / mass
         var_i = ((rows - ci) ** 2 * image).sum()
         alpha = ((rows - ci) * (cols - cj) * image).sum() / var_i if var_i > 0 else 0.0
-        shear = np.array([[1.0, 0.0], [alpha, 1.0]])
-        offset = np.array([ci, cj]) - shear @ middle
-        out[k] = ndimage.affine_transform(image, shear, offset=offset, order=1)
+        matrix = np.array([[1.0, 0.0], [alpha if shear else 0.0, 1.0]])
+        offset = np.array([ci, cj]) - matrix @ middle
+        out[k] = ndimage.affine_transform(image, matrix, offset=offset, order=1)
     return out[0] if single else out
 
 
@@ -357,6 +366,90 @@ def check_matched_agreement(matched_agreement: Callable[[np.ndarray, np.ndarray]
         elif np.isclose(got, np.mean(a == b)):
             hint = "this compares the cluster numbers as they are: match the clusters first."
         check.fail("the agreement differs.", expected=expected, got=got, hint=hint)
+    check.done()
+
+
+def _shared_cases() -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """Two subsets of digit ids with a partition of each, made so that each slip shows."""
+    rng = np.random.default_rng(8)
+    order = rng.permutation(60)
+    big_a, big_b = order[:40], order[25:]
+    return [
+        ("two sorted subsets of 8 digits sharing 3",
+         np.array([0, 2, 3, 5, 7, 8, 10, 11]), np.array([0, 0, 1, 1, 2, 2, 0, 1]),
+         np.array([1, 2, 5, 6, 7, 9, 12, 13]), np.array([2, 1, 1, 0, 0, 2, 2, 1])),
+        ("the same digits, the subsets in another order",
+         np.array([10, 3, 0, 8, 5, 2, 11, 7]), np.array([0, 1, 0, 2, 1, 0, 1, 2]),
+         np.array([12, 6, 2, 9, 5, 1, 13, 7]), np.array([1, 0, 1, 2, 1, 2, 2, 0])),
+        ("subsets of different sizes, ids beyond their length",
+         np.array([4, 9, 15, 22, 30]), np.array([1, 0, 1, 0, 2]),
+         np.array([2, 9, 11, 22, 27, 30, 41]), np.array([0, 1, 2, 0, 1, 2, 0])),
+        ("two random subsets of 40 and 35 of 60 digits, in drawn order",
+         big_a, rng.integers(0, 5, len(big_a)), big_b, rng.integers(0, 5, len(big_b))),
+    ]
+
+
+def check_shared_partitions(shared_partitions: Callable[..., Any]) -> None:
+    """Check ``shared_partitions(subset_a, labels_a, subset_b, labels_b) -> (shared, on_a,
+    on_b)``: the digit ids in both subsets, and each partition's cluster of those digits.
+
+    ``subset_a`` holds digit ids (not sorted in general) and ``labels_a[r]`` is the cluster of
+    the digit ``subset_a[r]``; the same for ``b``. ``shared`` may come in any order, as long as
+    ``on_a[i]`` and ``on_b[i]`` are the clusters of the digit ``shared[i]``. The check names the
+    typical slips: the first rows of each subset compared (positions, not digits), the digit
+    ids used as rows, ``np.searchsorted`` on an unsorted subset, the union for the intersection,
+    and the two partitions swapped.
+    """
+    cases = _shared_cases()
+    check = ExerciseCheck(shared_partitions, "shared_partitions", len(cases))
+    for label, subset_a, labels_a, subset_b, labels_b in cases:
+        check.start(label)
+        shared, rows_a, rows_b = np.intersect1d(subset_a, subset_b, assume_unique=True,
+                                                return_indices=True)
+        expected_a, expected_b = labels_a[rows_a], labels_b[rows_b]
+        result = check.call(subset_a.copy(), labels_a.copy(), subset_b.copy(), labels_b.copy())
+        if not isinstance(result, tuple | list) or len(result) != 3:
+            check.fail("shared_partitions should return three things, (shared, on_a, on_b).",
+                       got=f"a {type(result).__name__}",
+                       hint="end the function with: return shared, on_a, on_b")
+        got_shared = np.asarray(result[0]).ravel()
+        if got_shared.shape != shared.shape or not np.array_equal(np.sort(got_shared), shared):
+            hint = "the shared digits are the ids that occur in both subsets."
+            if len(got_shared) == len(np.union1d(subset_a, subset_b)):
+                hint = ("these are the digits in either subset: the comparison needs the "
+                        "digits in both.")
+            check.fail("the shared digit ids differ.", expected=shared, got=got_shared,
+                       hint=hint)
+        order = np.argsort(got_shared, kind="stable")
+        got_a = check.array(result[1], "on_a", shared.shape)[order]
+        got_b = check.array(result[2], "on_b", shared.shape)[order]
+        if np.array_equal(got_a, expected_a) and np.array_equal(got_b, expected_b):
+            continue
+        n = len(shared)
+        for got, expected, subset, labels, name in [(got_a, expected_a, subset_a, labels_a, "a"),
+                                                    (got_b, expected_b, subset_b, labels_b, "b")]:
+            if np.array_equal(got, expected):
+                continue
+            hint = (f"on_{name}[i] is the cluster of the digit shared[i]: the label at the row "
+                    f"where that id sits in subset_{name}.")
+            in_order = np.sort(subset)
+            taken = np.searchsorted(subset, shared).clip(0, len(subset) - 1)
+            if np.array_equal(got_a, expected_b) and np.array_equal(got_b, expected_a):
+                hint = "on_a and on_b are swapped: on_a comes from labels_a."
+            elif np.array_equal(got, labels[:n]) or np.array_equal(
+                    np.asarray(result[1 if name == "a" else 2]).ravel(), labels[:n]):
+                hint = ("these are the first rows of the subset, not the shared digits: a "
+                        "digit's row in one subset is not its row in the other. Find the row "
+                        "of each shared id in each subset.")
+            elif np.all(shared < len(labels)) and np.array_equal(got, labels[shared]):
+                hint = ("this uses the digit ids as rows of labels: labels are in the order of "
+                        "the subset, so find the row where each shared id sits in it.")
+            elif (not np.array_equal(in_order, subset)
+                  and np.array_equal(got, labels[taken])):
+                hint = ("np.searchsorted assumes a sorted array, and the subset here is not "
+                        "sorted: sort it first (and carry its labels along), or find the rows "
+                        "another way.")
+            check.fail(f"on_{name} differs.", expected=expected, got=got, hint=hint)
     check.done()
 
 

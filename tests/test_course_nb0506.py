@@ -389,3 +389,100 @@ def test_matched_agreement_written_out_passes(capsys):
 
     check_matched_agreement(written_out)
     assert "all 5 cases pass" in capsys.readouterr().out
+
+
+def test_deskew_without_shear_only_recentres():
+    # shear=False keeps the slant and moves the centre of mass to the middle, as shear=True does.
+    from clustering_course.deep_lessons import deskew
+
+    image = np.zeros((15, 15))
+    for row in range(3, 12):
+        image[row, 4 + (row - 3) // 2] = 1.0  # a bar leaning to the right, left of the middle
+    rows, cols = np.mgrid[:15, :15]
+
+    def centre_and_slant(picture):
+        mass = picture.sum()
+        ci, cj = (rows * picture).sum() / mass, (cols * picture).sum() / mass
+        alpha = ((rows - ci) * (cols - cj) * picture).sum() / ((rows - ci) ** 2 * picture).sum()
+        return ci, cj, alpha
+
+    _, _, before = centre_and_slant(image)
+    for shear in (True, False):
+        ci, cj, alpha = centre_and_slant(deskew(image, shear=shear))
+        assert abs(ci - 7) < 0.2 and abs(cj - 7) < 0.2
+        if shear:
+            assert abs(alpha) < 0.05
+        else:
+            assert abs(alpha - before) < 0.05 and before > 0.3
+    np.testing.assert_array_equal(deskew(image), deskew(image, shear=True))
+    with pytest.raises(ValueError, match="shear"):
+        deskew(image, shear="no")
+
+
+def _shared_reference(subset_a, labels_a, subset_b, labels_b):
+    shared, rows_a, rows_b = np.intersect1d(subset_a, subset_b, return_indices=True)
+    return shared, labels_a[rows_a], labels_b[rows_b]
+
+
+def test_shared_partitions_reference_and_any_order_pass(capsys):
+    from clustering_course.deep_lessons import check_shared_partitions
+
+    check_shared_partitions(_shared_reference)
+
+    def reversed_order(*args):
+        shared, on_a, on_b = _shared_reference(*args)
+        return shared[::-1], on_a[::-1], on_b[::-1]
+
+    check_shared_partitions(reversed_order)
+
+    def with_a_dictionary(subset_a, labels_a, subset_b, labels_b):
+        row_b = {digit: row for row, digit in enumerate(subset_b)}
+        rows = [(digit, labels_a[row], labels_b[row_b[digit]])
+                for row, digit in enumerate(subset_a) if digit in row_b]
+        shared, on_a, on_b = (np.array(column) for column in zip(*rows, strict=True))
+        return shared, on_a, on_b
+
+    check_shared_partitions(with_a_dictionary)
+    assert capsys.readouterr().out.count("all 4 cases pass") == 3
+
+
+def _positions(subset_a, labels_a, subset_b, labels_b):
+    shared = np.intersect1d(subset_a, subset_b)
+    return shared, labels_a[:len(shared)], labels_b[:len(shared)]
+
+
+def _ids_as_rows(subset_a, labels_a, subset_b, labels_b):
+    shared = np.intersect1d(subset_a, subset_b)
+    return shared, labels_a[shared], labels_b[shared]
+
+
+def _searchsorted(subset_a, labels_a, subset_b, labels_b):
+    shared = np.intersect1d(subset_a, subset_b)
+    return (shared, labels_a[np.searchsorted(subset_a, shared)],
+            labels_b[np.searchsorted(subset_b, shared)])
+
+
+def _union(subset_a, labels_a, subset_b, labels_b):
+    shared = np.union1d(subset_a, subset_b)
+    return shared, np.zeros(len(shared)), np.zeros(len(shared))
+
+
+def _swapped(*args):
+    shared, on_a, on_b = _shared_reference(*args)
+    return shared, on_b, on_a
+
+
+@pytest.mark.parametrize(("slip", "message"), [
+    (_positions, "first rows of the subset"),
+    (_ids_as_rows, "digit ids as rows"),
+    (_searchsorted, "searchsorted assumes a sorted array"),
+    (_union, "digits in either subset"),
+    (_swapped, "swapped"),
+    (lambda *args: _shared_reference(*args)[1:], "three things"),
+])
+def test_shared_partitions_slips_are_diagnosed(slip, message):
+    from clustering_course.deep_lessons import check_shared_partitions
+    from clustering_course.exercises import ExerciseFailed
+
+    with pytest.raises(ExerciseFailed, match=message):
+        check_shared_partitions(slip)
