@@ -46,7 +46,7 @@ SECOND_ISA ?= ONEDNN_MAX_CPU_ISA=AVX XLA_FLAGS=--xla_cpu_max_isa=AVX
 # checked once; running these once keeps CI under 30 minutes (a run of 2026-12-04 with all but 04
 # twice took 1,930 s on a loaded machine).
 # Listed longest first: the student runs start in this order, then the other notebooks.
-RUN_ONCE ?= 04_kmeans_loss_mnist.ipynb 05_deep_clustering_mnist.ipynb \
+RUN_ONCE ?= 04_kmeans_loss_mnist.ipynb 05_neighbour_graph_clustering_mnist.ipynb \
             11_kmeans_at_scale.ipynb 02_colour_compression.ipynb \
             06_streaming_and_seeded_kmeans.ipynb
 NBVAL_NOTEBOOKS := $(filter-out $(addprefix notebooks/,$(RUN_ONCE)),$(NOTEBOOKS))
