@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -206,13 +207,26 @@ def _check_training(n_samples: int, n_clusters: int, epochs: int, batch_size: in
                          f"({n_samples}).")
 
 
+_FORWARD_PASSES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _forward_pass(model: keras.Model) -> Callable[[tf.Tensor], tf.Tensor]:
+    """The model's inference-mode call as one graph, traced once per model (and once more
+    for a last, shorter batch), kept as long as the model lives."""
+    if model not in _FORWARD_PASSES:
+        _FORWARD_PASSES[model] = tf.function(
+            lambda batch: model(batch, training=False), reduce_retracing=True)
+    return _FORWARD_PASSES[model]
+
+
 def embed(model: keras.Model, inputs: Any, batch_size: int = 2000) -> np.ndarray:
     """The model's outputs for all ``inputs``, computed in batches (inference mode)."""
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
             or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
     inputs = _as_inputs(inputs)
-    outputs = [model(inputs[start:start + batch_size], training=False)
+    forward = _forward_pass(model)
+    outputs = [forward(tf.constant(inputs[start:start + batch_size]))
                for start in range(0, len(inputs), batch_size)]
     return tf.concat(outputs, axis=0).numpy()
 

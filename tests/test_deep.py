@@ -188,6 +188,18 @@ def test_embed_in_batches_equals_one_call():
         np.testing.assert_allclose(result, expected, rtol=1e-6, atol=1e-6)
 
 
+def test_embed_compiles_the_forward_pass_once_per_model_for_any_number_of_rows():
+    seed_everything(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    rng = np.random.default_rng(4)
+    for n_rows in (10, 7, 25, 3):
+        x = rng.normal(size=(n_rows, 3)).astype(np.float32)
+        np.testing.assert_array_equal(deep.embed(model, x, batch_size=8),
+                                      deep.embed(model, x, batch_size=8))
+    # one trace for full batches, one more once a shorter batch relaxes the shape
+    assert deep._forward_pass(model).experimental_get_tracing_count() <= 2
+
+
 def test_embed_rejects_bad_inputs():
     model = _identity_model()
     with pytest.raises(ValueError, match="inputs"):
